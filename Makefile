@@ -1,0 +1,31 @@
+# Weiguang: `make demo` runs the demo, `make test` runs the tests, `make bench` the benchmarks.
+# Each installs what it needs first (Debian packages via .ci/system-packages.sh, Python into .venv).
+VENV   ?= .venv
+PYTHON ?= python3
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed
+
+.PHONY: setup system demo test bench clean
+
+setup: system $(STAMP)
+
+system:
+	bash .ci/system-packages.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(VENV)/bin/weiguang demo
+
+test: setup
+	$(PY) -m pytest -q -p no:cacheprovider
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) demo-data .bench

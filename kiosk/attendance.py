@@ -1,0 +1,262 @@
+"""Scan -> decision -> durable record. No Kivy here: the screens and the CLI both call this.
+
+    >>> desk = Attendance(open_store("kiosk.db"))
+    >>> desk.scan(text).result          # checked_in / checked_out / repeat / refused
+    'checked_in'
+
+A decision that records something writes the attendance row and its outbox event in
+one transaction (`KioskStore.record`). A refusal records nothing and says why with a
+stable code (sync.badges.REASON_CODES plus the codes below), so the screen can tell
+the volunteer what to do next.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from peewee import fn
+
+from sync import hours
+from sync.badges import KeyRing, public_key_from_b64, verify
+from kiosk.store import Activity, KioskStore, Session, db
+
+# Refusal codes beyond the badge's own (keep in sync with kiosk/i18n catalogs).
+CHOOSE_ACTIVITY = "choose_activity"      # two activities are open: the volunteer must pick one
+ACTIVITY_NOT_OPEN = "activity_not_open"  # the picked activity is not open for check-in now
+OUT_OF_ORDER = "out_of_order"            # a replayed scan earlier than this volunteer's last record
+
+# A repeat says which state the volunteer is already in.
+ALREADY_IN = "already_checked_in"
+ALREADY_OUT = "already_checked_out"
+
+
+@dataclass
+class Decision:
+    result: str                     # checked_in / checked_out / repeat / refused
+    code: str = "ok"
+    vid: str | None = None
+    name: str | None = None         # masked for the screen: 林*国
+    role: str | None = None
+    at: int = 0
+    session_id: str | None = None
+    activity_id: str | None = None  # None on a check-in: general station duty
+    activity_title: str | None = None
+    minutes: int | None = None      # credited by this check-out
+    year_minutes: int | None = None # credited since 1 January, this one included
+    flags: list[str] = field(default_factory=list)
+    open_activities: list[dict] = field(default_factory=list)  # filled for choose_activity
+
+    @property
+    def recorded(self) -> bool:
+        return self.result in ("checked_in", "checked_out")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def display_name(name: str | None, vid: str) -> str:
+    """The masked roster name, or the number's last four digits when the roster is not here yet."""
+    return mask_name(name) if name else "…" + vid[-4:]
+
+
+def mask_name(name: str | None) -> str | None:
+    """林建国 -> 林*国, 王芳 -> 王*, 欧阳娜娜 -> 欧**娜: enough to recognise oneself, not to be named."""
+    if not name:
+        return name
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+class Attendance:
+    def __init__(self, store: KioskStore):
+        self.store = store
+        self._keys_seen: dict[str, str] = {}
+        self._keyring = KeyRing()
+        # vid -> when its badge was last in front of the camera: a badge held there for
+        # 20 s arrives as hundreds of scans and must stay one decision.
+        self._last_seen: dict[str, int] = {}
+
+    # --- context ------------------------------------------------------------------------
+
+    def keyring(self) -> KeyRing:
+        current = self.store.public_keys()
+        if current != self._keys_seen:  # rebuilt only when a sync brought new keys
+            self._keyring = KeyRing({kid: public_key_from_b64(b64) for kid, b64 in current.items()})
+            self._keys_seen = current
+        return self._keyring
+
+    def timezone(self) -> ZoneInfo:
+        station = self.store.settings.get("station") or {}
+        return ZoneInfo(station.get("timezone") or "Asia/Shanghai")
+
+    def local_date(self, at: int) -> date:
+        return datetime.fromtimestamp(at, self.timezone()).date()
+
+    def rules_for(self, activity: Activity | None) -> hours.HoursRules:
+        rules = hours.HoursRules().merged(self.store.settings.get("rules"))
+        if activity is not None and activity.rules:
+            rules = rules.merged(json.loads(activity.rules))
+        return rules
+
+    def open_activities(self, at: int) -> list[Activity]:
+        rules = self.rules_for(None)
+        candidates = Activity.select().where(
+            (Activity.closed == False) & (Activity.ends_at > at)  # noqa: E712 (peewee expression)
+            & (Activity.starts_at <= at + rules.early_checkin_minutes * 60)).order_by(Activity.starts_at)
+        return [a for a in candidates if hours.is_open_for_checkin(a.starts_at, a.ends_at, at, self.rules_for(a))]
+
+    def year_minutes(self, vid: str, at: int) -> int:
+        year_start = datetime(self.local_date(at).year, 1, 1, tzinfo=self.timezone()).timestamp()
+        return (Session.select(fn.COALESCE(fn.SUM(Session.minutes), 0))
+                .where((Session.vid == vid) & (Session.check_in_at >= int(year_start))).scalar())
+
+    # --- the scan ----------------------------------------------------------------------
+
+    def scan(self, text: str, at: int | None = None, activity_id: str | None = None) -> Decision:
+        """Decide what a scanned text means at time `at` (default: now) and record it."""
+        at = int(self.store.clock() if at is None else at)
+        # 1. The badge: prefix, signature, expiry (no network). Revocation from the store.
+        check = verify(text, self.keyring(), today=self.local_date(at))
+        if not check.valid:
+            return Decision("refused", check.code, vid=check.vid, at=at)
+        if self.store.is_revoked(check.serial):
+            return Decision("refused", "revoked", vid=check.vid, at=at)
+        vid = check.vid
+        base = dict(vid=vid, name=display_name(self.store.volunteer_name(vid), vid), role=check.role, at=at)
+
+        # 2. Still in front of the camera: the same decision, nothing new recorded.
+        last_seen = self._last_seen.get(vid)
+        self._last_seen[vid] = at
+        last = Session.select().where(Session.vid == vid).order_by(Session.check_in_at.desc()).first()
+        held = last_seen is not None and 0 <= at - last_seen < self.rules_for(None).held_badge_seconds
+        if held and last is not None:
+            state = ALREADY_IN if last.check_out_at is None else ALREADY_OUT
+            return Decision("repeat", state, session_id=last.id, activity_id=last.activity_id, **base)
+
+        # 3. An open session: close it (overdue: automatically), or call it a repeat.
+        if last is not None and last.check_out_at is None:
+            if at < last.check_in_at:
+                return Decision("refused", OUT_OF_ORDER, **base)
+            activity = Activity.get_or_none(Activity.id == last.activity_id) if last.activity_id else None
+            rules = self.rules_for(activity)
+            due = hours.auto_close_at(last.check_in_at, activity.ends_at if activity else None, rules)
+            if at >= due:
+                self._close(last, due, "auto", rules, (hours.FLAG_AUTO_CLOSED,))
+            elif at - last.check_in_at < rules.repeat_window_seconds:
+                return Decision("repeat", ALREADY_IN, session_id=last.id, activity_id=last.activity_id, **base)
+            else:
+                credit = self._close(last, at, "scan", rules)
+                return Decision("checked_out", session_id=last.id, activity_id=last.activity_id,
+                                activity_title=activity.title if activity else None, minutes=credit.minutes,
+                                year_minutes=self.year_minutes(vid, at), flags=list(credit.flags), **base)
+        elif last is not None:
+            if at < last.check_out_at:
+                return Decision("refused", OUT_OF_ORDER, **base)
+            if at - last.check_out_at < self.rules_for(None).repeat_window_seconds:
+                return Decision("repeat", ALREADY_OUT, session_id=last.id, activity_id=last.activity_id, **base)
+
+        # 4. A check-in: to the one open activity, the one picked, or station duty.
+        open_now = self.open_activities(at)
+        if activity_id is not None:
+            chosen = next((a for a in open_now if a.id == activity_id), None)
+            if chosen is None:
+                return Decision("refused", ACTIVITY_NOT_OPEN, activity_id=activity_id, **base)
+        elif len(open_now) > 1:
+            return Decision("refused", CHOOSE_ACTIVITY, **base,
+                            open_activities=[{"id": a.id, "title": a.title, "place": a.place,
+                                              "starts_at": a.starts_at, "ends_at": a.ends_at} for a in open_now])
+        else:
+            chosen = open_now[0] if open_now else None
+        session_id = str(uuid.uuid4())
+        payload = {"session_id": session_id, "vid": vid, "serial": check.serial, "role": check.role,
+                   "activity_id": chosen.id if chosen else None, "at": at}
+        self.store.record("checkin", payload, lambda: Session.create(
+            id=session_id, vid=vid, serial=check.serial, role=check.role,
+            activity_id=payload["activity_id"], check_in_at=at))
+        return Decision("checked_in", session_id=session_id, activity_id=payload["activity_id"],
+                        activity_title=chosen.title if chosen else None, **base)
+
+    # --- closing sessions -------------------------------------------------------------
+
+    def _close(self, session: Session, at: int, closed_by: str, rules: hours.HoursRules,
+               flags: tuple[str, ...] = ()) -> hours.Credit:
+        credit = hours.credit(session.check_in_at, at, rules, flags)
+        payload = {"session_id": session.id, "vid": session.vid, "at": at, "minutes": credit.minutes,
+                   "flags": list(credit.flags), "closed_by": closed_by}
+
+        def write():
+            (Session.update(check_out_at=at, minutes=credit.minutes, flags=",".join(credit.flags),
+                            closed_by=closed_by).where(Session.id == session.id).execute())
+        self.store.record("checkout", payload, write)
+        return credit
+
+    def close_overdue(self, now: int | None = None) -> int:
+        """Close every open session past its activity's end plus grace; return how many."""
+        now = int(self.store.clock() if now is None else now)
+        closed = 0
+        for session in self.store.open_sessions():
+            activity = Activity.get_or_none(Activity.id == session.activity_id) if session.activity_id else None
+            rules = self.rules_for(activity)
+            due = hours.auto_close_at(session.check_in_at, activity.ends_at if activity else None, rules)
+            if now >= due:
+                self._close(session, due, "auto", rules, (hours.FLAG_AUTO_CLOSED,))
+                closed += 1
+        return closed
+
+    # --- coordinator actions --------------------------------------------------------------
+
+    def _session_rules(self, session: Session) -> hours.HoursRules:
+        activity = Activity.get_or_none(Activity.id == session.activity_id) if session.activity_id else None
+        return self.rules_for(activity)
+
+    def check_out(self, session_id: str, by_vid: str, at: int | None = None) -> hours.Credit:
+        """A coordinator checks someone out (they left without scanning)."""
+        session = Session.get_by_id(session_id)
+        if session.check_out_at is not None:
+            raise ValueError("this session is already closed")
+        at = int(self.store.clock() if at is None else at)
+        return self._close(session, max(at, session.check_in_at), "coordinator", self._session_rules(session))
+
+    def correct(self, session_id: str, field_name: str, value: int, reason: str, by_vid: str) -> Session:
+        """Change a check-in or check-out time, with a reason; recorded as an event."""
+        if field_name not in ("check_in", "check_out"):
+            raise ValueError("field must be check_in or check_out")
+        if not reason.strip():
+            raise ValueError("a correction needs a reason")
+        session = Session.get_by_id(session_id)
+        check_in = value if field_name == "check_in" else session.check_in_at
+        check_out = value if field_name == "check_out" else session.check_out_at
+        if check_out is not None and check_out < check_in:
+            raise ValueError("check-out would be before check-in")
+        rules = self._session_rules(session)
+        flags = tuple(f for f in session.flags.split(",") if f and f != hours.FLAG_CORRECTED)
+        credit = hours.credit(check_in, check_out, rules, flags + (hours.FLAG_CORRECTED,)) if check_out else None
+
+        def write():
+            Session.update(check_in_at=check_in, check_out_at=check_out,
+                           minutes=credit.minutes if credit else None,
+                           flags=",".join(credit.flags) if credit else hours.FLAG_CORRECTED,
+                           ).where(Session.id == session_id).execute()
+        self.store.record("correction", {"session_id": session_id, "field": field_name, "value": int(value),
+                                         "reason": reason.strip(), "by_vid": by_vid}, write)
+        return Session.get_by_id(session_id)
+
+    def close_activity(self, activity_id: str, by_vid: str, at: int | None = None) -> int:
+        """Close an activity early: its open sessions are checked out now; returns how many."""
+        at = int(self.store.clock() if at is None else at)
+        activity = Activity.get_by_id(activity_id)
+        rules = self.rules_for(activity)
+        with db.atomic():
+            open_sessions = [s for s in self.store.open_sessions() if s.activity_id == activity_id]
+            for session in open_sessions:
+                self._close(session, max(at, session.check_in_at), "coordinator", rules)
+            self.store.record("activity_closed", {"activity_id": activity_id, "at": at, "by_vid": by_vid},
+                              lambda: Activity.update(closed=True).where(Activity.id == activity_id).execute())
+        return len(open_sessions)

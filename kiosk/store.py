@@ -1,0 +1,348 @@
+"""The kiosk database: peewee models, numbered migrations, and the store API.
+
+One SQLite file per kiosk. Deferred initialisation keeps one place in charge of where
+the data lives::
+
+    >>> store = open_store("/var/lib/weiguang/kiosk.db")   # db.init + pragmas + migrations
+    >>> store.settings.get("station_name")
+
+WAL with ``synchronous=FULL``: a kiosk loses power, and a check-in the screen has
+acknowledged must survive it. Every change is written together with its outbox event
+in one transaction (`KioskStore.record`), so the sync agent can never miss one.
+
+Times are Unix seconds (UTC) in INTEGER columns: unambiguous, compact, fast to index.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import uuid6
+from peewee import (BooleanField, CharField, Check, IntegerField, Model, SqliteDatabase, TextField,
+                    fn)
+
+db = SqliteDatabase(None)
+
+PRAGMAS = {
+    "journal_mode": "wal",
+    "synchronous": 2,        # FULL: fsync the WAL on every commit
+    "foreign_keys": 1,
+    "busy_timeout": 10000,   # the sync agent's connection and the scan path share the file
+    "cache_size": -16000,
+}
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+
+
+class Setting(BaseModel):
+    key = CharField(primary_key=True)
+    value = TextField()  # JSON
+
+
+class Migration(BaseModel):
+    name = CharField(primary_key=True)
+    applied_at = IntegerField()
+
+
+class Activity(BaseModel):
+    id = CharField(primary_key=True)
+    title = CharField()
+    category = CharField(default="志愿服务")
+    starts_at = IntegerField()
+    ends_at = IntegerField(constraints=[Check("ends_at > starts_at")])
+    place = CharField(default="")
+    team = CharField(default="")
+    capacity = IntegerField(null=True)
+    signed_up = IntegerField(default=0)
+    description = TextField(default="")
+    signup_url = CharField(default="")
+    rules = TextField(null=True)   # JSON overrides of the hours rules for this activity
+    closed = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("starts_at", "ends_at"), False),)
+
+
+class Volunteer(BaseModel):
+    """The roster: who the center says belongs to this station's scope."""
+    vid = CharField(primary_key=True)
+    name = CharField()
+    team = CharField(default="")
+    role = CharField(default="volunteer")
+    phone = CharField(default="")
+
+
+class Session(BaseModel):
+    """One attendance: a check-in and, once it happens, its check-out."""
+    id = CharField(primary_key=True)           # UUID, the same on the server
+    vid = CharField()
+    serial = IntegerField()
+    role = CharField(default="volunteer")
+    activity_id = CharField(null=True)         # None: general station duty (站点值班)
+    check_in_at = IntegerField()
+    check_out_at = IntegerField(null=True)
+    minutes = IntegerField(null=True)
+    flags = CharField(default="")              # comma-separated, see sync.hours FLAG_*
+    closed_by = CharField(null=True)           # scan / auto / coordinator
+
+    class Meta:
+        table_name = "attendance"
+        # The one index behind both hot queries: "latest session of this volunteer"
+        # (is one open?) and "this volunteer's minutes since 1 January".
+        indexes = ((("vid", "check_in_at"), False),)
+
+
+class OutboxEvent(BaseModel):
+    id = CharField(primary_key=True)           # UUIDv7
+    seq = IntegerField(unique=True)            # per-device, gapless
+    type = CharField()
+    device_time = CharField()                  # ISO 8601 with offset
+    clock_offset_ms = IntegerField(default=0)
+    payload = TextField()                      # JSON
+    status = CharField(default="pending")      # pending / stored / duplicate / refused
+    code = CharField(null=True)                # the server's reason when refused
+    sent_at = IntegerField(null=True)
+
+    class Meta:
+        table_name = "outbox"
+        indexes = ((("status", "seq"), False),)
+
+
+class Revocation(BaseModel):
+    serial = IntegerField(primary_key=True)
+    vid = CharField(default="")
+    revoked_at = IntegerField(default=0)
+
+
+class TrustedKey(BaseModel):
+    kid = CharField(primary_key=True)
+    public_key = CharField()                   # base64 of the raw 32 bytes
+
+
+class ServiceRequest(BaseModel):
+    """A resident's order (点单) taken at this kiosk; the center dispatches it."""
+    number = CharField(primary_key=True)
+    service = CharField()
+    phone = CharField()
+    note = TextField(default="")
+    state = CharField(default="ordered")        # ordered / dispatched / accepted / done / rated
+    created_at = IntegerField()
+
+
+MODELS = [Setting, Migration, Activity, Volunteer, Session, OutboxEvent, Revocation, TrustedKey,
+          ServiceRequest]
+
+
+# --- migrations: numbered, recorded, run once each at open ---------------------------
+
+def _m0001_initial(database: SqliteDatabase) -> None:
+    database.create_tables(MODELS)
+
+
+MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
+    ("0001_initial", _m0001_initial),
+]
+
+
+def migrate(database: SqliteDatabase = db) -> list[str]:
+    """Apply the migrations not yet recorded; return the names applied."""
+    applied = []
+    with database.atomic():
+        database.create_tables([Migration])
+        done = {m.name for m in Migration.select(Migration.name)}
+        for name, step in MIGRATIONS:
+            if name not in done:
+                step(database)
+                Migration.create(name=name, applied_at=int(time.time()))
+                applied.append(name)
+    return applied
+
+
+# --- settings ---------------------------------------------------------------------------
+
+class Settings:
+    """Small JSON values by key: station identity, sync state, PIN hash, language…"""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        row = Setting.get_or_none(Setting.key == key)
+        return default if row is None else json.loads(row.value)
+
+    def set(self, **values: Any) -> None:
+        with db.atomic():
+            for key, value in values.items():
+                Setting.replace(key=key, value=json.dumps(value, ensure_ascii=False)).execute()
+
+    def all(self) -> dict:
+        return {row.key: json.loads(row.value) for row in Setting.select()}
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat()
+
+
+class KioskStore:
+    """The kiosk's data, as the scan path, the screens and the sync agent use it.
+
+    Implements `sync.protocol.SyncStore`. Safe to share between threads: peewee gives
+    each thread its own connection, and SQLite serialises the writers.
+    """
+
+    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time):
+        self.path = Path(path)
+        self.clock = clock
+        self.settings = Settings()
+        self._seq_lock = threading.Lock()
+
+    # --- writing with an outbox event ---------------------------------------------------
+
+    def record(self, event_type: str, payload: dict, write: Callable[[], Any] | None = None) -> OutboxEvent:
+        """Run `write` and append its outbox event in one transaction; both or neither."""
+        # IMMEDIATE: take the write lock before reading MAX(seq), so a second writer
+        # (the CLI beside a running kiosk) waits instead of failing on a duplicate seq.
+        with self._seq_lock, db.atomic(lock_type="IMMEDIATE"):
+            if write is not None:
+                write()
+            return self._append_event(event_type, payload)
+
+    def _append_event(self, event_type: str, payload: dict) -> OutboxEvent:
+        last = OutboxEvent.select(fn.MAX(OutboxEvent.seq)).scalar() or 0
+        return OutboxEvent.create(
+            id=str(uuid6.uuid7()),
+            seq=last + 1,
+            type=event_type,
+            device_time=iso(self.clock()),
+            clock_offset_ms=self.settings.get("clock_offset_ms", 0),
+            payload=json.dumps(payload, ensure_ascii=False),
+        )
+
+    # --- SyncStore -------------------------------------------------------------------------
+
+    def sync_state(self) -> dict:
+        keys = ("server_url", "token", "device_id", "cursor", "clock_offset_ms")
+        return {key: self.settings.get(key) for key in keys}
+
+    def set_sync_state(self, **values) -> None:
+        self.settings.set(**values)
+
+    def count_pending(self) -> int:
+        return OutboxEvent.select().where(OutboxEvent.status == "pending").count()
+
+    def count_refused(self) -> int:
+        return OutboxEvent.select().where(OutboxEvent.status == "refused").count()
+
+    def pending_events(self, limit: int) -> list[dict]:
+        device_id = self.settings.get("device_id")
+        rows = (OutboxEvent.select().where(OutboxEvent.status == "pending")
+                .order_by(OutboxEvent.seq).limit(limit))
+        return [{
+            "id": row.id, "device_id": device_id, "seq": row.seq, "type": row.type,
+            "device_time": row.device_time, "clock_offset_ms": row.clock_offset_ms,
+            "payload": json.loads(row.payload),
+        } for row in rows]
+
+    def record_push_results(self, results) -> None:
+        now = int(self.clock())
+        with db.atomic():
+            for result in results:
+                status = result.status if result.status != "duplicate" else "stored"
+                (OutboxEvent.update(status=status, code=result.code, sent_at=now)
+                 .where(OutboxEvent.id == str(result.id)).execute())
+
+    def refused_events(self) -> list[OutboxEvent]:
+        return list(OutboxEvent.select().where(OutboxEvent.status == "refused").order_by(OutboxEvent.seq))
+
+    def apply_changes(self, changes: Iterable, cursor: int) -> None:
+        """Apply one pulled page in one transaction, then move the cursor."""
+        with db.atomic():
+            for change in changes:
+                apply = _CHANGE_APPLIERS.get(change.kind)
+                if apply is not None:
+                    apply(self, change.key, change.data)
+            self.settings.set(cursor=cursor)
+
+    # --- reading ------------------------------------------------------------------------
+
+    def public_keys(self) -> dict[str, str]:
+        return {k.kid: k.public_key for k in TrustedKey.select()}
+
+    def revoked_serials(self) -> set[int]:
+        return {r.serial for r in Revocation.select(Revocation.serial)}
+
+    def is_revoked(self, serial: int) -> bool:
+        return Revocation.select().where(Revocation.serial == serial).exists()
+
+    def volunteer_name(self, vid: str) -> str | None:
+        row = Volunteer.get_or_none(Volunteer.vid == vid)
+        return row.name if row else None
+
+    def open_sessions(self) -> list[Session]:
+        return list(Session.select().where(Session.check_out_at.is_null()).order_by(Session.check_in_at))
+
+
+# --- pulled changes, one small applier per kind (libpretixsync's adapters) ---------------
+
+def _upsert(model, key_field: str):
+    def apply(store: KioskStore, key: str, data: dict | None) -> None:
+        if data is None:
+            model.delete().where(getattr(model, key_field) == key).execute()
+            return
+        known = set(model._meta.fields)
+        row = {k: v for k, v in data.items() if k in known}
+        row[key_field] = key
+        if "rules" in row and isinstance(row["rules"], dict):
+            row["rules"] = json.dumps(row["rules"])
+        model.replace(**row).execute()
+    return apply
+
+
+def _apply_revocation(store: KioskStore, key: str, data: dict | None) -> None:
+    if data is None:  # a revocation lifted (a found badge)
+        Revocation.delete().where(Revocation.serial == int(key)).execute()
+    else:
+        Revocation.replace(serial=int(key), vid=data.get("vid", ""), revoked_at=data.get("revoked_at", 0)).execute()
+
+
+def _apply_public_key(store: KioskStore, key: str, data: dict | None) -> None:
+    if data is None:
+        TrustedKey.delete().where(TrustedKey.kid == key).execute()
+    else:
+        TrustedKey.replace(kid=key, public_key=data["public_key"]).execute()
+
+
+def _apply_setting(name: str):
+    def apply(store: KioskStore, key: str, data: dict | None) -> None:
+        store.settings.set(**{name: data})
+    return apply
+
+
+_CHANGE_APPLIERS = {
+    "activity": _upsert(Activity, "id"),
+    "volunteer": _upsert(Volunteer, "vid"),
+    "revocation": _apply_revocation,
+    "public_key": _apply_public_key,
+    "station": _apply_setting("station"),
+    "rules": _apply_setting("rules"),
+}
+
+
+def open_store(path: str | Path, clock: Callable[[], float] = time.time) -> KioskStore:
+    """Point the models at `path`, set the pragmas, run pending migrations."""
+    path = Path(path)
+    if not db.is_closed():
+        db.close()
+    db.init(str(path), pragmas=PRAGMAS, check_same_thread=False)
+    db.connect(reuse_if_open=True)
+    migrate(db)
+    store = KioskStore(path, clock)
+    if store.settings.get("device_id") is None:
+        store.settings.set(device_id=str(uuid.uuid4()))
+    return store

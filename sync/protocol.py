@@ -1,0 +1,182 @@
+"""The wire between kiosk and center: JSON schemas (pydantic), shared by client and server.
+
+Everything lives under ``/api/v1``; every answer carries ``server_time``.
+
+    POST /api/v1/devices/enroll   EnrollRequest  -> EnrollResponse      (no token: the one-time code is the credential)
+    POST /api/v1/events           PushRequest    -> PushResponse        (Authorization: Bearer <device token>)
+    GET  /api/v1/changes?cursor=N&limit=M         -> PullResponse       (Authorization: Bearer <device token>)
+    GET  /api/v1/health                           -> Health
+
+Push before pull. The event id is the idempotency key: a re-sent event is answered
+``duplicate`` and stored once. A refused event is answered with a reason code and the
+kiosk keeps it, visible, with that code.
+
+Times inside payloads (``at``) are Unix seconds by the kiosk's clock; the envelope's
+``clock_offset_ms`` (server clock minus kiosk clock, as last measured) lets the server
+put them on its own clock.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Protocol
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_PREFIX = "/api/v1"
+MAX_BATCH = 500            # events in one push
+MAX_BODY_BYTES = 2_000_000  # larger push bodies are answered 413
+PAGE_SIZE = 500            # changes in one pull page
+
+EventType = Literal["checkin", "checkout", "correction", "activity_closed", "service_request"]
+EventStatus = Literal["stored", "duplicate", "refused"]
+ChangeKind = Literal["activity", "volunteer", "revocation", "public_key", "station", "rules"]
+
+# Codes a server answers for a refused event (keep in sync with kiosk/i18n catalogs).
+REFUSAL_CODES = ("bad_payload", "wrong_device", "unknown_session", "device_revoked")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- event payloads, one model per type --------------------------------------------
+
+class CheckinPayload(Strict):
+    session_id: UUID
+    vid: str = Field(min_length=1, max_length=32)
+    serial: int = Field(ge=0)
+    role: Literal["volunteer", "coordinator"] = "volunteer"
+    activity_id: str | None = Field(default=None, max_length=64)  # None: general station duty (站点值班)
+    at: int
+
+
+class CheckoutPayload(Strict):
+    session_id: UUID
+    vid: str = Field(min_length=1, max_length=32)
+    at: int
+    minutes: int = Field(ge=0)
+    flags: list[str] = []
+    closed_by: Literal["scan", "auto", "coordinator"] = "scan"
+
+
+class CorrectionPayload(Strict):
+    session_id: UUID
+    field: Literal["check_in", "check_out"]
+    value: int
+    reason: str = Field(min_length=1, max_length=500)
+    by_vid: str = Field(min_length=1, max_length=32)
+
+
+class ActivityClosedPayload(Strict):
+    activity_id: str = Field(min_length=1, max_length=64)
+    at: int
+    by_vid: str = Field(min_length=1, max_length=32)
+
+
+class ServiceRequestPayload(Strict):
+    number: str = Field(min_length=1, max_length=32)
+    service: str = Field(min_length=1, max_length=100)
+    phone: str = Field(min_length=5, max_length=20)
+    note: str = Field(default="", max_length=500)
+    at: int
+
+
+PAYLOAD_MODELS: dict[str, type[Strict]] = {
+    "checkin": CheckinPayload,
+    "checkout": CheckoutPayload,
+    "correction": CorrectionPayload,
+    "activity_closed": ActivityClosedPayload,
+    "service_request": ServiceRequestPayload,
+}
+
+
+# --- envelopes -----------------------------------------------------------------------
+
+class Event(Strict):
+    id: UUID                      # UUIDv7 made by the kiosk: the idempotency key
+    device_id: str = Field(min_length=1, max_length=64)
+    seq: int = Field(ge=1)        # per-device sequence number, gapless on the kiosk
+    type: EventType
+    device_time: datetime         # when the kiosk recorded it, by the kiosk's clock
+    clock_offset_ms: int = 0      # server clock minus kiosk clock, as last measured
+    payload: dict[str, Any]
+
+
+class PushRequest(Strict):
+    events: list[Event] = Field(max_length=MAX_BATCH)
+
+
+class EventResult(BaseModel):
+    id: UUID
+    status: EventStatus
+    code: str | None = None       # set when refused
+
+
+class PushResponse(BaseModel):
+    results: list[EventResult]
+    server_time: datetime
+
+
+class Change(BaseModel):
+    kind: ChangeKind
+    key: str
+    data: dict[str, Any] | None = None  # None: deleted
+    version: int                         # the cursor value of this change
+
+
+class PullResponse(BaseModel):
+    changes: list[Change]
+    cursor: int                   # pass back as ?cursor= to continue
+    more: bool                    # another page is waiting
+    server_time: datetime
+
+
+class EnrollRequest(Strict):
+    code: str = Field(min_length=4, max_length=64)
+    # The id the kiosk made for itself at `kiosk init`; events recorded before enrolment
+    # already carry it, so the server adopts it (a new one is made when absent).
+    device_id: str | None = Field(default=None, min_length=1, max_length=64)
+    device_name: str = Field(default="kiosk", max_length=100)
+
+
+class StationInfo(BaseModel):
+    code: str
+    name: str
+    institute: str = ""
+    center: str = ""
+    timezone: str = "Asia/Shanghai"
+
+
+class EnrollResponse(BaseModel):
+    device_id: str
+    token: str
+    station: StationInfo
+    public_keys: dict[str, str]   # kid -> base64 raw Ed25519 public key
+    server_time: datetime
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: str
+    server_time: datetime
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    server_time: datetime
+
+
+# --- what the sync agent needs from the kiosk store --------------------------------
+
+class SyncStore(Protocol):
+    """The kiosk store as the sync agent sees it (`sync` never imports `kiosk`)."""
+
+    def pending_events(self, limit: int) -> list[dict]: ...
+    def record_push_results(self, results: list[EventResult]) -> None: ...
+    def apply_changes(self, changes: list[Change], cursor: int) -> None: ...  # one transaction
+    def sync_state(self) -> dict: ...          # server_url, token, device_id, cursor, clock_offset_ms
+    def set_sync_state(self, **values) -> None: ...
+    def count_pending(self) -> int: ...
