@@ -24,10 +24,20 @@ def fail(message: str, code: int = 2) -> int:
     return code
 
 
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2029-12-31") from None
+
+
 def parse_when(text: str) -> int:
     """ISO 8601 to Unix seconds; a time without an offset is the station's (Asia/Shanghai)."""
     from zoneinfo import ZoneInfo
-    when = datetime.fromisoformat(text)
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 time like 2026-11-30T09:00+08:00") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
     return int(when.timestamp())
@@ -62,7 +72,7 @@ def cmd_badge_issue(args) -> int:
         entries = [RosterEntry(args.vid, args.name, args.team or "", args.role)]
     else:
         return fail("give --vid and --name for one badge, or --csv ROSTER.csv")
-    expires = date.fromisoformat(args.expires) if args.expires else date.today() + timedelta(days=3 * 365)
+    expires = args.expires or date.today() + timedelta(days=3 * 365)
     log = IssueLog(args.keys)
     serial = args.serial or log.next_serial()
     cards = []
@@ -135,8 +145,7 @@ def cmd_kiosk_init(args) -> int:
 def cmd_kiosk_scan(args) -> int:
     from kiosk.attendance import Attendance
     store = existing_store(args.db)
-    at = parse_when(args.at) if args.at else None
-    emit(Attendance(store).scan(args.text, at=at, activity_id=args.activity).as_dict())
+    emit(Attendance(store).scan(args.text, at=args.at, activity_id=args.activity).as_dict())
     return 0
 
 
@@ -207,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name")
     p.add_argument("--team")
     p.add_argument("--role", default="volunteer", choices=["volunteer", "coordinator"])
-    p.add_argument("--expires", help="YYYY-MM-DD (default: three years)")
+    p.add_argument("--expires", type=parse_date, help="YYYY-MM-DD (default: three years)")
     p.add_argument("--serial", type=int, help="first serial (default: next after KEYS/issued.csv)")
     p.add_argument("--csv", help="roster CSV: vid,name[,team,role,phone]")
     p.add_argument("--out", required=True)
@@ -233,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_kiosk_init)
     p = kiosk.add_parser("scan", help="decide and record one scanned text")
     p.add_argument("--db", required=True)
-    p.add_argument("--at", help="ISO 8601 time of the scan (replaying a log or paper sheet)")
+    p.add_argument("--at", type=parse_when, help="ISO 8601 time of the scan (replaying a log or paper sheet)")
     p.add_argument("--activity", help="the activity picked when two are open")
     p.add_argument("text")
     p.set_defaults(func=cmd_kiosk_scan)

@@ -141,6 +141,32 @@ def missing_glyphs(text: str) -> str:
     return "".join(seen)
 
 
+def _split_name(text: str) -> tuple[str, str]:
+    """Two lines for a long name: at the separator (·, space) nearest the middle, else halfway."""
+    mid = len(text) / 2
+    cuts = [i for i, ch in enumerate(text) if ch in "·• -"]
+    if cuts:
+        i = min(cuts, key=lambda i: abs(i - mid))
+        keep = text[i] if text[i] in "·•-" else ""
+        return text[:i + (1 if keep else 0)].strip(), text[i + 1:].strip()
+    i = (len(text) + 1) // 2
+    return text[:i], text[i:]
+
+
+def _name_lines(text: str, fits, big: float, small: float) -> tuple[list[str], float]:
+    """One line at a size from big down to small; if it only fits smaller, two lines."""
+    size = big
+    while size > small and not fits(text, size):
+        size -= 1
+    if fits(text, size) or len(text) < 4:
+        return [text], size
+    lines = list(_split_name(text))
+    size = big * 0.72
+    while size > small * 0.8 and not all(fits(line, size) for line in lines):
+        size -= 1
+    return lines, size
+
+
 # ---------------------------------------------------------------------------- PNG
 
 def _mm(mm: float, dpi: int = PNG_DPI) -> int:
@@ -216,9 +242,14 @@ def render_badge(card: Any, dpi: int = PNG_DPI):
     y = header_h + _mm(4, dpi)
     ink, grey = (20, 20, 20), (95, 95, 95)
 
-    name, f_name = _fit_pil(draw, card.name or card.vid, width, int(118 * s), int(56 * s))
-    draw.text((x, y), name, font=f_name, fill=ink, anchor="lt")
-    y += f_name.size + _mm(3.2, dpi)
+    lines, size = _name_lines(card.name or card.vid,
+                              lambda t, z: draw.textlength(t, font=_pil_font(int(z))) <= width,
+                              int(118 * s), int(72 * s))
+    for line in lines:
+        line, f_name = _fit_pil(draw, line, width, int(size), int(size))
+        draw.text((x, y), line, font=f_name, fill=ink, anchor="lt")
+        y += f_name.size * (1.12 if len(lines) > 1 else 1)
+    y += _mm(3.2, dpi)
 
     if card.team:
         team, f_team = _fit_pil(draw, card.team, width, int(50 * s), int(32 * s))
@@ -285,6 +316,7 @@ def _draw_qr_pdf(c, matrix: list[list[bool]], x: float, y_top: float, module: fl
 def _draw_card_pdf(c, card: Card, x0: float, y0: float) -> None:
     """One card with its lower-left corner at (x0, y0), in points."""
     from reportlab.lib.units import mm
+    from reportlab.pdfbase.pdfmetrics import stringWidth
 
     W, H = CARD_W_MM * mm, CARD_H_MM * mm
     zh_role, en_role, colour = role_labels(card.role)
@@ -321,10 +353,13 @@ def _draw_card_pdf(c, card: Card, x0: float, y0: float) -> None:
     width = x0 + W - 3 * mm - x
     y = y0 + H - header_h - 4 * mm
     c.setFillColorRGB(0.08, 0.08, 0.08)
-    name, size = _fit_pdf(card.name or card.vid, width, 22, 11)
-    y -= size * 0.88
-    c.setFont(PDF_FONT, size)
-    c.drawString(x, y, name)
+    lines, size = _name_lines(card.name or card.vid,
+                              lambda t, z: stringWidth(t, PDF_FONT, z) <= width, 22, 14)
+    for i, line in enumerate(lines):
+        line, size = _fit_pdf(line, width, size, size)
+        y -= size * (0.88 if i == 0 else 1.1)
+        c.setFont(PDF_FONT, size)
+        c.drawString(x, y, line)
     y -= 3.2 * mm
     c.setFillColorRGB(0.37, 0.37, 0.37)
     if card.team:

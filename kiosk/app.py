@@ -1,0 +1,311 @@
+"""KioskApp: builds the screens and wires the services; no business logic here.
+
+    weiguang kiosk run --db kiosk.db [--replay DIR] [--fullscreen] [--language en]
+
+Threads: the UI thread only draws and routes. Frames are decoded on the FrameDecoder thread
+(kiosk.camera), decisions and every store read/write run on the single DB worker
+(kiosk.ui.services), the SyncAgent runs on its own thread; results come back to the UI
+thread with Clock.schedule_once.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+UI_DIR = Path(__file__).resolve().parent / "ui"
+RESIDENT_IDLE_SECONDS = 60       # a resident's screen goes back home after this long untouched
+COORDINATOR_IDLE_SECONDS = 120   # coordinator mode ends after this long untouched
+SCREENS = ["home", "feedback", "activities", "activity_detail", "order", "unlock", "coordinator"]
+
+
+def configure_kivy(fullscreen: bool = False, size: tuple[int, int] | None = None) -> None:
+    """Kivy settings that must be in place before the window exists."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    from kivy.config import Config
+    Config.set("kivy", "exit_on_escape", "0")
+    Config.set("kivy", "pause_on_minimize", "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")
+    Config.set("graphics", "multisamples", "0")
+    if fullscreen:
+        Config.set("graphics", "fullscreen", "auto")
+        Config.set("graphics", "borderless", "1")
+    else:
+        Config.set("graphics", "fullscreen", "0")
+        w, h = size or (1280, 800)
+        Config.set("graphics", "width", str(w))
+        Config.set("graphics", "height", str(h))
+        Config.set("graphics", "resizable", "1")
+    register_font()
+
+
+def register_font() -> str:
+    """Make the bundled Chinese font Kivy's default, so no label ever shows boxes."""
+    from kivy.config import Config
+    from kivy.core.text import DEFAULT_FONT, LabelBase
+    from sync.assets import font_path
+    path = str(font_path())
+    Config.set("kivy", "default_font", str(["Weiguang Sans", path, path, path, path]))
+    LabelBase.register(DEFAULT_FONT, path, path, path, path)
+    LabelBase.register("Weiguang Sans", path, path, path, path)
+    return path
+
+
+def make_app_class():
+    """The App subclass, defined after configure_kivy (importing kivy.app opens no window)."""
+    from kivy.app import App
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kivy.lang import Builder
+    from kivy.properties import BooleanProperty, DictProperty, ObjectProperty, StringProperty
+    from kivy.uix.screenmanager import FadeTransition, ScreenManager
+
+    from kiosk import i18n
+    from kiosk.scanner.wedge import WedgeParser
+
+    class KioskApp(App):
+        portrait = BooleanProperty(False)
+        lang = StringProperty(i18n.get_language())
+        now_text = StringProperty("")
+        date_text = StringProperty("")
+        station_name = StringProperty("")
+        net_state = StringProperty("offline")     # online / offline / syncing / error
+        net_text = StringProperty("")
+        sync = DictProperty({})
+        coordinator = ObjectProperty(None, allownone=True)   # {"vid", "name"} while in coordinator mode
+        services = ObjectProperty(None)
+        camera = ObjectProperty(None)
+
+        def __init__(self, services, replay: str | None = None, fullscreen: bool = False,
+                     start_camera: bool = True, sounds: bool = True, **kwargs):
+            super().__init__(**kwargs)
+            self.title = "微光 Weiguang"
+            self.services = services
+            self.replay = replay
+            self.fullscreen = fullscreen
+            self.start_camera = start_camera
+            self.want_sounds = sounds
+            self.wedge = WedgeParser()
+            self.last_touch = time.monotonic()
+            self.allow_quit = False
+            self.first_frame_at: float | None = None
+            self._events = []
+
+        # --- text -----------------------------------------------------------------------
+
+        def t(self, msgid: str, _lang: str | None = None, **fmt) -> str:
+            """Translate; kv passes app.lang as the second argument so texts follow a switch."""
+            return i18n._(msgid, **fmt)
+
+        def set_language(self, code: str) -> None:
+            self.lang = i18n.set_language(code)
+            self.services.run(self.services.store.settings.set, language=self.lang)
+            self._tick_clock(0)
+            self._update_sync(0)
+
+        def toggle_language(self) -> None:
+            self.set_language("en" if self.lang == "zh_CN" else "zh_CN")
+
+        # --- building -------------------------------------------------------------------
+
+        def build(self):
+            from kiosk.ui import load_screens
+            from kiosk.ui.sounds import Sounds
+            Builder.load_file(str(UI_DIR / "widgets.kv"))
+            self.sm = ScreenManager(transition=FadeTransition(duration=0.12))
+            for screen in load_screens(SCREENS):
+                self.sm.add_widget(screen)
+            self.sounds = Sounds(enabled=self.want_sounds)
+            Window.clearcolor = (0.96, 0.96, 0.95, 1)
+            Window.bind(size=self._on_size, on_key_down=self._on_key_down,
+                        on_request_close=self._on_request_close)
+            Window.bind(on_touch_down=self._touched)
+            self._on_size(Window, Window.size)
+            return self.sm
+
+        def screen(self, name: str):
+            return self.sm.get_screen(name)
+
+        def on_start(self):
+            from kiosk.camera import CameraFeed
+            svc = self.services
+            svc.on_decision = self.on_decision
+            self.camera = CameraFeed(on_texts=self._on_texts)
+            if self.start_camera:
+                self.camera.start(replay=self.replay)
+            svc.run(svc.station, then=lambda s: setattr(self, "station_name", s["name"]))
+            if svc.sync_agent is not None:
+                svc.sync_agent.start()
+            svc.close_overdue()
+            self._events = [
+                Clock.schedule_interval(self._tick_clock, 1.0),
+                Clock.schedule_interval(self._update_sync, 1.0),
+                Clock.schedule_interval(self._check_idle, 1.0),
+                Clock.schedule_interval(lambda dt: svc.close_overdue(), 60.0),
+                Clock.schedule_interval(lambda dt: self.screen("home").refresh(), 30.0),
+            ]
+            self._tick_clock(0)
+            self._update_sync(0)
+            self.screen("home").refresh()
+            Clock.schedule_once(self._first_frame, 0)
+
+        def _first_frame(self, dt):
+            self.first_frame_at = time.monotonic()
+
+        def on_stop(self):
+            for ev in self._events:
+                ev.cancel()
+            if self.camera is not None:
+                self.camera.stop()
+            self.services.shutdown()
+
+        # --- routing --------------------------------------------------------------------
+
+        def go(self, name: str) -> None:
+            if name != "coordinator" and self.sm.current == "coordinator" and name != "unlock":
+                self.coordinator = None
+            self.sm.current = name
+
+        def go_home(self) -> None:
+            self.coordinator = None
+            self.sm.current = "home"
+            self.screen("home").refresh()
+
+        # --- scans ----------------------------------------------------------------------
+
+        def _on_texts(self, texts: list[str]) -> None:
+            """Decoder thread: every text of a frame goes to the desk (the desk de-duplicates)."""
+            for text in texts:
+                self.services.submit_scan(text)
+
+        def on_decision(self, result) -> None:
+            """UI thread: a Decision or a CoordinatorBadge came back from the worker."""
+            from kiosk.ui.services import CoordinatorBadge
+            if self.sm.current == "coordinator":
+                return  # a coordinator at work: badges waved by are not taken
+            if isinstance(result, CoordinatorBadge):
+                self.screen("unlock").offer(result)
+                self.go("unlock")
+                return
+            self.screen("feedback").show(result)
+            self.go("feedback")
+            outcome = result.result
+            self.sounds.play(outcome if outcome in ("checked_in", "checked_out", "repeat", "refused") else "refused")
+
+        def choose_activity(self, text_or_badge: str, activity_id: str) -> None:
+            self.services.submit_scan(text_or_badge, activity_id=activity_id, dedupe=False)
+
+        # --- the wedge scanner and keys ----------------------------------------------------
+
+        def _on_key_down(self, window, key, scancode, codepoint, modifiers):
+            now = time.monotonic()
+            if key in (13, 271):
+                text = self.wedge.feed("\r", now)
+                if text:
+                    self.services.submit_scan(text)
+                return False
+            if key == 27:   # Escape / Android back: nothing happens outside coordinator mode
+                if self.coordinator is not None:
+                    self.go_home()
+                return True
+            if codepoint:
+                self.wedge.feed(codepoint, now)
+            return False
+
+        def _on_request_close(self, *args, **kwargs):
+            return not self.allow_quit  # True: refuse to close (kiosk lock)
+
+        def leave_kiosk(self) -> None:
+            """Coordinator mode only: exit fullscreen and quit the app."""
+            if self.coordinator is None:
+                return
+            self.allow_quit = True
+            Window.fullscreen = False
+            self.stop()
+
+        # --- periodic ---------------------------------------------------------------------
+
+        def _touched(self, window, touch):
+            self.last_touch = time.monotonic()
+            return False
+
+        def _check_idle(self, dt):
+            idle = time.monotonic() - self.last_touch
+            current = self.sm.current
+            if current == "coordinator" or current == "unlock":
+                if idle > COORDINATOR_IDLE_SECONDS:
+                    self.go_home()
+            elif current in ("activities", "activity_detail", "order") and idle > RESIDENT_IDLE_SECONDS:
+                self.go_home()
+
+        def _tick_clock(self, dt):
+            now = datetime.fromtimestamp(self.services.store.clock())
+            self.now_text = now.strftime("%H:%M")
+            weekday = self.t(f"ui.weekday.{now.weekday()}")
+            self.date_text = self.t("ui.date", year=now.year, month=now.month, day=now.day, weekday=weekday)
+
+        def _update_sync(self, dt):
+            status = self.services.sync_status()
+            self.sync = status
+            if not status.get("enrolled") and not self.services.sync_agent:
+                self.net_state, self.net_text = "offline", self.t("ui.net.standalone")
+            elif status.get("running"):
+                self.net_state, self.net_text = "syncing", self.t("status.syncing")
+            elif status.get("online") and status.get("ok"):
+                pending = status.get("pending") or 0
+                self.net_state = "online"
+                self.net_text = self.t("status.online") + (" · " + self.t("status.pending", count=pending)
+                                                         if pending else "")
+            else:
+                pending = status.get("pending")
+                self.net_state = "offline"
+                self.net_text = self.t("ui.net.offline") + (" · " + self.t("status.pending", count=pending)
+                                                          if pending else "")
+
+        def _on_size(self, window, size):
+            w, h = size
+            self.portrait = h > w
+
+    return KioskApp
+
+
+def build_services(db_path: str, clock=None):
+    from kiosk.store import open_store
+    from kiosk.ui.services import KioskServices
+    store = open_store(db_path, clock=clock) if clock else open_store(db_path)
+    services = KioskServices(store)
+    state = store.sync_state()
+    if state.get("server_url") and state.get("token"):
+        try:
+            from sync.client import SyncAgent
+            services.sync_agent = SyncAgent(store)
+        except ImportError as exc:   # a kiosk image without the sync client: standalone
+            log.warning("sync client unavailable: %s", exc)
+    return services
+
+
+def run(db_path: str = "kiosk.db", replay: str | None = None, fullscreen: bool = False,
+        language: str | None = None, size: tuple[int, int] | None = None) -> int:
+    """`weiguang kiosk run`: open the store, then the window; returns when the window closes."""
+    if not Path(db_path).exists():
+        print(f"weiguang: no kiosk database at {db_path}: run `weiguang kiosk init` first")
+        return 2
+    configure_kivy(fullscreen=fullscreen, size=size)
+    from kiosk import i18n
+    services = build_services(db_path)
+    i18n.set_language(language or services.store.settings.get("language") or i18n.DEFAULT_LANGUAGE)
+    app = make_app_class()(services, replay=replay, fullscreen=fullscreen)
+    app.run()
+    return 0
+
+
+def app_instance() -> Any:
+    from kivy.app import App
+    return App.get_running_app()

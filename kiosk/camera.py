@@ -1,0 +1,155 @@
+"""Camera (or replayed frames) -> preview texture + FrameDecoder, for the Kivy app.
+
+    feed = CameraFeed(on_texts=services_submit)     # on_texts(texts) is called on the decoder thread
+    feed.start(replay="demo-data/replay")           # or replay=None: the live camera (OpenCV provider)
+    image.texture = feed.texture                     # bind: feed.bind(texture=...)
+    feed.play(ReplaySource(...))                     # switch to another replayed source (tests, demo)
+    feed.stop()
+
+Both sources take the same path: each frame is shown in the preview (only when it changed)
+and handed to FrameDecoder, which decodes off the UI thread and keeps only the newest frame.
+A live frame is read from the camera provider's CPU buffer, never read back from the GPU.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+import numpy as np
+from kivy.clock import Clock
+from kivy.event import EventDispatcher
+from kivy.graphics.texture import Texture
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+
+from kiosk.scanner.worker import FrameDecoder
+
+log = logging.getLogger(__name__)
+
+
+class CameraFeed(EventDispatcher):
+    texture = ObjectProperty(None, allownone=True)
+    running = BooleanProperty(False)
+    source = StringProperty("none")          # none / camera / replay
+    frames = NumericProperty(0)              # frames shown so far
+
+    def __init__(self, on_texts: Callable[[list[str]], Any], decode: Callable | None = None,
+                 camera_index: int = 0, resolution=(640, 480), max_decode_fps: float = 15, **kwargs):
+        super().__init__(**kwargs)
+        self._on_texts = on_texts
+        kw = {"decode": decode} if decode else {}
+        self.decoder = FrameDecoder(on_result=lambda texts, frame_id: self._on_texts(texts), **kw)
+        self.camera_index = camera_index
+        self.resolution = resolution
+        self._min_gap = 1.0 / max_decode_fps
+        self._last_submit = 0.0
+        self._replay_iter = None
+        self._replay_event = None
+        self._camera = None
+        self._last_frame = None
+        self._tex = None
+
+    # --- sources ---------------------------------------------------------------------------
+
+    def start(self, replay: str | None = None, fps: float = 15, hold_seconds: float = 3.0, loop: bool = True) -> bool:
+        if replay:
+            from kiosk.scanner.replay import ReplaySource
+            try:
+                source = ReplaySource(replay, fps=fps, hold_seconds=hold_seconds, loop=loop, blank_frames=int(fps * 1.5))
+            except (ValueError, FileNotFoundError) as exc:
+                log.error("replay source %s: %s", replay, exc)
+                return False
+            self.play(source)
+            return True
+        return self._start_camera()
+
+    def play(self, source) -> None:
+        """Replay `source` (an iterable of HxWx3 RGB frames with an `interval`) from now on."""
+        self._stop_sources()
+        self._replay_iter = iter(source)
+        interval = getattr(source, "interval", 1 / 15)
+        self._replay_event = Clock.schedule_interval(self._replay_tick, interval)
+        self.source, self.running = "replay", True
+
+    def _replay_tick(self, dt) -> bool | None:
+        try:
+            frame = next(self._replay_iter)
+        except StopIteration:
+            self._replay_event = None
+            self.running = False
+            return False
+        self.show_frame(frame)
+        return None
+
+    def _start_camera(self) -> bool:
+        try:
+            from kivy.core.camera import Camera as CoreCamera
+            if CoreCamera is None:
+                raise RuntimeError("no Kivy camera provider")
+            cam = CoreCamera(index=self.camera_index, resolution=self.resolution, stopped=True)
+            cam.bind(on_texture=self._camera_texture)
+            cam.start()
+        except Exception as exc:  # noqa: BLE001 - no camera: the kiosk still takes wedge scans
+            log.warning("no camera: %s", exc)
+            self.source, self.running = "none", False
+            return False
+        self._camera = cam
+        self.source, self.running = "camera", True
+        return True
+
+    def _camera_texture(self, cam) -> None:
+        self.texture = cam.texture
+        self.frames += 1
+        buf = getattr(cam, "_buffer", None)
+        if buf is None:
+            return
+        w, h = cam.resolution if not cam.texture else cam.texture.size
+        arr = np.asarray(buf)
+        if arr.size == w * h * 3:       # OpenCV provider: BGR bytes, top-down; QR reading ignores hue
+            self._submit(arr.reshape(h, w, 3))
+
+    # --- one frame: preview + decode ----------------------------------------------------
+
+    def show_frame(self, frame: np.ndarray) -> None:
+        """Show an HxWx3 RGB frame in the preview (if it changed) and hand it to the decoder."""
+        if frame is not self._last_frame:
+            h, w = frame.shape[:2]
+            tex = self._tex
+            if tex is None or tuple(tex.size) != (w, h):
+                tex = self._tex = Texture.create(size=(w, h), colorfmt="rgb")
+                tex.flip_vertical()
+            tex.blit_buffer(np.ascontiguousarray(frame).tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+            self._last_frame = frame
+            if tex is not self.texture:
+                self.texture = tex
+            else:
+                self.property("texture").dispatch(self)
+        self.frames += 1
+        self._submit(frame)
+
+    def _submit(self, frame) -> None:
+        now = time.monotonic()
+        if now - self._last_submit < self._min_gap:
+            return
+        self._last_submit = now
+        self.decoder.submit(frame)
+
+    # --- stopping ------------------------------------------------------------------------
+
+    def _stop_sources(self) -> None:
+        if self._replay_event is not None:
+            self._replay_event.cancel()
+            self._replay_event = None
+        self._replay_iter = None
+        if self._camera is not None:
+            try:
+                self._camera.stop()
+            except Exception:  # noqa: BLE001
+                pass
+            self._camera = None
+        self.running = False
+
+    def stop(self) -> None:
+        self._stop_sources()
+        self.decoder.stop()

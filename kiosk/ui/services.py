@@ -1,0 +1,295 @@
+"""What the screens call: every store, attendance and sync call runs off the UI thread.
+
+    services = KioskServices(store)
+    services.run(fn, *args, then=callback)       # fn on the DB worker, callback(result) on the UI thread
+    services.submit_scan(text)                   # de-duplicated; the decision comes back via on_decision
+
+One single-thread executor owns the screens' database work, so scans are decided in the
+order they were read and the UI thread never waits on SQLite. Results hop back to the UI
+thread with ``Clock.schedule_once``. This module holds no Kivy widgets; it is the glue
+between the screens and kiosk.attendance / kiosk.orders / sync.client.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from kiosk.attendance import Attendance, Decision
+from kiosk.store import Activity, KioskStore, OutboxEvent, Session, Volunteer
+
+log = logging.getLogger(__name__)
+
+DEDUPE_SECONDS = 2.0          # the same text seen again this soon (sliding) is the same badge, still held
+PIN_MAX_FAILURES = 5
+PIN_LOCK_SECONDS = 5 * 60
+CLOSE_OVERDUE_EVERY = 60.0
+
+
+def _ui(callback: Callable | None, *args) -> None:
+    if callback is None:
+        return
+    from kivy.clock import Clock
+    Clock.schedule_once(lambda dt: callback(*args), 0)
+
+
+@dataclass
+class CoordinatorBadge:
+    """A valid coordinator badge was shown: the screen offers check-in/out or coordinator mode."""
+    text: str
+    vid: str
+    name: str
+
+
+class KioskServices:
+    def __init__(self, store: KioskStore, sync_agent: Any = None):
+        self.store = store
+        self.attendance = Attendance(store)
+        self.sync_agent = sync_agent
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="weiguang-db")
+        self._seen: dict[str, float] = {}
+        self._seen_lock = threading.Lock()
+        self.on_decision: Callable[[Any], None] | None = None   # set by the app (UI thread)
+        self.scans_submitted = 0
+        self.scans_ignored = 0
+        self.scans_decided = 0
+
+    # --- plumbing ----------------------------------------------------------------------
+
+    def run(self, fn: Callable, *args, then: Callable | None = None, error: Callable | None = None, **kwargs):
+        """Run fn(*args, **kwargs) on the DB worker; `then(result)` / `error(exc)` on the UI thread."""
+        def job():
+            try:
+                result = fn(*args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - reported to the screen, logged here
+                log.exception("background call %s failed", getattr(fn, "__name__", fn))
+                _ui(error, exc)
+                return None
+            _ui(then, result)
+            return result
+        return self._db.submit(job)
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Block until all work submitted so far has run (tests, shutdown)."""
+        self._db.submit(lambda: None).result(timeout)
+
+    def shutdown(self) -> None:
+        if self.sync_agent is not None:
+            try:
+                self.sync_agent.stop(timeout=3)
+            except Exception:  # noqa: BLE001
+                log.exception("stopping the sync agent failed")
+        self._db.shutdown(wait=True, cancel_futures=True)
+
+    # --- scans ---------------------------------------------------------------------------
+
+    def seen_recently(self, text: str, now: float | None = None) -> bool:
+        """True when `text` was seen less than DEDUPE_SECONDS ago; records this sighting either way.
+
+        Sliding: a badge held in front of the camera for 20 s is seen every frame, so it stays
+        'recent' for as long as it is held and yields one decision."""
+        now = time.monotonic() if now is None else now
+        with self._seen_lock:
+            last = self._seen.get(text)
+            self._seen[text] = now
+            if len(self._seen) > 256:   # forget old sightings; the map never grows
+                for key, t in list(self._seen.items()):
+                    if now - t > DEDUPE_SECONDS:
+                        del self._seen[key]
+            return last is not None and now - last < DEDUPE_SECONDS
+
+    def submit_scan(self, text: str, activity_id: str | None = None, dedupe: bool = True,
+                    as_coordinator_check: bool = True) -> bool:
+        """Any thread. Decide `text` on the DB worker; the result goes to on_decision. False if ignored."""
+        self.scans_submitted += 1
+        if dedupe and self.seen_recently(text):
+            self.scans_ignored += 1
+            return False
+        self.run(self._decide, text, activity_id, as_coordinator_check, then=self._deliver)
+        return True
+
+    def _deliver(self, result) -> None:
+        if self.on_decision is not None:
+            self.on_decision(result)
+
+    def _decide(self, text: str, activity_id: str | None, as_coordinator_check: bool):
+        self.scans_decided += 1
+        if as_coordinator_check and activity_id is None:
+            badge = self.coordinator_badge(text)
+            if badge is not None:
+                return badge
+        return self.attendance.scan(text, activity_id=activity_id)
+
+    def coordinator_badge(self, text: str) -> CoordinatorBadge | None:
+        """A valid, unrevoked coordinator badge: the screen asks what the coordinator wants."""
+        from sync.badges import verify
+        from kiosk.attendance import display_name
+        att = self.attendance
+        check = verify(text, att.keyring(), today=att.local_date(int(self.store.clock())))
+        if not check.valid or check.role != "coordinator" or self.store.is_revoked(check.serial):
+            return None
+        return CoordinatorBadge(text, check.vid, display_name(self.store.volunteer_name(check.vid), check.vid))
+
+    def close_overdue(self) -> None:
+        self.run(self.attendance.close_overdue)
+
+    # --- reading for the screens (worker thread) -------------------------------------------
+
+    def station(self) -> dict:
+        station = self.store.settings.get("station") or {}
+        return {"name": station.get("name") or "", "code": station.get("code") or ""}
+
+    def activities(self, days: int = 7) -> list[dict]:
+        """Activities not yet over, starting within `days`: the screens' list."""
+        now = int(self.store.clock())
+        rows = (Activity.select().where((Activity.ends_at > now) & (Activity.starts_at < now + days * 86400)
+                                        & (Activity.closed == False))  # noqa: E712
+                .order_by(Activity.starts_at))
+        return [activity_dict(a) for a in rows]
+
+    def now_and_next(self) -> dict:
+        now = int(self.store.clock())
+        items = self.activities(days=2)
+        current = [a for a in items if a["starts_at"] <= now]
+        upcoming = [a for a in items if a["starts_at"] > now][:3]
+        return {"now": current, "next": upcoming}
+
+    def here_now(self) -> list[dict]:
+        out = []
+        titles = {a.id: a.title for a in Activity.select(Activity.id, Activity.title)}
+        names = {}
+        for s in self.store.open_sessions():
+            if s.vid not in names:
+                v = Volunteer.get_or_none(Volunteer.vid == s.vid)
+                from kiosk.attendance import display_name
+                names[s.vid] = display_name(v.name if v else None, s.vid)
+            out.append({"session_id": s.id, "vid": s.vid, "name": names[s.vid],
+                        "activity": titles.get(s.activity_id), "check_in_at": s.check_in_at})
+        return out
+
+    def recent_sessions(self, limit: int = 30) -> list[dict]:
+        from kiosk.attendance import display_name
+        out = []
+        for s in Session.select().order_by(Session.check_in_at.desc()).limit(limit):
+            out.append({"session_id": s.id, "vid": s.vid, "name": display_name(self.store.volunteer_name(s.vid), s.vid),
+                        "check_in_at": s.check_in_at, "check_out_at": s.check_out_at, "minutes": s.minutes,
+                        "flags": s.flags})
+        return out
+
+    def outbox_summary(self) -> dict:
+        refused = [{"seq": e.seq, "type": e.type, "code": e.code or ""} for e in self.store.refused_events()[-50:]]
+        return {"pending": self.store.count_pending(), "refused_count": len(refused), "refused": refused,
+                "stored": OutboxEvent.select().where(OutboxEvent.status == "stored").count()}
+
+    # --- coordinator PIN (argon2; worker thread) -----------------------------------------
+
+    def pin_state(self, vid: str) -> dict:
+        lock = self.store.settings.get("pin_lock") or {}
+        now = self.store.clock()
+        pins = self.store.settings.get("coordinator_pins") or {}
+        return {"has_pin": vid in pins, "locked_for": max(0, int(lock.get("until", 0) - now)),
+                "failures": int(lock.get("failures", 0))}
+
+    def set_pin(self, vid: str, pin: str) -> bool:
+        from argon2 import PasswordHasher
+        if not (pin.isdigit() and 4 <= len(pin) <= 8):
+            return False
+        pins = self.store.settings.get("coordinator_pins") or {}
+        pins[vid] = PasswordHasher().hash(pin)
+        self.store.settings.set(coordinator_pins=pins, pin_lock={"failures": 0, "until": 0})
+        return True
+
+    def check_pin(self, vid: str, pin: str) -> dict:
+        """{'ok': bool, 'locked_for': seconds, 'left': tries left}. Five wrong PINs lock for 5 minutes."""
+        from argon2 import PasswordHasher
+        from argon2.exceptions import InvalidHashError, VerificationError
+        state = self.pin_state(vid)
+        if state["locked_for"] > 0:
+            return {"ok": False, "locked_for": state["locked_for"], "left": 0}
+        pins = self.store.settings.get("coordinator_pins") or {}
+        try:
+            ok = vid in pins and PasswordHasher().verify(pins[vid], pin)
+        except (VerificationError, InvalidHashError):
+            ok = False
+        if ok:
+            self.store.settings.set(pin_lock={"failures": 0, "until": 0})
+            return {"ok": True, "locked_for": 0, "left": PIN_MAX_FAILURES}
+        failures = state["failures"] + 1
+        until = 0
+        if failures >= PIN_MAX_FAILURES:
+            until, failures = int(self.store.clock()) + PIN_LOCK_SECONDS, 0
+        self.store.settings.set(pin_lock={"failures": failures, "until": until})
+        return {"ok": False, "locked_for": PIN_LOCK_SECONDS if until else 0,
+                "left": 0 if until else PIN_MAX_FAILURES - failures}
+
+    # --- sync ----------------------------------------------------------------------------
+
+    def sync_status(self) -> dict:
+        if self.sync_agent is None:
+            return {"ok": False, "online": False, "running": False, "progress": 0.0, "pending": None,
+                    "enrolled": False, "last_success": None, "last_failure": None, "last_error": None}
+        return self.sync_agent.status()
+
+    def enrolled(self) -> bool:
+        state = self.store.sync_state()
+        return bool(state.get("server_url") and state.get("token"))
+
+    def enroll(self, url: str, code: str) -> dict:
+        from sync.client import enroll
+        answer = enroll(self.store, url.strip(), code.strip())
+        self.ensure_sync_agent(start=True)
+        return {"device_id": answer.device_id}
+
+    def reset_enrolment(self) -> None:
+        self.store.set_sync_state(server_url=None, token=None, cursor=0)
+
+    def ensure_sync_agent(self, start: bool = False):
+        if self.sync_agent is None:
+            from sync.client import SyncAgent
+            self.sync_agent = SyncAgent(self.store)
+        if start:
+            self.sync_agent.start()
+            self.sync_agent.trigger()
+        return self.sync_agent
+
+
+def activity_dict(a: Activity) -> dict:
+    places_left = None if a.capacity is None else max(0, a.capacity - (a.signed_up or 0))
+    return {"id": a.id, "title": a.title, "category": a.category, "starts_at": a.starts_at, "ends_at": a.ends_at,
+            "place": a.place, "team": a.team, "capacity": a.capacity, "places_left": places_left,
+            "description": a.description, "signup_url": a.signup_url}
+
+
+def hhmm(ts: int | None, tz=None) -> str:
+    if ts is None:
+        return "—"
+    return datetime.fromtimestamp(ts, tz).strftime("%H:%M")
+
+
+def day_time(ts: int, tz=None) -> str:
+    return datetime.fromtimestamp(ts, tz).strftime("%m-%d %H:%M")
+
+
+def hours_text(minutes: int | None) -> str:
+    """150 -> '2.5'; 120 -> '2'."""
+    if minutes is None:
+        return "0"
+    value = round(minutes / 60, 1)
+    return f"{value:g}"
+
+
+def parse_hhmm_on(day_ts: int, text: str, tz) -> int:
+    """'09:30' on the local day of `day_ts` -> Unix seconds (ValueError when not HH:MM)."""
+    hh, mm = text.strip().replace("：", ":").split(":")
+    base = datetime.fromtimestamp(day_ts, tz)
+    when = base.replace(hour=int(hh), minute=int(mm), second=0, microsecond=0)
+    return int(when.timestamp())
+
+
+__all__ = ["KioskServices", "CoordinatorBadge", "Decision", "activity_dict", "hhmm", "hours_text",
+           "parse_hhmm_on", "timedelta"]

@@ -1,0 +1,52 @@
+"""Shared widgets: the outcome icon drawn with lines (no glyph to go missing), colours."""
+
+from __future__ import annotations
+
+from kivy.graphics import Color, Ellipse, Line
+from kivy.metrics import dp
+from kivy.properties import StringProperty
+from kivy.uix.widget import Widget
+
+# High contrast, readable from two metres (white text on these).
+COLOURS = {
+    "checked_in": (0.11, 0.45, 0.20, 1),     # green
+    "checked_out": (0.05, 0.33, 0.65, 1),    # blue
+    "repeat": (0.80, 0.42, 0.00, 1),         # amber
+    "refused": (0.72, 0.11, 0.11, 1),        # red
+    "choose": (0.20, 0.24, 0.36, 1),         # slate: a question, not an error
+    "brand": (0.70, 0.10, 0.10, 1),
+}
+
+
+class OutcomeIcon(Widget):
+    """A white circle with a check (in/out), an equals sign (repeat), a cross (refused) or '?'."""
+    kind = StringProperty("checked_in")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.bind(pos=self._draw, size=self._draw, kind=self._draw)
+
+    def _draw(self, *args):
+        self.canvas.clear()
+        side = min(self.width, self.height)
+        if side <= 0:
+            return
+        cx, cy = self.center
+        r = side / 2
+        w = max(dp(4), side / 12)
+        with self.canvas:
+            Color(1, 1, 1, 1)
+            Line(circle=(cx, cy, r - w / 2), width=w)
+            if self.kind in ("checked_in", "checked_out"):
+                Line(points=[cx - r * 0.45, cy, cx - r * 0.1, cy - r * 0.35, cx + r * 0.5, cy + r * 0.35],
+                     width=w, joint="round", cap="round")
+            elif self.kind == "repeat":
+                Line(points=[cx - r * 0.4, cy + r * 0.15, cx + r * 0.4, cy + r * 0.15], width=w, cap="round")
+                Line(points=[cx - r * 0.4, cy - r * 0.15, cx + r * 0.4, cy - r * 0.15], width=w, cap="round")
+            elif self.kind == "refused":
+                d = r * 0.38
+                Line(points=[cx - d, cy - d, cx + d, cy + d], width=w, cap="round")
+                Line(points=[cx - d, cy + d, cx + d, cy - d], width=w, cap="round")
+            else:  # choose: a dot and a bar, like an "i"
+                Ellipse(pos=(cx - w, cy + r * 0.3), size=(2 * w, 2 * w))
+                Line(points=[cx, cy - r * 0.45, cx, cy + r * 0.1], width=w, cap="round")

@@ -1,0 +1,348 @@
+"""The kiosk's sync agent: push the outbox, pull changes, back off.
+
+One round (libpretixsync's order): upload first, then download::
+
+    >>> agent = SyncAgent(store)          # store: any sync.protocol.SyncStore (kiosk.store.KioskStore)
+    >>> agent.sync_once()                 # push pending events oldest first, then pull pages
+    {'ok': True, 'pushed': 3, 'duplicates': 0, 'refused': 0, 'pulled': 12, 'pending': 0, ...}
+
+    >>> agent.start()                     # rounds every `interval` s on its own daemon thread
+    >>> agent.trigger()                   # a round now (a coordinator pressed "sync")
+    >>> agent.status()                    # a copy, for the screen; never blocks
+    >>> agent.stop()
+
+Enrolment exchanges a one-time code for a device token::
+
+    >>> enroll(store, "https://center.example", "K7Q2-9XPM")
+
+Failures, as the design says: a 5xx, a 429, a timeout or a network error is retried with
+exponential backoff and full jitter (a sleep drawn uniformly from 0 to the exponential
+bound, so 2,000 kiosks coming back after an outage do not knock in step); any other 4xx
+is not retried blindly: it is reported. A 401/403 (revoked token) stops the agent until
+someone re-enrols or triggers a round. Every push is safe to repeat: the event id is the
+idempotency key, so an answer lost after the server committed costs only a re-send
+answered ``duplicate``. All state (outbox, cursor, token, clock offset) lives in the
+store, so a kiosk killed mid-round resumes where the store says.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import requests
+from pydantic import ValidationError
+from tenacity import Retrying, retry_if_exception, stop_after_attempt
+
+from sync.protocol import (API_PREFIX, MAX_BATCH, PAGE_SIZE, Change, EnrollResponse, PullResponse,
+                           PushResponse, SyncStore)
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = (5.0, 30.0)        # connect, read (seconds)
+RETRIES = 4                  # attempts per request within one round
+BACKOFF = 0.5                # first backoff bound (s); doubles per attempt
+MAX_BACKOFF = 300.0          # between failed rounds the bound grows up to five minutes
+AUTH_CODES = (401, 403)      # the token is revoked or wrong: stop until re-enrolled
+
+
+class SyncError(Exception):
+    """One request failed. `code` is stable (the server's error code, or ours:
+    ``network``, ``timeout``, ``http_503``…); `retryable` says whether to try again."""
+
+    def __init__(self, code: str, message: str = "", status: int | None = None, retryable: bool = False):
+        super().__init__(message or code)
+        self.code, self.status, self.retryable = code, status, retryable
+
+    def __str__(self) -> str:
+        prefix = f"{self.status} {self.code}" if self.status else self.code
+        return f"{prefix}: {self.args[0]}"
+
+
+class EnrollError(Exception):
+    """The center refused the code, or could not be reached."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def full_jitter(attempt: int, base: float, cap: float) -> float:
+    """A sleep before retry number `attempt` (1, 2, …): uniform in [0, min(cap, base·2^(attempt-1))]."""
+    return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
+
+
+def utc_iso(ts: float | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, timezone.utc).isoformat()
+
+
+# --- the wire: one small client over requests ------------------------------------------
+
+class Api:
+    """The sync API as calls. Raises `SyncError`; retries the retryable ones itself.
+
+    Each successful answer also yields an offset sample: server time minus the local
+    midpoint of the request (the round trip is assumed symmetric), in milliseconds.
+    """
+
+    def __init__(self, base_url: str, token: str | None = None, http: requests.Session | None = None,
+                 clock: Callable[[], float] = time.time, timeout=TIMEOUT, retries: int = RETRIES,
+                 backoff: float = BACKOFF):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.http = http or requests.Session()
+        self.clock = clock
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.offset_ms: int | None = None     # from the answer with the shortest round trip
+        self._best_rtt = float("inf")
+        self.reached = False                  # an HTTP answer came back (any status)
+
+    def enroll(self, code: str, device_id: str | None, device_name: str) -> EnrollResponse:
+        body = {"code": code, "device_id": device_id, "device_name": device_name}
+        return EnrollResponse.model_validate(self._call("POST", "/devices/enroll", json=body))
+
+    def push(self, events: list[dict]) -> PushResponse:
+        return PushResponse.model_validate(self._call("POST", "/events", json={"events": events}))
+
+    def pull(self, cursor: int, limit: int = PAGE_SIZE) -> PullResponse:
+        params = {"cursor": cursor, "limit": limit}
+        return PullResponse.model_validate(self._call("GET", "/changes", params=params))
+
+    def _call(self, method: str, path: str, **kwargs) -> dict:
+        retrying = Retrying(
+            retry=retry_if_exception(lambda exc: isinstance(exc, SyncError) and exc.retryable),
+            wait=lambda state: full_jitter(state.attempt_number, self.backoff, MAX_BACKOFF),
+            stop=stop_after_attempt(self.retries), reraise=True)
+        return retrying(self._once, method, path, **kwargs)
+
+    def _once(self, method: str, path: str, **kwargs) -> dict:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        started = self.clock()
+        try:
+            answer = self.http.request(method, self.base_url + API_PREFIX + path, headers=headers,
+                                       timeout=self.timeout, **kwargs)
+        except requests.Timeout as exc:
+            raise SyncError("timeout", str(exc), retryable=True) from exc
+        except requests.RequestException as exc:   # refused, reset, DNS, a dropped answer
+            raise SyncError("network", str(exc), retryable=True) from exc
+        finished = self.clock()
+        self.reached = True
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {}
+        if answer.status_code >= 400:
+            raise _error(answer.status_code, body, answer.text)
+        if "server_time" in body:
+            self._sample_offset(body["server_time"], started, finished)
+        return body
+
+    def _sample_offset(self, server_time: str, started: float, finished: float) -> None:
+        rtt = finished - started
+        if rtt <= self._best_rtt:
+            self._best_rtt = rtt
+            server = datetime.fromisoformat(server_time.replace("Z", "+00:00")).timestamp()
+            self.offset_ms = round((server - (started + finished) / 2) * 1000)
+
+
+def _error(status: int, body: Any, text: str) -> SyncError:
+    """An HTTP error answer as a SyncError: the server's code when it sent one (ErrorBody
+    or FastAPI's {"detail": ...}), else ``http_<status>``."""
+    code, message = f"http_{status}", text[:200]
+    if isinstance(body, dict):
+        detail = body.get("detail", body)
+        if isinstance(detail, dict):
+            code, message = detail.get("code", code), detail.get("message", message)
+        elif isinstance(detail, str):
+            message = detail
+    retryable = status >= 500 or status in (408, 429)
+    return SyncError(str(code), message, status=status, retryable=retryable)
+
+
+# --- enrolment ---------------------------------------------------------------------------
+
+def enroll(store: SyncStore, server_url: str, code: str, device_name: str = "kiosk",
+           http: requests.Session | None = None, clock: Callable[[], float] | None = None) -> EnrollResponse:
+    """Exchange a one-time code for a device token and keep what the center answers."""
+    clock = clock or getattr(store, "clock", time.time)
+    api = Api(server_url, http=http, clock=clock)
+    try:
+        answer = api.enroll(code, store.sync_state().get("device_id"), device_name)
+    except SyncError as exc:
+        raise EnrollError(exc.code, str(exc)) from exc
+    except ValidationError as exc:
+        raise EnrollError("bad_answer", f"the server's answer does not match the protocol: {exc}") from exc
+    # The device id first (events made before enrolment carry the kiosk's own), then the
+    # keys as pulled changes, with cursor 0 so the first pull brings everything else.
+    store.set_sync_state(server_url=server_url.rstrip("/"), token=answer.token, device_id=answer.device_id,
+                         station=answer.station.model_dump(), clock_offset_ms=api.offset_ms or 0)
+    keys = [Change(kind="public_key", key=kid, data={"public_key": public}, version=0)
+            for kid, public in answer.public_keys.items()]
+    store.apply_changes(keys, 0)
+    return answer
+
+
+# --- the agent ---------------------------------------------------------------------------
+
+class SyncAgent:
+    """Pushes the outbox and pulls changes, once (`sync_once`) or on its own thread (`start`)."""
+
+    def __init__(self, store: SyncStore, http: requests.Session | None = None,
+                 clock: Callable[[], float] | None = None, batch_size: int = 200, interval: float = 30,
+                 timeout=TIMEOUT, retries: int = RETRIES, backoff: float = BACKOFF):
+        if not 1 <= batch_size <= MAX_BATCH:
+            raise ValueError(f"batch_size must be 1..{MAX_BATCH}, not {batch_size}")
+        self.store = store
+        self.http = http or requests.Session()
+        self.clock = clock or getattr(store, "clock", time.time)  # the clock the events are stamped by
+        self.batch_size, self.interval = batch_size, interval
+        self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self._lock = threading.Lock()         # guards _status
+        self._round = threading.Lock()        # one round at a time
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._status: dict[str, Any] = {
+            "ok": False, "pushed": 0, "duplicates": 0, "refused": 0, "pulled": 0, "pending": 0,
+            "last_success": None, "last_failure": None, "last_error": None, "error_code": None,
+            "online": False, "running": False, "progress": 0.0, "enrolled": False, "halted": False}
+
+    # --- for the screen ------------------------------------------------------------------
+
+    def status(self) -> dict:
+        with self._lock:
+            return dict(self._status)
+
+    def _set(self, **values) -> None:
+        with self._lock:
+            self._status.update(values)
+
+    # --- one round -------------------------------------------------------------------------
+
+    def sync_once(self) -> dict:
+        """Push, then pull. Never raises for a sync failure: the status says what happened."""
+        with self._round:
+            self._set(running=True, progress=0.0, pushed=0, duplicates=0, refused=0, pulled=0)
+            api = None
+            try:
+                state = self.store.sync_state()
+                if not (state.get("server_url") and state.get("token")):
+                    raise SyncError("not_enrolled", "this kiosk is not enrolled with a center yet")
+                self._set(enrolled=True)
+                api = Api(state["server_url"], state["token"], self.http, self.clock,
+                          self.timeout, self.retries, self.backoff)
+                try:
+                    self._push(api)                               # 1. upload the outbox
+                    self._pull(api, state.get("cursor") or 0)     # 2. download the changes
+                finally:
+                    if api.offset_ms is not None:                 # 3. keep the best clock sample
+                        self.store.set_sync_state(clock_offset_ms=api.offset_ms)
+            except Exception as exc:  # noqa: BLE001 - the thread must survive anything; the status tells
+                self._failed(exc, api)
+            else:
+                self._set(ok=True, last_success=utc_iso(time.time()), last_error=None, error_code=None,
+                          online=True, halted=False, progress=1.0)
+            finally:
+                self._set(running=False, pending=self._count_pending())
+            return self.status()
+
+    def _push(self, api: Api) -> None:
+        total = max(1, self.store.count_pending())
+        batch, done = self.batch_size, 0
+        while events := self.store.pending_events(batch):
+            try:
+                answer = api.push(events)
+            except SyncError as exc:
+                if exc.status == 413 and len(events) > 1:   # body too large: halve and carry on
+                    batch = len(events) // 2
+                    continue
+                raise
+            self.store.record_push_results(answer.results)
+            answered = {str(r.id) for r in answer.results}
+            missing = [e["id"] for e in events if e["id"] not in answered]
+            if missing:   # would loop forever on the same events: report instead
+                raise SyncError("incomplete_answer", f"{len(missing)} events unanswered, first {missing[0]}",
+                                retryable=True)
+            done += len(events)
+            counts = {s: sum(r.status == s for r in answer.results) for s in ("stored", "duplicate", "refused")}
+            with self._lock:
+                s = self._status
+                s["pushed"] += counts["stored"] + counts["duplicate"]
+                s["duplicates"] += counts["duplicate"]
+                s["refused"] += counts["refused"]
+                s["progress"] = min(0.9, 0.9 * done / total)
+                s["online"] = True
+
+    def _pull(self, api: Api, cursor: int) -> None:
+        while True:
+            page = api.pull(cursor)
+            self.store.apply_changes(page.changes, page.cursor)   # one transaction per page
+            with self._lock:
+                self._status["pulled"] += len(page.changes)
+            if not page.more:
+                return
+            if page.cursor <= cursor:
+                raise SyncError("cursor_stuck", f"the server says more but the cursor stays at {cursor}")
+            cursor = page.cursor
+
+    def _failed(self, exc: Exception, api: Api | None) -> None:
+        if isinstance(exc, SyncError):
+            code, message = exc.code, str(exc)
+        else:
+            log.exception("sync round failed")
+            code, message = "internal", f"{type(exc).__name__}: {exc}"
+        self._set(ok=False, last_failure=utc_iso(time.time()), last_error=message, error_code=code,
+                  online=bool(api and api.reached), enrolled=code != "not_enrolled",
+                  halted=self._halts(exc))
+
+    @staticmethod
+    def _halts(exc: Exception) -> bool:
+        """The token was refused: retrying will not help until someone re-enrols."""
+        return isinstance(exc, SyncError) and exc.status in AUTH_CODES
+
+    def _count_pending(self) -> int:
+        try:
+            return self.store.count_pending()
+        except Exception:  # noqa: BLE001 - a locked database must not break the status
+            return self._status["pending"]
+
+    # --- on its own thread -------------------------------------------------------------
+
+    def start(self) -> None:
+        """Run rounds on a daemon thread (its own SQLite connection: peewee's are per thread)."""
+        if self._thread and self._thread.is_alive():
+            return
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._loop, name="weiguang-sync", daemon=True)
+        self._thread.start()
+
+    def trigger(self) -> None:
+        """Ask for a round now (also wakes an agent halted by a refused token)."""
+        self._wake.set()
+
+    def stop(self, timeout: float | None = 10) -> None:
+        self._stopping.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _loop(self) -> None:
+        failures = 0
+        while not self._stopping.is_set():
+            self._wake.clear()
+            status = self.sync_once()
+            if status["ok"] or not status["enrolled"]:    # not enrolled: a round costs no network
+                failures, wait = 0, self.interval
+            elif status["halted"]:
+                failures, wait = 0, None        # until trigger() (after re-enrolment) or stop()
+            else:
+                failures += 1
+                wait = full_jitter(failures, self.interval, MAX_BACKOFF)
+            self._wake.wait(wait)

@@ -1,0 +1,180 @@
+"""The server's tables (peewee). The database behind `db` is chosen at start-up
+(`sync.server.db.open_database`): SQLite in the data dir, or PostgreSQL by DATABASE_URL.
+
+Times are Unix seconds (UTC) in integer columns, as on the kiosk; on the server they are
+on the server's clock (kiosk times are moved by the event's `clock_offset_ms`).
+"""
+
+from __future__ import annotations
+
+from peewee import (BigAutoField, BigIntegerField, CharField, DatabaseProxy, IntegerField, Model,
+                    TextField)
+
+db = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+
+
+class Migration(BaseModel):
+    name = CharField(primary_key=True)
+    applied_at = BigIntegerField()
+
+    class Meta:
+        table_name = "migrations"
+
+
+class Admin(BaseModel):
+    username = CharField(primary_key=True)
+    password_hash = CharField()          # argon2
+    created_at = BigIntegerField()
+
+
+class Station(BaseModel):
+    code = CharField(primary_key=True)
+    name = CharField()
+    institute = CharField(default="")
+    center = CharField(default="")
+    timezone = CharField(default="Asia/Shanghai")
+
+
+class Device(BaseModel):
+    id = CharField(primary_key=True, max_length=64)   # made by the kiosk at `kiosk init`, adopted
+    station = CharField()
+    name = CharField(default="kiosk")
+    # sha256 of the bearer token: the token is 256 random bits, so a fast hash is enough
+    # and a stolen database yields no usable token.
+    token_hash = CharField(unique=True)
+    enrolled_at = BigIntegerField()
+    revoked_at = BigIntegerField(null=True)
+    last_seen_at = BigIntegerField(null=True)
+
+
+class EnrollCode(BaseModel):
+    code_hash = CharField(primary_key=True)   # sha256 of the normalised code
+    station = CharField()
+    created_at = BigIntegerField()
+    expires_at = BigIntegerField()
+    used_at = BigIntegerField(null=True)
+    device_id = CharField(null=True)
+
+    class Meta:
+        table_name = "enroll_codes"
+
+
+class StoredEvent(BaseModel):
+    """Every event a kiosk pushed, stored once: the primary key is the idempotency key."""
+    id = CharField(primary_key=True, max_length=36)
+    device_id = CharField(max_length=64)
+    station = CharField()
+    seq = BigIntegerField()
+    type = CharField(max_length=32)
+    device_time = CharField()                 # ISO 8601 as sent
+    clock_offset_ms = BigIntegerField()
+    payload = TextField()                     # JSON
+    received_at = BigIntegerField()
+
+    class Meta:
+        table_name = "events"
+        indexes = ((("device_id", "seq"), False), (("type",), False))
+
+
+class ChangeRow(BaseModel):
+    """The change log kiosks pull; `version` is the cursor. station NULL: for every kiosk."""
+    version = BigAutoField()
+    kind = CharField(max_length=32)
+    key = CharField()
+    station = CharField(null=True)
+    data = TextField(null=True)               # JSON; NULL: deleted
+    created_at = BigIntegerField()
+
+    class Meta:
+        table_name = "changes"
+
+
+class Activity(BaseModel):
+    id = CharField(primary_key=True, max_length=64)
+    station = CharField(null=True)            # NULL: shown at every station
+    title = CharField()
+    category = CharField(default="志愿服务")
+    starts_at = BigIntegerField()
+    ends_at = BigIntegerField()
+    place = CharField(default="")
+    team = CharField(default="")
+    capacity = IntegerField(null=True)
+    description = TextField(default="")
+    rules = TextField(null=True)              # JSON overrides of the hours rules
+
+
+class Volunteer(BaseModel):
+    vid = CharField(primary_key=True, max_length=32)
+    name = CharField()
+    team = CharField(default="")
+    role = CharField(default="volunteer")
+    phone = CharField(default="")
+    station = CharField(null=True)            # whose kiosks get this roster row
+
+
+class Revocation(BaseModel):
+    serial = BigIntegerField(primary_key=True)
+    vid = CharField(default="")
+    revoked_at = BigIntegerField()
+
+
+class RuleSet(BaseModel):
+    scope = CharField(primary_key=True)       # "" for the center's defaults, else a station code
+    overrides = TextField()                   # JSON
+
+    class Meta:
+        table_name = "rules"
+
+
+class PublishedKey(BaseModel):
+    kid = CharField(primary_key=True)
+    public_key = CharField()                  # base64 raw Ed25519
+
+    class Meta:
+        table_name = "public_keys"
+
+
+class HoursSession(BaseModel):
+    """A check-in and its check-out as the server rebuilt them; minutes are authoritative."""
+    id = CharField(primary_key=True, max_length=36)   # the kiosk's session_id
+    vid = CharField(max_length=32)
+    serial = BigIntegerField()
+    role = CharField(default="volunteer")
+    station = CharField()
+    device_id = CharField()
+    activity_id = CharField(null=True)
+    check_in_at = BigIntegerField()
+    check_out_at = BigIntegerField(null=True)
+    closed_by = CharField(null=True)
+    minutes = IntegerField(null=True)
+    kiosk_minutes = IntegerField(null=True)   # what the kiosk showed, for comparison
+    flags = CharField(default="")             # comma-separated sync.hours FLAG_*
+    state = CharField(default="open")         # open / closed / flagged
+
+    class Meta:
+        table_name = "sessions"
+        indexes = ((("vid", "check_in_at"), False), (("state",), False))
+
+
+class ServiceRequest(BaseModel):
+    id = CharField(primary_key=True, max_length=36)   # the event id
+    number = CharField()
+    station = CharField()
+    device_id = CharField()
+    service = CharField()
+    phone = CharField()
+    note = TextField(default="")
+    state = CharField(default="ordered")      # ordered / dispatched / accepted / done / rated
+    created_at = BigIntegerField()
+
+    class Meta:
+        table_name = "service_requests"
+
+
+MODELS = [Migration, Admin, Station, Device, EnrollCode, StoredEvent, ChangeRow, Activity, Volunteer,
+          Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest]

@@ -1,0 +1,117 @@
+"""Kiosk devices: one-time enrolment codes, bearer tokens, revocation.
+
+    >>> code = make_enroll_code("dgj", hours=24)           # printed by `weiguang server code`
+    >>> answer = enroll(code, device_id="f3c1…")           # the kiosk trades it once
+    >>> authenticate(answer.token).station                 # on every request
+    'dgj'
+    >>> revoke_device(answer.device_id)                    # a stolen kiosk: 403 device_revoked
+
+Codes and tokens are stored only as sha256 hashes: both are random enough that a slow
+hash buys nothing, and a copied database yields nothing usable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+
+from sync.server.db import reading, writing
+from sync.server.models import Device, EnrollCode
+from sync.server.services import ServiceError
+from sync.server.services.changes import ensure_station, public_keys, station_info
+
+# No 0/O, 1/I/L: the code is read off a screen and typed on a kiosk.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+_CODE_LENGTH = 12
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def make_enroll_code(station: str, hours: float = 24, now: float | None = None) -> str:
+    """A one-time code for a kiosk at `station` (a code or a name; made if new)."""
+    now = int(time.time() if now is None else now)
+    raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
+    with writing():
+        row = ensure_station(station)
+        EnrollCode.create(code_hash=_sha256(raw), station=row.code, created_at=now,
+                          expires_at=now + int(hours * 3600))
+    return "-".join(raw[i:i + 4] for i in range(0, _CODE_LENGTH, 4))
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    device_id: str
+    token: str
+    station: dict
+    public_keys: dict[str, str]
+
+
+def enroll(code: str, device_id: str | None = None, device_name: str = "kiosk",
+           now: float | None = None) -> Enrolment:
+    """Trade a one-time code for a device token. Refuses: code_unknown, code_used,
+    code_expired, device_revoked (a revoked kiosk id stays revoked)."""
+    now = int(time.time() if now is None else now)
+    token = secrets.token_urlsafe(32)
+    with writing():
+        # Claim the code with one conditional UPDATE: of two kiosks racing with the same
+        # code exactly one changes the row.
+        code_hash = _sha256(normalise_code(code))
+        row = EnrollCode.get_or_none(EnrollCode.code_hash == code_hash)
+        if row is None:
+            raise ServiceError("code_unknown", "this enrolment code is not known")
+        if row.used_at is not None:
+            raise ServiceError("code_used", "this enrolment code was used already")
+        if row.expires_at <= now:
+            raise ServiceError("code_expired", "this enrolment code has expired; ask for a new one")
+        device_id = device_id or str(uuid.uuid4())
+        existing = Device.get_or_none(Device.id == device_id)
+        if existing is not None and existing.revoked_at is not None:
+            raise ServiceError("device_revoked", "this kiosk was revoked; reinitialise it")
+        claimed = (EnrollCode.update(used_at=now, device_id=device_id)
+                   .where((EnrollCode.code_hash == code_hash) & EnrollCode.used_at.is_null()).execute())
+        if not claimed:
+            raise ServiceError("code_used", "this enrolment code was used already")
+        # A kiosk enrolled again (new code) keeps its id and gets a fresh token.
+        fields = dict(station=row.station, name=device_name, token_hash=_sha256(token), enrolled_at=now)
+        if existing is None:
+            Device.create(id=device_id, **fields)
+        else:
+            Device.update(**fields).where(Device.id == device_id).execute()
+        return Enrolment(device_id, token, station_info(row.station), public_keys())
+
+
+def authenticate(token: str | None) -> Device:
+    """The device holding `token`. Refuses: unauthorized (none or unknown), device_revoked."""
+    if not token:
+        raise ServiceError("unauthorized", "a device token is required (Authorization: Bearer …)")
+    with reading():
+        device = Device.get_or_none(Device.token_hash == _sha256(token))
+    if device is None:
+        raise ServiceError("unauthorized", "unknown device token")
+    if device.revoked_at is not None:
+        raise ServiceError("device_revoked", "this kiosk was revoked by the center")
+    return device
+
+
+def revoke_device(device_id: str, now: float | None = None) -> bool:
+    """Revoke a kiosk's token; its next request is answered 403 device_revoked."""
+    with writing():
+        return bool(Device.update(revoked_at=int(time.time() if now is None else now))
+                    .where(Device.id == device_id).execute())
+
+
+def count_devices() -> int:
+    with reading():
+        return Device.select().where(Device.revoked_at.is_null()).count()
+
+
+

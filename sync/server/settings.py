@@ -1,0 +1,60 @@
+"""The server's one settings object (pydantic-settings), read from the environment.
+
+    >>> settings = ServerSettings(data_dir="/srv/weiguang")        # tests pass values directly
+    >>> settings.database_url                                       # sqlite:////srv/weiguang/weiguang.db
+
+Environment: ``DATABASE_URL`` (PostgreSQL in production, e.g.
+``postgresql://user:pw@db/weiguang``; the SQLite file in the data dir when unset) and
+``WEIGUANG_*`` for the rest (``WEIGUANG_DATA_DIR``, ``WEIGUANG_ENV``, ``WEIGUANG_SECRET_KEY``…).
+Outside ``WEIGUANG_ENV=development`` the default secret is refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from sync import protocol
+
+DEFAULT_SECRET = "insecure-development-secret"
+
+
+class ServerSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WEIGUANG_", extra="ignore")
+
+    data_dir: Path = Path("server-data")
+    # Unprefixed, as every hosting platform names it.
+    database_url_env: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "database_url"))
+    env: Literal["development", "production"] = "development"
+    # Signs coordinator dashboard sessions; never the default in production.
+    secret_key: str = DEFAULT_SECRET
+    pool_size: int = Field(default=20, ge=1)
+
+    # Limits (the wire's hard limits stay in sync.protocol; these may only be lower).
+    max_body_bytes: int = Field(default=protocol.MAX_BODY_BYTES, ge=1024, le=protocol.MAX_BODY_BYTES)
+    page_size: int = Field(default=protocol.PAGE_SIZE, ge=1, le=protocol.PAGE_SIZE)
+    enroll_code_hours: float = Field(default=24, gt=0)
+
+    # Review thresholds for server-side session flags (sync.hours FLAG_*).
+    offline_after_seconds: int = 3600          # recorded_offline: reached us this long after it happened
+    clock_skew_ms: int = 5 * 60 * 1000         # clock_skew: kiosk clock off by more than this
+    two_stations_seconds: int = 30 * 60        # two_stations: same vid at two stations within this
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _no_default_secret_in_production(self) -> "ServerSettings":
+        if self.env != "development" and self.secret_key == DEFAULT_SECRET:
+            raise ValueError("WEIGUANG_SECRET_KEY must be set outside development")
+        return self
+
+    @property
+    def database_url(self) -> str:
+        return self.database_url_env or f"sqlite:///{(self.data_dir / 'weiguang.db').resolve()}"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
