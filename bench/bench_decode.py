@@ -13,7 +13,7 @@ It then times, over 300 frames each (ours and raw interleaved call by call):
   raw          zxingcpp.read_barcodes on the same prepared pixels (an ImageView over the same RGBA
                bytes / the RGB array itself), with the one option we set (formats=QRCode), so the
                ratio is our wrapper's overhead. For bottom-up bytes raw reads the picture mirrored
-               (zxing accepts mirrored QR) while we flip it upright with one copy first.
+               (zxing accepts mirrored QR) while we hand zxing an upright gray (see decoder.py).
 
 and prints p50/p99 in ms with ours/raw ratios (goal <= 1.2x).
 """

@@ -24,8 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 import uuid6
-from peewee import (BooleanField, CharField, Check, IntegerField, Model, SqliteDatabase, TextField,
-                    fn)
+from peewee import BooleanField, CharField, Check, IntegerField, Model, SqliteDatabase, TextField
 
 db = SqliteDatabase(None)
 
@@ -170,19 +169,39 @@ def migrate(database: SqliteDatabase = db) -> list[str]:
 # --- settings ---------------------------------------------------------------------------
 
 class Settings:
-    """Small JSON values by key: station identity, sync state, PIN hash, language…"""
+    """Small JSON values by key: station identity, sync state, PIN hash, language…
+
+    Read on every scan (station time zone, hours rules), so values are cached; a write
+    through this object refreshes the cache at once, and a write by another process
+    (the `weiguang` CLI beside a running kiosk) is seen within REFRESH_SECONDS.
+    """
+
+    REFRESH_SECONDS = 2.0
+
+    def __init__(self):
+        self._cache: dict[str, Any] | None = None
+        self._loaded_at = 0.0
+        self._lock = threading.Lock()
+
+    def _values(self) -> dict[str, Any]:
+        with self._lock:
+            if self._cache is None or time.monotonic() - self._loaded_at > self.REFRESH_SECONDS:
+                self._cache = {row.key: json.loads(row.value) for row in Setting.select()}
+                self._loaded_at = time.monotonic()
+            return self._cache
 
     def get(self, key: str, default: Any = None) -> Any:
-        row = Setting.get_or_none(Setting.key == key)
-        return default if row is None else json.loads(row.value)
+        return self._values().get(key, default)
 
     def set(self, **values: Any) -> None:
         with db.atomic():
             for key, value in values.items():
                 Setting.replace(key=key, value=json.dumps(value, ensure_ascii=False)).execute()
+        with self._lock:
+            self._cache = None
 
     def all(self) -> dict:
-        return {row.key: json.loads(row.value) for row in Setting.select()}
+        return dict(self._values())
 
 
 def iso(ts: float) -> str:
@@ -214,7 +233,7 @@ class KioskStore:
             return self._append_event(event_type, payload)
 
     def _append_event(self, event_type: str, payload: dict) -> OutboxEvent:
-        last = OutboxEvent.select(fn.MAX(OutboxEvent.seq)).scalar() or 0
+        last = db.execute_sql("SELECT MAX(seq) FROM outbox").fetchone()[0] or 0
         return OutboxEvent.create(
             id=str(uuid6.uuid7()),
             seq=last + 1,
@@ -272,17 +291,19 @@ class KioskStore:
     # --- reading ------------------------------------------------------------------------
 
     def public_keys(self) -> dict[str, str]:
-        return {k.kid: k.public_key for k in TrustedKey.select()}
+        return dict(db.execute_sql("SELECT kid, public_key FROM trustedkey").fetchall())
 
     def revoked_serials(self) -> set[int]:
         return {r.serial for r in Revocation.select(Revocation.serial)}
 
+    # The scan path's lookups are plain SQL: peewee's query building costs more than the
+    # indexed lookup itself, and these run on every scan.
     def is_revoked(self, serial: int) -> bool:
-        return Revocation.select().where(Revocation.serial == serial).exists()
+        return db.execute_sql("SELECT 1 FROM revocation WHERE serial = ?", (serial,)).fetchone() is not None
 
     def volunteer_name(self, vid: str) -> str | None:
-        row = Volunteer.get_or_none(Volunteer.vid == vid)
-        return row.name if row else None
+        row = db.execute_sql("SELECT name FROM volunteer WHERE vid = ?", (vid,)).fetchone()
+        return row[0] if row else None
 
     def open_sessions(self) -> list[Session]:
         return list(Session.select().where(Session.check_out_at.is_null()).order_by(Session.check_in_at))

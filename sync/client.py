@@ -152,17 +152,15 @@ class Api:
 
 
 def _error(status: int, body: Any, text: str) -> SyncError:
-    """An HTTP error answer as a SyncError: the server's code when it sent one (ErrorBody
-    or FastAPI's {"detail": ...}), else ``http_<status>``."""
+    """An HTTP error answer as a SyncError: the server's code when it sent one (ErrorBody,
+    or FastAPI's {"detail": {...}}), else ``http_<status>``."""
     code, message = f"http_{status}", text[:200]
     if isinstance(body, dict):
-        detail = body.get("detail", body)
-        if isinstance(detail, dict):
-            code, message = detail.get("code", code), detail.get("message", message)
-        elif isinstance(detail, str):
-            message = detail
+        detail = body.get("detail")
+        found = body if "code" in body else detail if isinstance(detail, dict) else {}
+        code, message = found.get("code", code), found.get("message", detail if isinstance(detail, str) else message)
     retryable = status >= 500 or status in (408, 429)
-    return SyncError(str(code), message, status=status, retryable=retryable)
+    return SyncError(str(code), str(message), status=status, retryable=retryable)
 
 
 # --- enrolment ---------------------------------------------------------------------------

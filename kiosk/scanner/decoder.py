@@ -12,15 +12,19 @@ looking for 1-D and other 2-D symbologies is both faster and rules out misreads 
 
 Pixels are not copied on the way in where zxing-cpp can read them in place: camera bytes are wrapped
 in numpy views / zxing ImageViews that honour the row stride, and a bottom-up gray frame is flipped by
-a negative-stride view. zxing-cpp takes no negative stride for colour formats (its ImageView rejects
-one, and its ndarray path reads 3 channels as BGR and refuses 4), so a bottom-up colour frame costs
-one flipped copy (~0.3 ms at 1280x720 RGBA, a few % of a decode). Reading it mirrored instead would
-also decode (zxing accepts mirrored QR) but would depend on that quirk.
+a negative-stride view. zxing-cpp takes no negative stride for colour (its ImageView rejects one, and
+its ndarray path reads 3 channels as BGR and refuses 4). So a bottom-up colour frame, which is what a
+Kivy texture gives, is turned into gray by OpenCV (same luma weights as zxing's) straight from the
+bottom-up bytes, and that gray is flipped by a view: this pass replaces the RGBA->luma pass zxing
+would make anyway, so it costs nothing (about 1.0x raw zxing in bench/bench_decode.py), where a
+flipped RGBA copy measured 1.2x (memory-bound: 3.7 MB per 720p frame). Reading the frame unflipped
+would also decode, as zxing accepts mirrored QR, but would hand zxing a mirror image of the scene.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -108,11 +112,11 @@ def _from_frame(f: Frame) -> tuple[Any, Any]:
     bpp = _BYTES_PER_PIXEL.get(f.fmt)
     if bpp is None:
         raise ValueError(f"unknown frame format {f.fmt!r}: expected one of {sorted(_BYTES_PER_PIXEL)}")
-    if not (isinstance(f.width, int) and isinstance(f.height, int)) or f.width <= 0 or f.height <= 0:
+    if not (isinstance(f.width, Integral) and isinstance(f.height, Integral)) or f.width <= 0 or f.height <= 0:
         raise ValueError(f"frame size must be positive integers, got {f.width!r}x{f.height!r}")
     row = f.width * bpp
     stride = row if f.stride is None else f.stride
-    if not isinstance(stride, int) or stride < row:
+    if not isinstance(stride, Integral) or stride < row:
         raise ValueError(f"frame stride {f.stride!r} is smaller than a row of {f.width} {f.fmt} pixels ({row} bytes)")
     try:
         buf = np.frombuffer(f.data, dtype=np.uint8)  # a view, not a copy
@@ -127,7 +131,11 @@ def _from_frame(f: Frame) -> tuple[Any, Any]:
         return (gray[::-1] if f.bottom_up else gray), buf
     if not f.bottom_up:
         return zxingcpp.ImageView(buf, f.width, f.height, _ZX_COLOUR[bpp], stride), buf
-    # Bottom-up colour: the one copy (see the module docstring), which also drops the row padding.
-    rows = np.lib.stride_tricks.as_strided(buf, shape=(f.height, row), strides=(stride, 1), writeable=False)
-    upright = np.ascontiguousarray(rows[::-1])
-    return zxingcpp.ImageView(upright, f.width, f.height, _ZX_COLOUR[bpp]), upright
+    # Bottom-up colour: convert to gray as stored, then flip the gray by a view (module docstring).
+    import cv2  # imported here: only this path needs OpenCV
+
+    pixels = np.lib.stride_tricks.as_strided(
+        buf, shape=(f.height, f.width, bpp), strides=(stride, bpp, 1), writeable=False
+    )
+    gray = cv2.cvtColor(pixels, cv2.COLOR_RGBA2GRAY if bpp == 4 else cv2.COLOR_RGB2GRAY)
+    return gray[::-1], gray

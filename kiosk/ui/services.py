@@ -123,7 +123,9 @@ class KioskServices:
             badge = self.coordinator_badge(text)
             if badge is not None:
                 return badge
-        return self.attendance.scan(text, activity_id=activity_id)
+        decision = self.attendance.scan(text, activity_id=activity_id)
+        decision.scanned_text = text   # kept for re-deciding with the activity the volunteer picks
+        return decision
 
     def coordinator_badge(self, text: str) -> CoordinatorBadge | None:
         """A valid, unrevoked coordinator badge: the screen asks what the coordinator wants."""

@@ -45,7 +45,7 @@ _write_lock = threading.RLock()
 
 def open_database(settings: ServerSettings) -> Database:
     """Point the models at the configured database (closing any previous one)."""
-    url = settings.database_url
+    url = settings.database
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         database = db_url.connect(url, pragmas=SQLITE_PRAGMAS)
@@ -56,10 +56,19 @@ def open_database(settings: ServerSettings) -> Database:
             scheme += "+pool"
         database = db_url.connect(f"{scheme}://{rest}", max_connections=settings.pool_size,
                                   stale_timeout=300, timeout=30)
-    if db.obj is not None and not db.is_closed():
-        db.close()
+    close_database()
     db.initialize(database)
     return database
+
+
+def close_database() -> None:
+    """Close this thread's connection and, for a pool, every pooled one."""
+    if db.obj is None:
+        return
+    if not db.is_closed():
+        db.close()
+    if hasattr(db.obj, "close_all"):
+        db.obj.close_all()
 
 
 def is_postgres() -> bool:

@@ -1,7 +1,7 @@
 """The server's one settings object (pydantic-settings), read from the environment.
 
     >>> settings = ServerSettings(data_dir="/srv/weiguang")        # tests pass values directly
-    >>> settings.database_url                                       # sqlite:////srv/weiguang/weiguang.db
+    >>> settings.database                                           # sqlite:////srv/weiguang/weiguang.db
 
 Environment: ``DATABASE_URL`` (PostgreSQL in production, e.g.
 ``postgresql://user:pw@db/weiguang``; the SQLite file in the data dir when unset) and
@@ -27,7 +27,7 @@ class ServerSettings(BaseSettings):
 
     data_dir: Path = Path("server-data")
     # Unprefixed, as every hosting platform names it.
-    database_url_env: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "database_url"))
+    database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "database_url"))
     env: Literal["development", "production"] = "development"
     # Signs coordinator dashboard sessions; never the default in production.
     secret_key: str = DEFAULT_SECRET
@@ -52,8 +52,9 @@ class ServerSettings(BaseSettings):
         return self
 
     @property
-    def database_url(self) -> str:
-        return self.database_url_env or f"sqlite:///{(self.data_dir / 'weiguang.db').resolve()}"
+    def database(self) -> str:
+        """The URL to open: DATABASE_URL, else the SQLite file in the data dir."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'weiguang.db').resolve()}"
 
     @property
     def keys_dir(self) -> Path:

@@ -61,6 +61,9 @@ def enroll(code: str, device_id: str | None = None, device_name: str = "kiosk",
     code_expired, device_revoked (a revoked kiosk id stays revoked)."""
     now = int(time.time() if now is None else now)
     token = secrets.token_urlsafe(32)
+    if device_id is not None and not device_id.isprintable():
+        raise ServiceError("bad_device_id", "a device id is printable text")
+    device_name = "".join(ch for ch in device_name if ch.isprintable()) or "kiosk"
     with writing():
         # Claim the code with one conditional UPDATE: of two kiosks racing with the same
         # code exactly one changes the row.

@@ -28,12 +28,25 @@ from sync.server.services.sessions import Accepted, apply_events, server_time
 from sync.server.settings import ServerSettings
 
 _SESSION_EVENTS = ("checkout", "correction")
+# The wire leaves integers unbounded; the database holds 64 bits and times are summed
+# with offsets, so anything beyond JSON's safe integers is refused, not a 500.
+_SAFE_INT = 2**53
+
+
+def _ints_safe(value) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, dict, list)):
+        return True
+    if isinstance(value, int):
+        return abs(value) <= _SAFE_INT
+    return all(_ints_safe(v) for v in (value.values() if isinstance(value, dict) else value))
 
 
 def _validate(event: protocol.Event, device: Device) -> Accepted | str:
     """The parsed event, or the refusal code."""
     if event.device_id != device.id:
         return "wrong_device"
+    if not _ints_safe([event.seq, event.clock_offset_ms, event.payload]):
+        return "bad_payload"
     try:
         payload = protocol.PAYLOAD_MODELS[event.type].model_validate(event.payload)
     except ValidationError:

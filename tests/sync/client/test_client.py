@@ -239,3 +239,15 @@ def test_thread_backs_off_on_failure_and_halts_on_revoked_token(enrolled, center
     finally:
         sync.stop()
     assert attempts == 0 and sync.status()["ok"] and len(center.events) == 1
+
+
+@pytest.mark.parametrize("status, body, code, message", [
+    (422, {"code": "invalid_request", "message": "bad", "detail": [{"loc": ["x"]}]}, "invalid_request", "bad"),
+    (403, {"detail": {"code": "device_revoked", "message": "gone"}}, "device_revoked", "gone"),
+    (404, {"detail": "Not Found"}, "http_404", "Not Found"),
+    (502, "<html>bad gateway</html>", "http_502", "<html>bad gateway</html>"),
+])
+def test_error_answers_keep_the_servers_code(status, body, code, message):
+    from sync.client import _error
+    error = _error(status, body, body if isinstance(body, str) else "")
+    assert (error.code, error.args[0], error.retryable) == (code, message, status >= 500)

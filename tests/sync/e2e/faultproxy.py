@@ -15,6 +15,9 @@ Modes, applied per request (to every `every`-th one, at most `limit` times, then
 - ``delay``   forward, then hold the answer `delay` seconds (beyond the client's timeout).
 - ``refuse``  stop listening: connections are refused until the mode changes.
 
+`on_forward(n)`, when set, is called with the request count once a request has been sent
+upstream and before its answer is read: a test kills the server there, mid-batch.
+
 The proxy speaks just enough HTTP/1.1 to find request boundaries (Content-Length bodies,
 as the sync client sends) and forwards each request on its own upstream connection
 with ``Connection: close``, so one fault touches exactly one request.
@@ -38,6 +41,7 @@ class FaultProxy:
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._closing = False
+        self.on_forward = None                 # called once a request reached the server (a test's hook)
         self.set("pass")
 
     @property
@@ -143,6 +147,8 @@ class FaultProxy:
     def _forward(self, request: bytes) -> bytes:
         with socket.create_connection(self.upstream, timeout=60) as upstream:
             upstream.sendall(request)
+            if self.on_forward is not None:
+                self.on_forward(self.requests)
             chunks = []
             while chunk := upstream.recv(65536):
                 chunks.append(chunk)

@@ -1,0 +1,216 @@
+"""Coordinator mode: who is here, check out, correct a time, close an activity, sync,
+the outbox (pending / refused with reasons), enrolment, language, leaving kiosk mode.
+
+Every action runs on the DB worker (kiosk.ui.services) and names the coordinator
+(by_vid). The app returns home after two idle minutes (KioskApp._check_idle).
+"""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.factory import Factory
+from kivy.properties import DictProperty, ListProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import Screen
+
+from kiosk import i18n
+from kiosk.attendance import Attendance
+from kiosk.ui.services import day_time, hhmm, hours_text, parse_hhmm_on
+
+PANELS = ["here", "correct", "activities", "sync", "device"]
+
+
+class CoordinatorScreen(Screen):
+    panel = StringProperty("here")
+    here = ListProperty([])
+    recent = ListProperty([])
+    activities = ListProperty([])
+    outbox = DictProperty({})
+    message = StringProperty("")
+    editing = DictProperty({})          # the session being corrected
+    field = StringProperty("check_out")
+
+    @property
+    def app(self):
+        return App.get_running_app()
+
+    @property
+    def by_vid(self) -> str:
+        return (self.app.coordinator or {}).get("vid", "")
+
+    def open(self) -> None:
+        self.message = ""
+        self.show("here")
+
+    def show(self, panel: str) -> None:
+        self.panel = panel
+        self.ids.panels.current = panel
+        for name in PANELS:
+            self.ids[f"tab_{name}"].state = "down" if name == panel else "normal"
+        self.reload()
+
+    def reload(self) -> None:
+        svc = self.app.services
+        if self.panel == "here":
+            svc.run(svc.here_now, then=self._here)
+        elif self.panel == "correct":
+            svc.run(svc.recent_sessions, then=self._recent)
+        elif self.panel == "activities":
+            svc.run(svc.activities, 1, then=self._activities)
+        elif self.panel == "sync":
+            svc.run(svc.outbox_summary, then=self._outbox)
+
+    # --- who is here ------------------------------------------------------------------
+
+    def _here(self, rows: list[dict]) -> None:
+        self.here = rows
+        box = self.ids.here_list
+        box.clear_widgets()
+        if not rows:
+            box.add_widget(Factory.Text(text=i18n._("ui.coord.nobody")))
+        for row in rows:
+            line = BoxLayout(size_hint_y=None, height="72dp", spacing="8dp")
+            label = Factory.Text(text=f"{row['name']}  ·  {row['activity'] or i18n._('activity.station_duty')}"
+                                      f"  ·  {hhmm(row['check_in_at'])}")
+            label.size_hint_y = 1
+            line.add_widget(label)
+            out = Factory.KButton(text=i18n._("ui.coord.check_out"), size_hint_x=None, width="150dp")
+            out.bind(on_release=lambda b, sid=row["session_id"]: self.check_out(sid))
+            fix = Factory.GhostButton(text=i18n._("ui.coord.correct"), size_hint_x=None, width="150dp")
+            fix.bind(on_release=lambda b, r=row: self.edit(dict(r, check_out_at=None)))
+            line.add_widget(out)
+            line.add_widget(fix)
+            box.add_widget(line)
+
+    def check_out(self, session_id: str) -> None:
+        svc = self.app.services
+        svc.run(svc.attendance.check_out, session_id, self.by_vid,
+                then=lambda credit: self._did(i18n._("ui.coord.checked_out", hours=hours_text(credit.minutes))),
+                error=self._error)
+
+    # --- corrections --------------------------------------------------------------------
+
+    def _recent(self, rows: list[dict]) -> None:
+        self.recent = rows
+        box = self.ids.recent_list
+        box.clear_widgets()
+        for row in rows:
+            text = f"{row['name']}  {day_time(row['check_in_at'])} → {hhmm(row['check_out_at'])}"
+            btn = Factory.GhostButton(text=text, halign="left")
+            btn.bind(on_release=lambda b, r=row: self.edit(r))
+            box.add_widget(btn)
+
+    def edit(self, row: dict) -> None:
+        self.editing = row
+        self.field = "check_out" if row.get("check_out_at") else "check_in"
+        self.ids.time_input.text = hhmm(row.get("check_out_at") or row["check_in_at"])
+        self.ids.reason_input.text = ""
+        if self.panel != "correct":
+            self.show("correct")
+
+    def editing_text(self) -> str:
+        r = self.editing
+        if not r:
+            return i18n._("ui.coord.pick_session")
+        return f"{r['name']}  {day_time(r['check_in_at'])} → {hhmm(r.get('check_out_at'))}"
+
+    def save_correction(self) -> None:
+        row = self.editing
+        if not row:
+            self.message = i18n._("ui.coord.pick_session")
+            return
+        reason = self.ids.reason_input.text.strip()
+        if not reason:
+            self.message = i18n._("ui.coord.need_reason")
+            return
+        svc = self.app.services
+        tz = svc.attendance.timezone()
+        try:
+            value = parse_hhmm_on(row["check_in_at"], self.ids.time_input.text, tz)
+        except (ValueError, IndexError):
+            self.message = i18n._("ui.coord.bad_time")
+            return
+        svc.run(svc.attendance.correct, row["session_id"], self.field, value, reason, self.by_vid,
+                then=lambda s: self._corrected(s), error=self._error)
+
+    def _corrected(self, session) -> None:
+        self.editing = {}
+        self._did(i18n._("ui.coord.corrected", hours=hours_text(session.minutes)))
+
+    # --- activities ---------------------------------------------------------------------
+
+    def _activities(self, rows: list[dict]) -> None:
+        self.activities = rows
+        box = self.ids.activity_list
+        box.clear_widgets()
+        if not rows:
+            box.add_widget(Factory.Text(text=i18n._("ui.activities.none")))
+        for a in rows:
+            line = BoxLayout(size_hint_y=None, height="72dp", spacing="8dp")
+            label = Factory.Text(text=f"{a['title']}  {hhmm(a['starts_at'])}–{hhmm(a['ends_at'])}")
+            label.size_hint_y = 1
+            line.add_widget(label)
+            close = Factory.KButton(text=i18n._("ui.coord.close_activity"), size_hint_x=None, width="180dp")
+            close.bind(on_release=lambda b, aid=a["id"]: self.close_activity(aid))
+            line.add_widget(close)
+            box.add_widget(line)
+
+    def close_activity(self, activity_id: str) -> None:
+        svc = self.app.services
+        svc.run(svc.attendance.close_activity, activity_id, self.by_vid,
+                then=lambda n: self._did(i18n._("ui.coord.activity_closed", count=n)), error=self._error)
+
+    # --- sync -------------------------------------------------------------------------------
+
+    def sync_now(self) -> None:
+        svc = self.app.services
+        if not svc.enrolled():
+            self.message = i18n._("ui.coord.not_enrolled")
+            return
+        svc.ensure_sync_agent(start=True)
+        self.message = i18n._("status.syncing")
+
+    def _outbox(self, summary: dict) -> None:
+        self.outbox = summary
+        box = self.ids.refused_list
+        box.clear_widgets()
+        for e in summary["refused"]:
+            reason = i18n._(f"ui.server_code.{e['code']}") if i18n.has(f"ui.server_code.{e['code']}", "en") else e["code"]
+            box.add_widget(Factory.Text(text=f"#{e['seq']}  {e['type']}  —  {reason}"))
+
+    def sync_text(self, status: dict) -> str:
+        t = i18n._
+        lines = [t("ui.sync.last_success", when=(status.get("last_success") or "—")[:19].replace("T", " "))]
+        if status.get("last_failure"):
+            lines.append(t("ui.sync.last_failure", when=status["last_failure"][:19].replace("T", " "),
+                           error=status.get("last_error") or ""))
+        if status.get("running"):
+            lines.append(t("status.syncing"))
+        return "\n".join(lines)
+
+    # --- device ---------------------------------------------------------------------------
+
+    def enroll(self) -> None:
+        url, code = self.ids.server_input.text.strip(), self.ids.code_input.text.strip()
+        if not url or not code:
+            self.message = i18n._("ui.coord.enroll_need")
+            return
+        svc = self.app.services
+        self.message = i18n._("ui.coord.enrolling")
+        svc.run(svc.enroll, url, code, then=lambda r: self._did(i18n._("ui.coord.enrolled")), error=self._error)
+
+    def reset_enrolment(self) -> None:
+        svc = self.app.services
+        svc.run(svc.reset_enrolment, then=lambda r: self._did(i18n._("ui.coord.reset_done")))
+
+    # --- common -------------------------------------------------------------------------------
+
+    def _did(self, text: str) -> None:
+        self.message = text
+        self.reload()
+
+    def _error(self, exc) -> None:
+        self.message = i18n._("ui.error", error=str(exc))
+
+    def leave(self) -> None:
+        self.app.go_home()

@@ -1,0 +1,112 @@
+"""Scan feedback, readable from two metres: colour, icon, words; then back home.
+
+When two activities are open the volunteer taps one, and the same scan is decided again
+with that activity (Attendance.scan(text, activity_id=...)).
+"""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk import i18n
+from kiosk.ui.services import hhmm, hours_text
+from kiosk.ui.widgets import COLOURS
+
+SHOW_SECONDS = {"checked_in": 4, "checked_out": 5, "repeat": 4, "refused": 7, "choose": 25}
+
+
+class FeedbackScreen(Screen):
+    kind = StringProperty("checked_in")      # checked_in / checked_out / repeat / refused / choose
+    headline = StringProperty("")
+    detail = StringProperty("")
+    greeting = StringProperty("")
+    background = ListProperty(COLOURS["checked_in"])
+    choices = ListProperty([])               # [{"id", "title", "place", "starts_at", "ends_at"}]
+    seconds_left = NumericProperty(0)
+
+    _timer = None
+    _decision = None
+
+    def show(self, decision) -> None:
+        self._decision = decision
+        self.kind = self._kind(decision)
+        self.background = list(COLOURS[self.kind])
+        self.headline, self.detail = self._words(decision)
+        self.greeting = i18n._("result.greeting", name=decision.name) if decision.name else ""
+        self.choices = list(decision.open_activities) if self.kind == "choose" else []
+        self._build_choices()
+        self._countdown(SHOW_SECONDS[self.kind])
+
+    @staticmethod
+    def _kind(d) -> str:
+        if d.result == "refused" and d.code == "choose_activity":
+            return "choose"
+        return d.result if d.result in SHOW_SECONDS else "refused"
+
+    @staticmethod
+    def _words(d) -> tuple[str, str]:
+        title = d.activity_title or ""
+        if d.result == "checked_in":
+            where = title or i18n._("activity.station_duty")
+            return i18n._("result.checked_in", time=hhmm(d.at)), where
+        if d.result == "checked_out":
+            return (i18n._("result.checked_out", hours=hours_text(d.minutes), year_hours=hours_text(d.year_minutes)),
+                    title or i18n._("activity.station_duty"))
+        if d.result == "repeat":
+            if d.code == "already_checked_out":
+                return i18n._("ui.result.already_checked_out"), ""
+            return i18n._("result.repeat"), ""
+        if d.code == "choose_activity":
+            return i18n._("ui.feedback.choose"), ""
+        key = f"refused.{d.code}"
+        if i18n.has(key) or i18n.has(key, "en"):
+            return i18n.refusal(d.code), ""
+        if i18n.has(f"ui.refused.{d.code}", "en"):
+            return i18n._(f"ui.refused.{d.code}"), ""
+        return i18n._("ui.refused.other"), d.code
+
+    def _build_choices(self) -> None:
+        box = self.ids.choices
+        box.clear_widgets()
+        from kivy.factory import Factory
+        for item in self.choices:
+            place = f" · {item['place']}" if item.get("place") else ""
+            btn = Factory.GhostButton(text=f"{item['title']}\n{hhmm(item['starts_at'])}–{hhmm(item['ends_at'])}{place}")
+            btn.font_size = "24sp"
+            btn.bind(on_release=lambda b, aid=item["id"]: self.pick(aid))
+            box.add_widget(btn)
+
+    def pick(self, activity_id: str) -> None:
+        """The volunteer tapped an activity: decide the same scan again with it."""
+        if self._decision is None:
+            return
+        self._cancel()
+        App.get_running_app().choose_activity(self._decision.scanned_text, activity_id)
+
+    def _countdown(self, seconds: int) -> None:
+        self._cancel()
+        self.seconds_left = seconds
+        self._timer = Clock.schedule_interval(self._tick, 1.0)
+
+    def _tick(self, dt):
+        self.seconds_left -= 1
+        if self.seconds_left <= 0:
+            self._cancel()
+            if self.manager and self.manager.current == self.name:
+                App.get_running_app().go_home()
+            return False
+
+    def _cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def done(self) -> None:
+        self._cancel()
+        App.get_running_app().go_home()
+
+    def on_leave(self, *args):
+        self._cancel()

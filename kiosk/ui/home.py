@@ -1,0 +1,55 @@
+"""Home: station, time, network state, what is on now and next, and the camera preview.
+
+Always ready to scan: the camera (or replay) feeds the decoder whatever screen is showing;
+this screen only shows the preview and the prompt.
+"""
+
+from __future__ import annotations
+
+from kivy.app import App
+from kivy.properties import ListProperty
+from kivy.uix.screenmanager import Screen
+
+from kiosk.ui.services import hhmm
+
+
+class HomeScreen(Screen):
+    now_items = ListProperty([])
+    next_items = ListProperty([])
+
+    def on_kv_post(self, base_widget):
+        App.get_running_app().bind(camera=self._bind_camera, lang=lambda *a: self.refresh())
+
+    def _bind_camera(self, app, camera):
+        if camera is not None:
+            camera.bind(texture=self._set_texture, frames=self._frame)
+
+    def _set_texture(self, camera, texture):
+        self.ids.preview.texture = texture
+
+    def _frame(self, camera, frames):
+        if self.manager and self.manager.current == self.name:
+            self.ids.preview.canvas.ask_update()
+
+    def refresh(self) -> None:
+        app = App.get_running_app()
+        app.services.run(app.services.now_and_next, then=self._fill)
+
+    def _fill(self, data: dict) -> None:
+        self.now_items = [self._line(a) for a in data["now"]]
+        self.next_items = [self._line(a) for a in data["next"]]
+
+    @staticmethod
+    def _line(a: dict) -> str:
+        place = f" · {a['place']}" if a.get("place") else ""
+        return f"{hhmm(a['starts_at'])}–{hhmm(a['ends_at'])}  {a['title']}{place}"
+
+    def open_activities(self) -> None:
+        app = App.get_running_app()
+        app.screen("activities").refresh()
+        app.go("activities")
+
+    def open_order(self) -> None:
+        app = App.get_running_app()
+        app.screen("order").reset()
+        app.go("order")

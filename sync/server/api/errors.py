@@ -1,0 +1,86 @@
+"""Every error answer is `sync.protocol.ErrorBody` (code, message, server_time); a 422
+adds `detail` (the fields that failed). Service errors map to a status by their code.
+
+Routes declare the error answers they can give with `responses=` from here, so the
+OpenAPI schema documents every answer (schemathesis checks that).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from peewee import InterfaceError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from sync.protocol import ErrorBody
+from sync.server.logs import log
+from sync.server.services import ServiceError
+
+STATUS_BY_CODE = {
+    "unauthorized": 401,
+    "device_revoked": 403,
+    "code_unknown": 400,
+    "code_used": 400,
+    "code_expired": 400,
+    "bad_device_id": 400,
+    "payload_too_large": 413,
+}
+
+
+class ValidationErrorBody(ErrorBody):
+    detail: list[dict[str, Any]]
+
+
+def _doc(description: str, model=ErrorBody) -> dict:
+    return {"model": model, "description": description}
+
+
+BAD_BODY = {400: _doc("The body is not JSON"),
+            413: _doc("The body is larger than MAX_BODY_BYTES"),
+            422: _doc("A field is missing or invalid; `detail` says which", ValidationErrorBody)}
+BAD_QUERY = {422: _doc("A parameter is invalid; `detail` says which", ValidationErrorBody)}
+DEVICE_AUTH = {401: _doc("No or an unknown device token"), 403: _doc("This device was revoked (device_revoked)")}
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def error_response(status: int, code: str, message: str, **extra) -> JSONResponse:
+    body = {"code": code, "message": message, "server_time": now().isoformat(), **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError):
+        return error_response(STATUS_BY_CODE.get(exc.code, 400), exc.code, exc.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError):
+        # The offending input is left out: it can be large, binary, or a secret.
+        detail = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        return error_response(422, "invalid_request", "the request is invalid", detail=detail)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def database_unavailable(request: Request, exc: Exception):
+        log.error("database error", extra={"fields": {"path": request.url.path, "error": str(exc)}})
+        return error_response(503, "database_unavailable", "the database does not answer; retry later")
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception):
+        log.exception("unhandled error", extra={"fields": {"path": request.url.path}})
+        return error_response(500, "internal_error", "the server failed; the request can be retried")

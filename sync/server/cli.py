@@ -1,0 +1,77 @@
+"""`weiguang server init|code|run|stats` (the parser lives in kiosk/cli.py; these are the
+handlers). Each takes the parsed args and returns the exit code::
+
+    weiguang server init --data DIR [--admin-password PW] [--json]
+    weiguang server code --data DIR --station NAME [--hours H] [--json]   # {"code": "ABCD-EFGH-JKMN", ...}
+    weiguang server run --data DIR [--host H] [--port P]                  # DATABASE_URL overrides SQLite
+    weiguang server stats --data DIR --json
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sync.server.settings import ServerSettings
+
+
+def _emit(args, obj: dict, text: str) -> None:
+    print(json.dumps(obj, ensure_ascii=False) if getattr(args, "json", False) else text, flush=True)
+
+
+def _open(args) -> ServerSettings:
+    from sync.server import db
+    settings = ServerSettings(data_dir=Path(args.data))
+    db.open_database(settings)
+    db.migrate()
+    return settings
+
+
+def init(args) -> int:
+    """The database, the center's signing key in DIR/keys, an admin account (idempotent:
+    an existing key and account are kept unless --admin-password resets it)."""
+    from sync.badges import init_keys, load_signing_key
+    from sync.server import db
+    from sync.server.services import admin, changes
+    settings = _open(args)
+    key = load_signing_key(settings.keys_dir) if (settings.keys_dir / "current").exists() \
+        else init_keys(settings.keys_dir)
+    changes.publish_public_keys(settings.keys_dir)
+    password = None
+    if args.admin_password or not admin.admin_exists():
+        password = admin.create_admin("admin", args.admin_password)
+    generated = password if password and not args.admin_password else None
+    text = f"server data in {settings.data_dir} ({db.describe()}); signing key {key.kid} in {settings.keys_dir}"
+    if generated:
+        text += f"\nadmin password (shown once): {generated}"
+    _emit(args, {"data": str(settings.data_dir), "database": db.describe(), "kid": key.kid,
+                 "keys": str(settings.keys_dir), "admin": "admin", "admin_password": generated,
+                 "migrations": db.applied_migrations()}, text)
+    return 0
+
+
+def code(args) -> int:
+    from sync.server.services import devices
+    _open(args)
+    enrol_code = devices.make_enroll_code(args.station, hours=args.hours)
+    _emit(args, {"code": enrol_code, "station": args.station, "hours": args.hours},
+          f"{enrol_code}  (station {args.station}, valid {args.hours:g} h, once)")
+    return 0
+
+
+def run(args) -> int:
+    import uvicorn
+
+    from sync.server.app import create_app
+    settings = ServerSettings(data_dir=Path(args.data))
+    # log_config=None: keep the JSON logging that create_app set up.
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+    return 0
+
+
+def stats(args) -> int:
+    from sync.server.services.stats import stats as count
+    _open(args)
+    result = count()
+    _emit(args, result, "\n".join(f"{k}: {v}" for k, v in result.items()))
+    return 0

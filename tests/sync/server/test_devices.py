@@ -1,0 +1,66 @@
+"""Enrolment codes, device tokens, revocation, and the auth answers."""
+
+from __future__ import annotations
+
+import pytest
+
+from sync.server.services import devices
+from tests.sync.server.conftest import enrol
+
+ENROLL = "/api/v1/devices/enroll"
+
+
+def test_enrol_adopts_the_kiosk_id_and_answers_station_and_keys(api, server_settings):
+    kiosk = enrol(api, "s1", device_id="kiosk-made-id-1")
+    assert kiosk.device_id == "kiosk-made-id-1"
+    assert devices.authenticate(kiosk.token).station == "s1"
+    code = devices.make_enroll_code("s1")
+    body = api.post(ENROLL, json={"code": code.lower().replace("-", " ")}).json()  # as typed on a kiosk
+    assert body["station"]["code"] == "s1" and body["station"]["name"] == "站点 s1"
+    kid = (server_settings.keys_dir / "current").read_text().strip()
+    assert list(body["public_keys"]) == [kid]
+    assert body["device_id"] != kiosk.device_id and body["server_time"]
+
+
+def test_code_for_a_new_station_creates_it(api):
+    code = devices.make_enroll_code("新站")
+    assert api.post(ENROLL, json={"code": code}).json()["station"] == {
+        "code": "新站", "name": "新站", "institute": "", "center": "", "timezone": "Asia/Shanghai"}
+
+
+@pytest.mark.parametrize("case", ["used", "expired", "unknown"])
+def test_a_bad_code_is_refused_with_its_code(api, case):
+    code = devices.make_enroll_code("s1", hours=-1 if case == "expired" else 24)
+    if case == "used":
+        assert api.post(ENROLL, json={"code": code}).status_code == 200
+    if case == "unknown":
+        code = "ZZZZ-ZZZZ-ZZZZ"
+    answer = api.post(ENROLL, json={"code": code})
+    assert answer.status_code == 400
+    assert answer.json()["code"] == f"code_{case}" and answer.json()["server_time"]
+
+
+def test_a_revoked_device_gets_403_and_cannot_reenrol(api, kiosk):
+    assert kiosk.pull().status_code == 200
+    devices.revoke_device(kiosk.device_id)
+    for answer in (kiosk.pull(), kiosk.push([])):
+        assert answer.status_code == 403
+        assert answer.json()["code"] == "device_revoked" and answer.json()["server_time"]
+    answer = api.post(ENROLL, json={"code": devices.make_enroll_code("s1"), "device_id": kiosk.device_id})
+    assert (answer.status_code, answer.json()["code"]) == (403, "device_revoked")
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic eDp5"}])
+def test_missing_or_bad_token_is_401(api, kiosk, headers):
+    for answer in (api.get("/api/v1/changes", headers=headers),
+                   api.post("/api/v1/events", json={"events": []}, headers=headers)):
+        assert answer.status_code == 401
+        assert answer.json()["code"] == "unauthorized" and answer.json()["server_time"]
+
+
+def test_reenrolling_a_kiosk_rotates_its_token(api, kiosk):
+    old = kiosk.token
+    again = enrol(api, "s1", device_id=kiosk.device_id)
+    assert again.token != old
+    assert kiosk.pull().status_code == 401
+    assert again.pull().status_code == 200
