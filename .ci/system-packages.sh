@@ -6,9 +6,7 @@ PACKAGES=(
   xvfb xauth x11-utils           # a real X screen for the Kivy window in tests and the demo
   libgl1 libgl1-mesa-dri libegl1 libmtdev1 libgles2  # Kivy's OpenGL on Mesa's software renderer
   poppler-utils                  # pdftoppm/pdftotext: tests look inside the badge PDFs
-  chromium                       # the dashboard's browser tests (Playwright drives Debian's build)
   postgresql-15 postgresql-client-15  # the server's tests against a real PostgreSQL cluster
-  fonts-noto-cjk                 # only for Chromium rendering the dashboard's Chinese text
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -29,6 +29,9 @@ def configure_kivy(fullscreen: bool = False, size: tuple[int, int] | None = None
     """Kivy settings that must be in place before the window exists."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")   # no xclip/xsel on a kiosk
+    os.environ.setdefault("KIVY_CAMERA", "opencv")    # Linux: the OpenCV camera provider
+    logging.getLogger("peewee").setLevel(logging.INFO)
     from kivy.config import Config
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "pause_on_minimize", "0")
@@ -246,7 +249,8 @@ def make_app_class():
                 self.go_home()
 
         def _tick_clock(self, dt):
-            now = datetime.fromtimestamp(self.services.store.clock())
+            from kiosk.ui.services import local_dt
+            now = local_dt(self.services.store.clock())
             self.now_text = now.strftime("%H:%M")
             weekday = self.t(f"ui.weekday.{now.weekday()}")
             self.date_text = self.t("ui.date", year=now.year, month=now.month, day=now.day, weekday=weekday)

@@ -135,7 +135,10 @@ class CoordinatorScreen(Screen):
 
     def _corrected(self, session) -> None:
         self.editing = {}
-        self._did(i18n._("ui.coord.corrected", hours=hours_text(session.minutes)))
+        if session.minutes is None:
+            self._did(i18n._("ui.coord.corrected_open"))
+        else:
+            self._did(i18n._("ui.coord.corrected", hours=hours_text(session.minutes)))
 
     # --- activities ---------------------------------------------------------------------
 

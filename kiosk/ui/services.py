@@ -50,6 +50,7 @@ class KioskServices:
     def __init__(self, store: KioskStore, sync_agent: Any = None):
         self.store = store
         self.attendance = Attendance(store)
+        set_station_tz(self.attendance.timezone())
         self.sync_agent = sync_agent
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="weiguang-db")
         self._seen: dict[str, float] = {}
@@ -267,14 +268,28 @@ def activity_dict(a: Activity) -> dict:
             "description": a.description, "signup_url": a.signup_url}
 
 
-def hhmm(ts: int | None, tz=None) -> str:
+# The station's time zone for every time shown (set from the store at start; a kiosk's
+# system clock may well be UTC).
+STATION_TZ = None
+
+
+def set_station_tz(tz) -> None:
+    global STATION_TZ
+    STATION_TZ = tz
+
+
+def local_dt(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, STATION_TZ)
+
+
+def hhmm(ts: int | None) -> str:
     if ts is None:
         return "—"
-    return datetime.fromtimestamp(ts, tz).strftime("%H:%M")
+    return local_dt(ts).strftime("%H:%M")
 
 
-def day_time(ts: int, tz=None) -> str:
-    return datetime.fromtimestamp(ts, tz).strftime("%m-%d %H:%M")
+def day_time(ts: int) -> str:
+    return local_dt(ts).strftime("%m-%d %H:%M")
 
 
 def hours_text(minutes: int | None) -> str:

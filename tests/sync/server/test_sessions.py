@@ -13,6 +13,12 @@ from tests.sync.server.conftest import enrol
 NOW = int(time.time())
 
 
+@pytest.fixture(autouse=True)
+def pushed_at_once(server_settings):
+    """These tests push a whole day at once; only test_recorded_offline keeps the 1 h limit."""
+    server_settings.offline_after_seconds = 24 * 3600
+
+
 def only_session(vid: str):
     [session] = sessions.sessions_of(vid)
     return session
@@ -36,7 +42,8 @@ def test_an_open_session_is_open(kiosk):
     assert (only_session("V0001").state, only_session("V0001").minutes) == ("open", None)
 
 
-def test_recorded_offline(kiosk):
+def test_recorded_offline(kiosk, server_settings):
+    server_settings.offline_after_seconds = 3600
     checkin = kiosk.checkin("V0001", NOW - 3 * 3600)
     kiosk.statuses([checkin, kiosk.checkout(checkin, NOW - 2 * 3600)])
     assert flags("V0001") == {"recorded_offline"} and only_session("V0001").state == "flagged"

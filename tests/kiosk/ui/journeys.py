@@ -1,0 +1,255 @@
+"""Journeys through the real app (run by harness.py in a subprocess, one per process)."""
+
+from __future__ import annotations
+
+import time
+
+from tests.kiosk.ui.harness import find_button, labels, play, tap, until
+
+
+def _on(ctx, name):
+    return lambda: ctx.app.sm.current == name and ctx.app.sm.transition.is_active is False
+
+
+def _feedback(ctx, kind=None):
+    fb = ctx.app.screen("feedback")
+    return lambda: ctx.app.sm.current == "feedback" and (kind is None or fb.kind == kind) and fb.headline
+
+
+def smoke(ctx):
+    yield 1.0
+    ctx.note("home")
+    ctx.app.screen("home").ids  # noqa: B018
+    ctx.app.sm.current_screen.export_to_png(str(ctx.folder / "home.png"))
+    yield 0.2
+
+
+def _home(ctx):
+    return lambda: ctx.app.sm.current == "home"
+
+
+def _done_and_home(ctx):
+    """Tap 完成/Done on the feedback screen and wait for home; then let the sliding de-dupe lapse."""
+    tap(ctx.app.screen("feedback").ids.btn_done)
+    yield until(_home(ctx), 5, "home")
+    yield 2.2
+
+
+def check_in_out(ctx):
+    """Badge 1 in front of the camera: check-in; two and a half hours later: check-out; again: repeat."""
+    yield 0.3
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.5)
+    yield until(_feedback(ctx, "checked_in"), 10, "check-in feedback")
+    ctx.note("checkin_labels")
+    ctx.note("checkin_background", list(ctx.app.screen("feedback").background))
+    yield from _done_and_home(ctx)
+    ctx.clock.advance(150 * 60)
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.5)
+    yield until(_feedback(ctx, "checked_out"), 10, "check-out feedback")
+    ctx.note("checkout_labels")
+    yield from _done_and_home(ctx)
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.0)
+    yield until(_feedback(ctx, "repeat"), 10, "repeat feedback")
+    ctx.note("repeat_labels")
+    # the feedback screen goes home by itself
+    yield until(_home(ctx), 10, "auto return home")
+    ctx.note("returned_home", True)
+
+
+def held_20s(ctx):
+    """A badge held before the camera for 20 s (300 replayed frames at 15 fps): one check-in."""
+    yield 0.3
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=20, fps=15)
+    yield until(_feedback(ctx, "checked_in"), 10, "check-in feedback")
+    ctx.note("checkin_labels")
+    yield until(lambda: not ctx.app.camera.running, 30, "replay finished")
+    yield 1.0
+    svc = ctx.app.services
+    ctx.note("frames", ctx.app.camera.frames)
+    ctx.note("decoder", {"submitted": ctx.app.camera.decoder.submitted, "decoded": ctx.app.camera.decoder.decoded})
+    ctx.note("scans", {"submitted": svc.scans_submitted, "ignored": svc.scans_ignored, "decided": svc.scans_decided})
+    ctx.note("final_screen", ctx.app.sm.current)
+
+
+def refusals(ctx):
+    """A revoked badge, then a foreign QR code: red, with what to do next; nothing recorded."""
+    yield 0.3
+    play(ctx.app, ctx.badge("14020200002"), hold_seconds=1.5)
+    yield until(_feedback(ctx, "refused"), 10, "revoked feedback")
+    ctx.note("revoked_labels")
+    ctx.note("revoked_background", list(ctx.app.screen("feedback").background))
+    yield from _done_and_home(ctx)
+    play(ctx.app, ctx.badge("foreign"), hold_seconds=1.5)
+    yield until(_feedback(ctx, "refused"), 10, "foreign feedback")
+    ctx.note("foreign_labels")
+    # the USB wedge scanner: the same text typed fast and ended by Enter
+    yield from _done_and_home(ctx)
+    from kivy.core.window import Window
+    token = ctx.tokens["14020200003"]
+    for ch in token:
+        Window.dispatch("on_key_down", 0, 0, ch, [])
+    Window.dispatch("on_key_down", 13, 40, None, [])
+    yield until(_feedback(ctx, "checked_in"), 10, "wedge check-in")
+    ctx.note("wedge_labels")
+    # Escape does nothing outside coordinator mode
+    Window.dispatch("on_key_down", 27, 41, None, [])
+    yield 0.3
+    ctx.note("after_escape_running", True)
+
+
+def _setup_revoked(store, services, folder):
+    from kiosk.store import Revocation
+    Revocation.replace(serial=2, vid="14020200002", revoked_at=0).execute()
+
+
+refusals.setup = _setup_revoked
+
+
+def two_open(ctx):
+    """Two activities open: the volunteer taps one and the scan is decided again with it."""
+    yield 0.3
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.5)
+    yield until(_feedback(ctx, "choose"), 10, "choose feedback")
+    yield 0.3
+    ctx.note("choose_labels")
+    tap(find_button(ctx.screen(), "文明交通劝导"))
+    yield until(_feedback(ctx, "checked_in"), 10, "check-in after choosing")
+    ctx.note("checkin_labels")
+
+
+two_open.activities = "two"
+
+
+def browse(ctx):
+    """Activities by category, a detail page with its QR; then a service order."""
+    yield 0.3
+    tap(ctx.app.screen("home").ids.btn_activities)
+    yield until(lambda: ctx.app.sm.current == "activities" and ctx.app.screen("activities").items, 5, "list")
+    yield 0.3
+    ctx.note("list_labels")
+    tap(find_button(ctx.screen(), "健康义诊"))
+    yield 0.3
+    ctx.note("health_labels")
+    tap(find_button(ctx.screen(), "义诊体检"))
+    yield until(lambda: ctx.app.sm.current == "activity_detail", 5, "detail")
+    yield 0.3
+    ctx.note("detail_labels")
+    ctx.note("qr_size", list(ctx.app.screen("activity_detail").qr.size))
+    tap(ctx.app.screen("activity_detail").ids.btn_back)
+    yield 0.3
+    tap(ctx.app.screen("activities").ids.btn_back)
+    yield until(_home(ctx), 5, "home")
+    tap(ctx.app.screen("home").ids.btn_order)
+    yield until(lambda: ctx.app.sm.current == "order", 5, "order")
+    yield 0.3
+    order = ctx.app.screen("order")
+    tap(find_button(order, "家电维修"))
+    order.ids.phone.text = "1391234"
+    tap(order.ids.btn_submit)
+    yield until(lambda: order.message, 5, "order message")
+    ctx.note("bad_phone_message", order.message)
+    order.ids.phone.text = "13912345678"
+    order.ids.note.text = "冰箱不制冷"
+    tap(order.ids.btn_submit)
+    yield until(lambda: order.number, 5, "order number")
+    ctx.note("order_message", order.message)
+    ctx.note("order_number", order.number)
+    tap(order.ids.btn_back)
+    yield until(_home(ctx), 5, "home")
+    tap(ctx.app.screen("home").ids.btn_language)
+    yield 0.3
+    ctx.note("english_home")
+
+
+def _coordinator_badge(ctx, wait_dedupe=True):
+    if wait_dedupe:
+        yield 2.2
+    play(ctx.app, ctx.badge("14020200009"), hold_seconds=1.0)
+    yield until(lambda: ctx.app.sm.current == "unlock", 10, "unlock screen")
+    yield 0.2
+
+
+def _pin(ctx, digits):
+    unlock = ctx.app.screen("unlock")
+    for d in digits:
+        tap(find_button(unlock.ids.pad, d))
+    tap(unlock.ids.key_ok)
+
+
+def coordinator_unlock(ctx):
+    """Coordinator badge -> 管理模式 -> set a PIN (first time) -> coordinator mode; later five wrong PINs lock."""
+    yield 0.3
+    yield from _coordinator_badge(ctx, wait_dedupe=False)
+    unlock = ctx.app.screen("unlock")
+    ctx.note("choice_labels")
+    tap(unlock.ids.btn_manage)
+    yield until(lambda: unlock.stage == "set", 5, "set stage")
+    _pin(ctx, "2468")
+    yield until(lambda: unlock.stage == "confirm", 5, "confirm stage")
+    _pin(ctx, "2468")
+    yield until(lambda: ctx.app.sm.current == "coordinator", 10, "coordinator mode")
+    yield 0.3
+    ctx.note("coordinator_labels")
+    tap(ctx.app.screen("coordinator").ids.btn_exit)
+    yield until(_home(ctx), 5, "home")
+    # now five wrong PINs
+    yield from _coordinator_badge(ctx)
+    tap(unlock.ids.btn_manage)
+    yield until(lambda: unlock.stage == "pin", 5, "pin stage")
+    for i in range(5):
+        _pin(ctx, "1111")
+        yield until(lambda: unlock.message, 10, "pin answer")
+        ctx.result.setdefault("wrong_messages", []).append(unlock.message)
+        if i < 4:
+            unlock.message = ""
+    _pin(ctx, "2468")   # the right PIN, but locked now
+    unlock.message = ""
+    yield until(lambda: unlock.message, 10, "locked answer")
+    ctx.note("locked_message", unlock.message)
+    ctx.note("screen_after_lock", ctx.app.sm.current)
+
+
+def correct_time(ctx):
+    """Coordinator mode: correct a check-in time with a reason; check someone out."""
+    yield 0.3
+    yield from _coordinator_badge(ctx, wait_dedupe=False)
+    unlock = ctx.app.screen("unlock")
+    tap(unlock.ids.btn_manage)
+    yield until(lambda: unlock.stage == "pin", 5, "pin stage")
+    _pin(ctx, "2468")
+    coord = ctx.app.screen("coordinator")
+    yield until(lambda: ctx.app.sm.current == "coordinator" and coord.here, 10, "here list")
+    yield 0.3
+    ctx.note("here_labels")
+    # check out 王芳 (second row), correct 林建国's check-in
+    tap(find_button(coord.ids.here_list, "签退"))
+    yield until(lambda: "已签退" in coord.message, 5, "checked out message")
+    ctx.note("checkout_message", coord.message)
+    yield until(lambda: len(coord.here) == 1, 5, "one left")
+    tap(find_button(coord.ids.here_list, "更正"))
+    yield until(lambda: coord.panel == "correct", 5, "correct panel")
+    yield 0.2
+    tap(coord.ids.field_in)
+    from kiosk.ui.services import hhmm
+    new_in = coord.here[0]["check_in_at"] - 1800
+    ctx.note("new_check_in", new_in)
+    coord.ids.time_input.text = hhmm(new_in)
+    coord.ids.reason_input.text = "忘记扫码，按签到表更正"
+    tap(coord.ids.btn_save)
+    yield until(lambda: coord.message.startswith("已更正"), 5, "corrected")
+    ctx.note("corrected_message", coord.message)
+    ctx.note("correct_labels")
+
+
+def _setup_sessions(store, services, folder):
+    from datetime import datetime
+    services.set_pin("14020200009", "2468")
+    now = int(store.clock())
+    desk = services.attendance
+    import json
+    tokens = json.loads((folder / "tokens.json").read_text())
+    desk.scan(tokens["14020200001"], at=now - 3 * 3600)
+    desk.scan(tokens["14020200003"], at=now - 2 * 3600)
+
+
+correct_time.setup = _setup_sessions
