@@ -246,7 +246,8 @@ class KioskStore:
     # --- SyncStore -------------------------------------------------------------------------
 
     def sync_state(self) -> dict:
-        keys = ("server_url", "token", "device_id", "cursor", "clock_offset_ms")
+        keys = ("server_url", "token", "device_id", "cursor", "clock_offset_ms",
+                "last_success", "last_failure", "last_error")  # the last three: shown after a restart
         return {key: self.settings.get(key) for key in keys}
 
     def set_sync_state(self, **values) -> None:

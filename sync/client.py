@@ -102,6 +102,7 @@ class Api:
         self.offset_ms: int | None = None     # from the answer with the shortest round trip
         self._best_rtt = float("inf")
         self.reached = False                  # an HTTP answer came back (any status)
+        self.failures = 0                     # failed attempts, retried ones included
 
     def enroll(self, code: str, device_id: str | None, device_name: str) -> EnrollResponse:
         body = {"code": code, "device_id": device_id, "device_name": device_name}
@@ -122,6 +123,13 @@ class Api:
         return retrying(self._once, method, path, **kwargs)
 
     def _once(self, method: str, path: str, **kwargs) -> dict:
+        try:
+            return self._attempt(method, path, **kwargs)
+        except SyncError:
+            self.failures += 1
+            raise
+
+    def _attempt(self, method: str, path: str, **kwargs) -> dict:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         started = self.clock()
         try:
@@ -210,6 +218,9 @@ class SyncAgent:
             "ok": False, "pushed": 0, "duplicates": 0, "refused": 0, "pulled": 0, "pending": 0,
             "last_success": None, "last_failure": None, "last_error": None, "error_code": None,
             "online": False, "running": False, "progress": 0.0, "enrolled": False, "halted": False}
+        state = store.sync_state()            # what the last run of the agent recorded
+        self._status.update({key: state.get(key) for key in ("last_success", "last_failure", "last_error")})
+        self._status["enrolled"] = bool(state.get("server_url") and state.get("token"))
 
     # --- for the screen ------------------------------------------------------------------
 
@@ -248,7 +259,16 @@ class SyncAgent:
                           online=True, halted=False, progress=1.0)
             finally:
                 self._set(running=False, pending=self._count_pending())
+                self._remember()
             return self.status()
+
+    def _remember(self) -> None:
+        """Keep last success / failure / error in the store, so the screen has them after a restart."""
+        status = self.status()
+        try:
+            self.store.set_sync_state(**{k: status[k] for k in ("last_success", "last_failure", "last_error")})
+        except Exception:  # noqa: BLE001 - a locked database must not fail the round
+            log.warning("could not record the sync status", exc_info=True)
 
     def _push(self, api: Api) -> None:
         total = max(1, self.store.count_pending())
@@ -269,12 +289,14 @@ class SyncAgent:
                                 retryable=True)
             done += len(events)
             counts = {s: sum(r.status == s for r in answer.results) for s in ("stored", "duplicate", "refused")}
+            pending = self._count_pending()
             with self._lock:
                 s = self._status
                 s["pushed"] += counts["stored"] + counts["duplicate"]
                 s["duplicates"] += counts["duplicate"]
                 s["refused"] += counts["refused"]
                 s["progress"] = min(0.9, 0.9 * done / total)
+                s["pending"] = pending
                 s["online"] = True
 
     def _pull(self, api: Api, cursor: int) -> None:

@@ -18,9 +18,11 @@ class UnlockScreen(Screen):
     stage = StringProperty("choice")       # choice / pin / set / confirm
     pin = StringProperty("")
     message = StringProperty("")
-    name = StringProperty("")
     badge = None
     _first = ""
+
+    def on_stage(self, screen, stage) -> None:
+        self.ids.stages.current = "choice" if stage == "choice" else "pad"
 
     def offer(self, badge) -> None:
         self.badge = badge

@@ -19,10 +19,9 @@ import json
 import time
 
 from pydantic import ValidationError
-from peewee import chunked
 
 from sync import protocol
-from sync.server.db import writing
+from sync.server.db import insert_ignoring_duplicates, writing
 from sync.server.models import Device, HoursSession, ServiceRequest, StoredEvent
 from sync.server.services.sessions import Accepted, apply_events, server_time
 from sync.server.settings import ServerSettings
@@ -85,10 +84,7 @@ def push(device: Device, events: list[protocol.Event], settings: ServerSettings,
                      device_time=c.event.device_time.isoformat(), clock_offset_ms=c.event.clock_offset_ms,
                      payload=json.dumps(c.event.payload, ensure_ascii=False), received_at=received_at)
                 for key, c in accepted.items()]
-        new_ids: set[str] = set()
-        for batch in chunked(rows, 250):
-            query = StoredEvent.insert_many(batch).on_conflict_ignore().returning(StoredEvent.id)
-            new_ids.update(row.id for row in query.execute())
+        new_ids = set(insert_ignoring_duplicates(StoredEvent, rows, returning="id"))
 
         # 4. What was stored now changes sessions and service requests.
         new = [accepted[key] for key in accepted if key in new_ids]
@@ -114,5 +110,4 @@ def _store_requests(items: list[Accepted], device: Device) -> None:
                  service=i.payload.service, phone=i.payload.phone, note=i.payload.note, state="ordered",
                  created_at=server_time(i.event, i.payload.at))
             for i in items if i.event.type == "service_request"]
-    for batch in chunked(rows, 250):
-        ServiceRequest.insert_many(batch).on_conflict_ignore().execute()
+    insert_ignoring_duplicates(ServiceRequest, rows)

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 
 from sync import hours, protocol
-from sync.server.db import reading, writing
+from sync.server.db import insert_ignoring_duplicates, reading, update_many, writing
 from sync.server.models import Activity, HoursSession
 from sync.server.services.changes import rules_for
 from sync.server.settings import ServerSettings
@@ -146,14 +146,13 @@ def apply_events(items: list[Accepted], device_id: str, station: str, received_a
                     batch.sessions.setdefault(other.id, other)
                     batch.touched.add(other.id)
 
-    # 3. Credit, then write: new sessions in one statement, changed ones one by one.
+    # 3. Credit, then write: new sessions in one statement, changed ones in one executemany.
     for sid in batch.touched:
         _recompute(batch, batch.sessions[sid])
-    new_rows = [batch.sessions[s].__data__ for s in batch.new]
-    if new_rows:
-        HoursSession.insert_many(new_rows).on_conflict_ignore().execute()
-    for sid in batch.touched - batch.new:
-        batch.sessions[sid].save()
+    columns = [f.column_name for f in HoursSession._meta.sorted_fields]
+    rows = {sid: {c: getattr(batch.sessions[sid], c) for c in columns} for sid in batch.touched | batch.new}
+    insert_ignoring_duplicates(HoursSession, [rows[sid] for sid in batch.new])
+    update_many(HoursSession, "id", [c for c in columns if c != "id"], [rows[sid] for sid in batch.touched - batch.new])
 
 
 def close_overdue(now: float | None = None) -> int:

@@ -194,7 +194,7 @@ def drive(ctx: Ctx, journey) -> None:
         except Exception:  # noqa: BLE001
             finish(traceback.format_exc())
             return False
-        if isinstance(item, until):
+        if hasattr(item, "predicate"):  # an `until` (this module may run as __main__)
             state["cond"], state["deadline"] = item, now + item.timeout
         else:
             state["wait_until"] = now + float(item or 0)

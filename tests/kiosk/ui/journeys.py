@@ -13,7 +13,8 @@ def _on(ctx, name):
 
 def _feedback(ctx, kind=None):
     fb = ctx.app.screen("feedback")
-    return lambda: ctx.app.sm.current == "feedback" and (kind is None or fb.kind == kind) and fb.headline
+    return lambda: (ctx.app.sm.current == "feedback" and (kind is None or fb.kind == kind) and fb.headline
+                    and not ctx.app.sm.transition.is_active)
 
 
 def smoke(ctx):
@@ -25,11 +26,16 @@ def smoke(ctx):
 
 
 def _home(ctx):
-    return lambda: ctx.app.sm.current == "home"
+    return lambda: ctx.app.sm.current == "home" and not ctx.app.sm.transition.is_active
+
+
+def _settled(ctx):
+    return until(lambda: not ctx.app.sm.transition.is_active, 5, "transition over")
 
 
 def _done_and_home(ctx):
     """Tap 完成/Done on the feedback screen and wait for home; then let the sliding de-dupe lapse."""
+    yield _settled(ctx)
     tap(ctx.app.screen("feedback").ids.btn_done)
     yield until(_home(ctx), 5, "home")
     yield 2.2
@@ -166,10 +172,12 @@ def _coordinator_badge(ctx, wait_dedupe=True):
         yield 2.2
     play(ctx.app, ctx.badge("14020200009"), hold_seconds=1.0)
     yield until(lambda: ctx.app.sm.current == "unlock", 10, "unlock screen")
+    yield _settled(ctx)
     yield 0.2
 
 
 def _pin(ctx, digits):
+    yield 0.15   # let the pad be laid out after a stage change
     unlock = ctx.app.screen("unlock")
     for d in digits:
         tap(find_button(unlock.ids.pad, d))
@@ -184,9 +192,9 @@ def coordinator_unlock(ctx):
     ctx.note("choice_labels")
     tap(unlock.ids.btn_manage)
     yield until(lambda: unlock.stage == "set", 5, "set stage")
-    _pin(ctx, "2468")
+    yield from _pin(ctx, "2468")
     yield until(lambda: unlock.stage == "confirm", 5, "confirm stage")
-    _pin(ctx, "2468")
+    yield from _pin(ctx, "2468")
     yield until(lambda: ctx.app.sm.current == "coordinator", 10, "coordinator mode")
     yield 0.3
     ctx.note("coordinator_labels")
@@ -197,12 +205,12 @@ def coordinator_unlock(ctx):
     tap(unlock.ids.btn_manage)
     yield until(lambda: unlock.stage == "pin", 5, "pin stage")
     for i in range(5):
-        _pin(ctx, "1111")
+        yield from _pin(ctx, "1111")
         yield until(lambda: unlock.message, 10, "pin answer")
         ctx.result.setdefault("wrong_messages", []).append(unlock.message)
         if i < 4:
             unlock.message = ""
-    _pin(ctx, "2468")   # the right PIN, but locked now
+    yield from _pin(ctx, "2468")   # the right PIN, but locked now
     unlock.message = ""
     yield until(lambda: unlock.message, 10, "locked answer")
     ctx.note("locked_message", unlock.message)
@@ -216,7 +224,7 @@ def correct_time(ctx):
     unlock = ctx.app.screen("unlock")
     tap(unlock.ids.btn_manage)
     yield until(lambda: unlock.stage == "pin", 5, "pin stage")
-    _pin(ctx, "2468")
+    yield from _pin(ctx, "2468")
     coord = ctx.app.screen("coordinator")
     yield until(lambda: ctx.app.sm.current == "coordinator" and coord.here, 10, "here list")
     yield 0.3
@@ -253,3 +261,29 @@ def _setup_sessions(store, services, folder):
 
 
 correct_time.setup = _setup_sessions
+
+
+def debug_unlock(ctx):
+    yield 0.3
+    yield from _coordinator_badge(ctx, wait_dedupe=False)
+    unlock = ctx.app.screen("unlock")
+    b = unlock.ids.btn_manage
+    ctx.note("btn", [list(b.pos), list(b.size), list(b.to_window(*b.center)), b.disabled, b.parent.disabled, unlock.stage])
+    ctx.note("sm", [list(ctx.app.sm.pos), list(ctx.app.sm.size), list(unlock.pos)])
+    wx, wy = b.to_window(*b.center)
+    hits = []
+    def walk(w):
+        lx, ly = w.to_widget(wx, wy)
+        if w.collide_point(*w.to_parent(lx, ly) if False else w.to_widget(wx, wy, relative=False)) :
+            pass
+        for c in w.children:
+            walk(c)
+        px, py = (w.parent.to_widget(wx, wy) if w.parent and w.parent is not w else (wx, wy))
+        if w.collide_point(px, py):
+            hits.append((type(w).__name__, w.disabled, round(w.opacity, 2), [round(v) for v in w.pos], [round(v) for v in w.size]))
+    walk(unlock)
+    ctx.note("hits", hits)
+    tap(b)
+    yield 1
+    ctx.note("stage", unlock.stage)
+    ctx.app.sm.current_screen.export_to_png(str(ctx.folder / "unlock.png"))

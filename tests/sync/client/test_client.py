@@ -251,3 +251,13 @@ def test_error_answers_keep_the_servers_code(status, body, code, message):
     from sync.client import _error
     error = _error(status, body, body if isinstance(body, str) else "")
     assert (error.code, error.args[0], error.retryable) == (code, message, status >= 500)
+
+
+def test_last_success_and_failure_survive_a_restart(enrolled, center):
+    assert agent(enrolled).sync_once()["ok"]
+    center.tokens.clear()
+    failed = agent(enrolled).sync_once()
+    fresh = agent(enrolled).status()                       # a new agent, as after a reboot
+    assert fresh["last_success"] == failed["last_success"] is not None
+    assert fresh["last_failure"] == failed["last_failure"] is not None
+    assert "token_revoked" in fresh["last_error"] and fresh["enrolled"]

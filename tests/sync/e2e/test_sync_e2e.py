@@ -65,9 +65,9 @@ def test_intermittent_500_and_503(center, proxy, kiosk_store, badges):
     scan_all(kiosk_store, tokens[:500])
     proxy.set("error", every=2, status=500, limit=3)
     first = agent(kiosk_store, batch_size=100).sync_once()
-    proxy.set("error", every=3, status=503)
-    ids = scan_all(kiosk_store, tokens[500:])
-    second = agent(kiosk_store, batch_size=100).sync_once()
+    proxy.set("error", every=2, status=503)
+    ids = scan_all(kiosk_store, tokens[500:])                  # all 600 outbox ids
+    second = agent(kiosk_store, batch_size=25).sync_once()
     assert first["ok"] and second["ok"] and second["pending"] == 0 and proxy.faults >= 4
     assert_exactly_once(center, ids)
 

@@ -1,0 +1,432 @@
+"""Benchmark: sync over loopback against a real `weiguang server run` process.
+
+Run:  python bench/bench_sync.py [--quick] [--postgres]
+
+1. backlog  One kiosk (a real kiosk store, the real SyncAgent) pushes a 10,000-event backlog.
+            Anchor, same run: the same rows inserted straight into the server's database
+            (one transaction per batch, as a push has); the ratio is what HTTP, validation
+            and the sessions bookkeeping cost.
+2. steady   200 simulated kiosks (threads in worker processes, each its own HTTP session,
+            speaking the wire protocol through sync.client.Api) push 20-event batches and pull,
+            back to back, for 60 s: events/s, p99 request latency, errors (goal 0), lost (goal 0:
+            every acknowledged event counted on the server).
+3. herd     2,000 kiosks reconnect at once after an outage, 500 events each, with the agent's
+            own retry policy (tenacity, full jitter; a failed round waits full_jitter(n, 30 s)):
+            time until the server holds every event, the slowest kiosk's wait, the latest first
+            acknowledgement (a starved kiosk shows there), ingest events/s.
+
+Goals (DESIGN.md scale): >= 5,000 events/s ingested on SQLite; the herd drained in <= 5 min
+with no kiosk starved. `--postgres` runs the same against a throwaway PostgreSQL cluster
+(fsync on, as SQLite's synchronous=FULL) and prints its column beside. `--quick` is a short
+run. Loopback only; every loop is bounded by a count or a deadline. Client and server share
+this machine's cores, so the figures are a floor for the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+import uuid6  # noqa: E402
+
+from sync.client import MAX_BACKOFF, Api, SyncAgent, SyncError, enroll, full_jitter  # noqa: E402
+
+GOAL_EVENTS_PER_S = 5000
+GOAL_DRAIN_S = 300
+GIVE_UP_S = 420              # the herd's bound: past it a kiosk stops (and the table says FAIL)
+ROUND_INTERVAL = 30          # the agent's default interval: the backoff base between failed rounds
+
+FULL = dict(backlog=10_000, steady_kiosks=200, steady_seconds=60, herd_kiosks=2000, herd_events=500)
+QUICK = dict(backlog=2_000, steady_kiosks=20, steady_seconds=10, herd_kiosks=200, herd_events=100)
+
+
+def wire_events(device_id: str, first_seq: int, n: int) -> list[dict]:
+    """n check-in events as a kiosk sends them."""
+    now = time.time()
+    stamp = datetime.fromtimestamp(now, timezone.utc).isoformat()
+    return [{"id": str(uuid6.uuid7()), "device_id": device_id, "seq": seq, "type": "checkin",
+             "device_time": stamp, "clock_offset_ms": 0,
+             "payload": {"session_id": str(uuid.uuid4()), "vid": f"B{device_id[-6:]}{seq:06d}", "serial": seq,
+                         "at": int(now)}}
+            for seq in range(first_seq, first_seq + n)]
+
+
+# --- the server under test ----------------------------------------------------------------
+
+class Server:
+    """`weiguang server init` + `weiguang server run` in a temp dir; the bench process opens
+    the same database to enrol devices and to count what arrived."""
+
+    def __init__(self, root: Path, database_url: str | None = None):
+        self.data = root / "center"
+        self.database_url = database_url
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        self.env["PYTHONPATH"] = str(ROOT)
+        if database_url:
+            self.env["DATABASE_URL"] = database_url
+
+    def __enter__(self) -> "Server":
+        cli = [sys.executable, "-m", "kiosk.cli", "server"]
+        subprocess.run([*cli, "init", "--data", str(self.data), "--admin-password", "bench-admin"],
+                       check=True, capture_output=True, env=self.env, timeout=120)
+        self.log = open(self.data / "server.log", "ab")
+        self.process = subprocess.Popen([*cli, "run", "--data", str(self.data), "--port", str(self.port)],
+                                        stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
+        deadline = time.time() + 60
+        while True:
+            try:
+                if requests.get(self.url + "/api/v1/health", timeout=1).ok:
+                    break
+            except requests.RequestException:
+                if time.time() > deadline or self.process.poll() is not None:
+                    raise RuntimeError(f"the server did not start; see {self.data / 'server.log'}")
+                time.sleep(0.2)
+        from sync.server.db import open_database
+        from sync.server.settings import ServerSettings
+        open_database(ServerSettings(data_dir=self.data, database_url=self.database_url))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from sync.server.db import close_database
+        close_database()
+        self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+    def devices(self, n: int, station: str = "bench-station") -> list[tuple[str, str]]:
+        """n enrolled devices: (device_id, token), through the enrolment service."""
+        from sync.server.services import devices
+        out = []
+        for _ in range(n):
+            answer = devices.enroll(devices.make_enroll_code(station), device_id=f"bench-{uuid.uuid4()}")
+            out.append((answer.device_id, answer.token))
+        return out
+
+    def count(self, device_ids: list[str]) -> int:
+        from sync.server.db import reading
+        from sync.server.models import StoredEvent
+        total = 0
+        with reading():
+            for start in range(0, len(device_ids), 500):
+                chunk = device_ids[start:start + 500]
+                total += StoredEvent.select().where(StoredEvent.device_id.in_(chunk)).count()
+        return total
+
+    def raw_insert(self, events: list[dict], batch: int) -> float:
+        """Rows/s of inserting these events straight into the server's events table, one
+        transaction per `batch` rows (as one push); the rows are deleted afterwards."""
+        from peewee import chunked
+        from sync.server.db import writing
+        from sync.server.models import StoredEvent
+        now = int(time.time())
+        rows = [dict(id=str(uuid6.uuid7()), device_id="bench-raw", station="bench-station", seq=e["seq"],
+                     type=e["type"], device_time=e["device_time"], clock_offset_ms=0,
+                     payload=json.dumps(e["payload"], ensure_ascii=False), received_at=now) for e in events]
+        started = time.perf_counter()
+        for batch_rows in chunked(rows, batch):
+            with writing():
+                StoredEvent.insert_many(batch_rows).execute()
+        elapsed = time.perf_counter() - started
+        with writing():
+            StoredEvent.delete().where(StoredEvent.device_id == "bench-raw").execute()
+        return len(rows) / elapsed
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def postgres_cluster(root: Path):
+    """A throwaway cluster (tests/conftest.py's PostgresCluster), fsync on; returns (url, stop)."""
+    from tests.conftest import PostgresCluster, _pg_bin
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        raise SystemExit("--postgres: initdb/pg_ctl not found")
+    pg_root = root / "pg"
+    pg_root.mkdir()
+    as_user = []
+    if os.geteuid() == 0:                       # initdb refuses root
+        shutil.chown(pg_root, "postgres", "postgres")
+        os.chmod(root, 0o755)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    cluster = PostgresCluster(pg_root, free_port(), as_user)
+    cluster.run(initdb, "-D", str(cluster.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
+    options = f"-h 127.0.0.1 -p {cluster.port} -k {pg_root} -c max_connections=300"
+    cluster.run(pg_ctl, "-D", str(cluster.data), "-o", options, "-l", str(pg_root / "log"), "-w", "start")
+    cluster.execute("CREATE DATABASE bench")
+
+    def stop():
+        subprocess.run([*as_user, pg_ctl, "-D", str(cluster.data), "-m", "immediate", "stop"],
+                       capture_output=True, timeout=60)
+    return cluster.url("bench"), stop
+
+
+# --- 1. one kiosk's backlog -------------------------------------------------------------
+
+def bench_backlog(server: Server, root: Path, n: int) -> dict:
+    from kiosk.store import OutboxEvent, db, open_store
+    from sync.server.services.devices import make_enroll_code
+    store = open_store(root / f"kiosk-{uuid.uuid4().hex[:6]}.db")
+    enroll(store, server.url, make_enroll_code("bench-station"))
+    device_id = store.sync_state()["device_id"]
+    events = wire_events(device_id, 1, n)
+    with db.atomic():                          # the backlog, as n scans would have left it
+        for start in range(0, n, 500):
+            OutboxEvent.insert_many([dict(id=e["id"], seq=e["seq"], type=e["type"], device_time=e["device_time"],
+                                          payload=json.dumps(e["payload"])) for e in events[start:start + 500]]
+                                    ).execute()
+    agent = SyncAgent(store)
+    started = time.perf_counter()
+    status = agent.sync_once()
+    elapsed = time.perf_counter() - started
+    db.close()
+    raw = server.raw_insert(events, agent.batch_size)
+    stored = server.count([device_id])
+    return {"push_eps": n / elapsed, "raw_eps": raw, "ok": status["ok"], "lost": n - stored,
+            "seconds": elapsed}
+
+
+# --- 2 and 3. many simulated kiosks ----------------------------------------------------------
+
+@dataclass
+class Tally:
+    acked: int = 0
+    refused: int = 0
+    errors: int = 0
+    first_ack: float | None = None
+    done: float | None = None
+    latencies: list[float] = field(default_factory=list)
+
+
+def timed(tally: Tally, call, *args):
+    started = time.perf_counter()
+    try:
+        return call(*args)
+    finally:
+        tally.latencies.append(time.perf_counter() - started)
+
+
+def steady_kiosk(url: str, device: tuple[str, str], params: dict, t0: float) -> Tally:
+    """Push 20-event batches and pull, back to back, until the deadline; re-send a batch
+    until it is acknowledged (one attempt per request, so every failure counts)."""
+    device_id, token = device
+    api, tally, seq, cursor = Api(url, token, retries=1), Tally(), 1, 0
+    deadline = t0 + params["seconds"]
+    while time.time() < deadline:
+        events = wire_events(device_id, seq, 20)
+        for attempt in range(1, 20):
+            try:
+                answer = timed(tally, api.push, events)
+                break
+            except SyncError:
+                tally.errors += 1
+                time.sleep(full_jitter(attempt, 0.5, 10))
+        else:
+            break
+        tally.acked += sum(r.status != "refused" for r in answer.results)
+        tally.refused += sum(r.status == "refused" for r in answer.results)
+        seq += len(events)
+        try:
+            cursor = timed(tally, api.pull, cursor).cursor
+        except SyncError:
+            tally.errors += 1
+    return tally
+
+
+def herd_kiosk(url: str, device: tuple[str, str], params: dict, t0: float) -> Tally:
+    """A kiosk back after the outage with its backlog, on the agent's retry policy:
+    requests retried by tenacity with full jitter; a failed round waits full_jitter(n, 30 s)."""
+    device_id, token = device
+    api, tally = Api(url, token), Tally()
+    backlog, batch, seq, failed_rounds = params["events"], 200, 1, 0
+    while seq <= backlog:
+        events = wire_events(device_id, seq, min(batch, backlog - seq + 1))
+        while time.time() - t0 < params["give_up"]:
+            try:
+                answer = api.push(events)
+                break
+            except SyncError:
+                failed_rounds += 1
+                time.sleep(full_jitter(failed_rounds, ROUND_INTERVAL, MAX_BACKOFF))
+        else:
+            break
+        tally.first_ack = tally.first_ack or time.time() - t0
+        tally.acked += sum(r.status != "refused" for r in answer.results)
+        tally.refused += sum(r.status == "refused" for r in answer.results)
+        seq += len(events)
+    tally.errors = api.failures
+    tally.done = time.time() - t0
+    return tally
+
+
+KIOSKS = {"steady": steady_kiosk, "herd": herd_kiosk}
+
+
+def _worker(kind: str, url: str, devices: list, params: dict, ready, go, results) -> None:
+    out: list[Tally] = [Tally() for _ in devices]
+
+    def run(i: int) -> None:
+        go.wait()
+        try:
+            out[i] = KIOSKS[kind](url, devices[i], params, params["t0"].value)
+        except Exception as exc:  # noqa: BLE001 - a crashed simulated kiosk is an error, not a hang
+            out[i].errors += 1
+            print(f"kiosk crashed: {exc!r}", file=sys.stderr)
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(devices))]
+    for thread in threads:
+        thread.start()
+    ready.put(len(threads))
+    for thread in threads:
+        thread.join()
+    results.put([t.__dict__ for t in out])
+
+
+def run_kiosks(kind: str, url: str, devices: list, params: dict, processes: int) -> tuple[list[Tally], float]:
+    """Every kiosk on its own thread, spread over `processes`; released at once."""
+    ctx = mp.get_context("fork")
+    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    params = {**params, "t0": ctx.Value("d", 0.0)}
+    shares = [devices[i::processes] for i in range(processes)]
+    workers = [ctx.Process(target=_worker, args=(kind, url, share, params, ready, go, results))
+               for share in shares if share]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        ready.get(timeout=300)
+    params["t0"].value = time.time()
+    go.set()
+    tallies = [Tally(**t) for _ in workers for t in results.get(timeout=3600)]
+    for worker in workers:
+        worker.join(30)
+    return tallies, params["t0"].value
+
+
+def bench_steady(server: Server, kiosks: int, seconds: float) -> dict:
+    devices = server.devices(kiosks)
+    tallies, t0 = run_kiosks("steady", server.url, devices, {"seconds": seconds}, processes=2)
+    elapsed = time.time() - t0
+    latencies = sorted(x for t in tallies for x in t.latencies)
+    acked = sum(t.acked for t in tallies)
+    return {"eps": acked / elapsed, "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
+            "p50_ms": 1000 * statistics.median(latencies), "errors": sum(t.errors for t in tallies),
+            "lost": acked - server.count([d for d, _ in devices]), "requests": len(latencies)}
+
+
+def bench_herd(server: Server, kiosks: int, events: int) -> dict:
+    devices = server.devices(kiosks)
+    params = {"events": events, "give_up": GIVE_UP_S}
+    tallies, t0 = run_kiosks("herd", server.url, devices, params, processes=4)
+    done = [t.done or float("inf") for t in tallies]
+    expected = kiosks * events
+    stored = server.count([d for d, _ in devices])
+    drained = max(done) if stored == expected else float("inf")
+    return {"drained_s": drained, "slowest_s": max(done), "p50_s": statistics.median(done),
+            "last_first_ack_s": max(t.first_ack or float("inf") for t in tallies),
+            "eps": stored / max(done), "errors": sum(t.errors for t in tallies), "lost": expected - stored}
+
+
+# --- the table ---------------------------------------------------------------------------
+
+def measure(root: Path, sizes: dict, database_url: str | None) -> dict:
+    with Server(root / ("postgresql" if database_url else "sqlite"), database_url) as server:
+        figures = {}
+        print(f"  backlog ({sizes['backlog']:,} events)…", file=sys.stderr, flush=True)
+        figures["backlog"] = bench_backlog(server, server.data.parent, sizes["backlog"])
+        print(f"  steady ({sizes['steady_kiosks']} kiosks, {sizes['steady_seconds']} s)…", file=sys.stderr, flush=True)
+        figures["steady"] = bench_steady(server, sizes["steady_kiosks"], sizes["steady_seconds"])
+        print(f"  herd ({sizes['herd_kiosks']:,} kiosks x {sizes['herd_events']})…", file=sys.stderr, flush=True)
+        figures["herd"] = bench_herd(server, sizes["herd_kiosks"], sizes["herd_events"])
+        return figures
+
+
+def rows(f: dict, sizes: dict) -> list[tuple[str, str, str, str]]:
+    """(figure, measured, anchor/goal, ratio) for one backend."""
+    b, s, h = f["backlog"], f["steady"], f["herd"]
+    goal = GOAL_EVENTS_PER_S
+    return [
+        (f"backlog {sizes['backlog']:,} ev, 1 kiosk: ev/s", f"{b['push_eps']:,.0f}",
+         f"raw insert {b['raw_eps']:,.0f}", f"{b['push_eps'] / b['raw_eps']:.2f}x"),
+        ("backlog lost", f"{b['lost']}", "goal 0", "ok" if b["lost"] == 0 and b["ok"] else "FAIL"),
+        (f"steady {sizes['steady_kiosks']} kiosks: ev/s", f"{s['eps']:,.0f}", f"goal >= {goal:,}",
+         f"{s['eps'] / goal:.2f}x"),
+        ("steady p50 / p99 latency ms", f"{s['p50_ms']:.0f} / {s['p99_ms']:.0f}", f"{s['requests']:,} requests", ""),
+        ("steady errors", f"{s['errors']}", "goal 0", "ok" if s["errors"] == 0 else "FAIL"),
+        ("steady lost", f"{s['lost']}", "goal 0", "ok" if s["lost"] == 0 else "FAIL"),
+        (f"herd {sizes['herd_kiosks']:,}x{sizes['herd_events']}: drained s", f"{h['drained_s']:.1f}",
+         f"goal <= {GOAL_DRAIN_S}", f"{h['drained_s'] / GOAL_DRAIN_S:.2f}x"),
+        ("herd slowest kiosk / median s", f"{h['slowest_s']:.1f} / {h['p50_s']:.1f}", f"goal <= {GOAL_DRAIN_S}",
+         f"{h['slowest_s'] / GOAL_DRAIN_S:.2f}x"),
+        ("herd latest first ack s", f"{h['last_first_ack_s']:.1f}", "starved if ~ drained", ""),
+        ("herd ingest ev/s", f"{h['eps']:,.0f}", f"goal >= {goal:,}", f"{h['eps'] / goal:.2f}x"),
+        ("herd failed attempts (retried)", f"{h['errors']:,}", "info", ""),
+        ("herd not stored at the end", f"{h['lost']:,}", f"goal 0 (bound {GIVE_UP_S} s)",
+         "ok" if h["lost"] == 0 else "FAIL"),
+    ]
+
+
+def print_table(results: dict[str, dict], sizes: dict) -> None:
+    backends = list(results)
+    table = {name: rows(figures, sizes) for name, figures in results.items()}
+    header = ["figure"] + [f"{name}: measured | anchor/goal | ratio" for name in backends]
+    lines = []
+    for i, (label, *_rest) in enumerate(table[backends[0]]):
+        cells = [" | ".join(table[name][i][1:]) for name in backends]
+        lines.append([label, *cells])
+    widths = [max(len(str(row[c])) for row in [header, *lines]) for c in range(len(header))]
+    for row in [header, ["-" * w for w in widths], *lines]:
+        print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, short runs")
+    parser.add_argument("--postgres", action="store_true", help="also against a throwaway PostgreSQL cluster")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    root = Path(tempfile.mkdtemp(prefix="wg-bench-sync-"))
+    results = {}
+    try:
+        print("sqlite…", file=sys.stderr, flush=True)
+        results["sqlite"] = measure(root, sizes, None)
+        if args.postgres:
+            print("postgresql…", file=sys.stderr, flush=True)
+            url, stop = postgres_cluster(root)
+            try:
+                results["postgresql"] = measure(root, sizes, url)
+            finally:
+                stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"\nweiguang sync bench ({'quick' if args.quick else 'full'}; loopback, {os.cpu_count()} cores "
+          "shared by client and server)\n")
+    print_table(results, sizes)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""`weiguang server init|code|run|stats`, migrations on restart, and a real server process."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from kiosk.cli import main
+from sync.server import db
+from sync.server.app import create_app
+from sync.server.services import admin
+
+
+def run_cli(capsys, *argv) -> dict:
+    assert main(list(argv)) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_init_code_stats(server_settings, capsys, monkeypatch):
+    if server_settings.database_url:
+        monkeypatch.setenv("DATABASE_URL", server_settings.database_url)
+    data = str(server_settings.data_dir)
+    first = run_cli(capsys, "server", "init", "--data", data, "--json")
+    assert first["admin_password"] and admin.check_password("admin", first["admin_password"])
+    assert (server_settings.keys_dir / f"{first['kid']}.private.pem").exists()
+    assert first["migrations"] == ["0001_initial"]
+    again = run_cli(capsys, "server", "init", "--data", data, "--json")   # keeps key and account
+    assert (again["kid"], again["admin_password"]) == (first["kid"], None)
+    assert admin.check_password("admin", first["admin_password"])
+
+    code = run_cli(capsys, "server", "code", "--data", data, "--station", "东关街站", "--hours", "2", "--json")
+    assert len(code["code"].replace("-", "")) == 12
+    assert run_cli(capsys, "server", "stats", "--data", data, "--json") == {
+        "events": {}, "sessions": {}, "requests": {}, "devices": 0}
+
+
+def test_migrations_are_recorded_and_run_once(server_settings):
+    create_app(server_settings)
+    assert db.applied_migrations() == ["0001_initial"]
+    with db.reading():
+        recorded = db.db.execute_sql("SELECT COUNT(*) FROM migrations").fetchone()[0]
+    create_app(server_settings)                        # a restart
+    assert db.migrate() == []
+    with db.reading():
+        assert db.db.execute_sql("SELECT COUNT(*) FROM migrations").fetchone()[0] == recorded == 1
+
+
+def test_server_run_answers_health(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    process = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "server", "run", "--data", str(tmp_path),
+                                "--host", "127.0.0.1", "--port", str(port)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=2)
+                break
+            except httpx.TransportError:
+                if time.time() > deadline or process.poll() is not None:
+                    pytest.fail(process.stderr.read().decode() if process.poll() is not None else "no answer")
+                time.sleep(0.2)
+        assert answer.status_code == 200
+        assert answer.json()["status"] == "ok" and answer.json()["database"] == "sqlite"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    # Structured logs: every line on stderr is one JSON object.
+    lines = [line for line in process.stderr.read().decode().splitlines() if line.strip()]
+    assert lines and all(json.loads(line) for line in lines)
