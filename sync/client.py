@@ -54,9 +54,11 @@ class SyncError(Exception):
     """One request failed. `code` is stable (the server's error code, or ours:
     ``network``, ``timeout``, ``http_503``…); `retryable` says whether to try again."""
 
-    def __init__(self, code: str, message: str = "", status: int | None = None, retryable: bool = False):
+    def __init__(self, code: str, message: str = "", status: int | None = None, retryable: bool = False,
+                 retry_after: float | None = None):
         super().__init__(message or code)
         self.code, self.status, self.retryable = code, status, retryable
+        self.retry_after = retry_after        # the server's Retry-After (s), a floor for the backoff
 
     def __str__(self) -> str:
         prefix = f"{self.status} {self.code}" if self.status else self.code
@@ -118,9 +120,14 @@ class Api:
     def _call(self, method: str, path: str, **kwargs) -> dict:
         retrying = Retrying(
             retry=retry_if_exception(lambda exc: isinstance(exc, SyncError) and exc.retryable),
-            wait=lambda state: full_jitter(state.attempt_number, self.backoff, MAX_BACKOFF),
+            wait=self._wait,
             stop=stop_after_attempt(self.retries), reraise=True)
         return retrying(self._once, method, path, **kwargs)
+
+    def _wait(self, state) -> float:
+        """Full jitter, but never sooner than the server asked (Retry-After on a 503/429)."""
+        floor = getattr(state.outcome.exception(), "retry_after", None) or 0
+        return max(min(floor, MAX_BACKOFF), full_jitter(state.attempt_number, self.backoff, MAX_BACKOFF))
 
     def _once(self, method: str, path: str, **kwargs) -> dict:
         try:
@@ -146,7 +153,7 @@ class Api:
         except ValueError:
             body = {}
         if answer.status_code >= 400:
-            raise _error(answer.status_code, body, answer.text)
+            raise _error(answer.status_code, body, answer.text, answer.headers.get("Retry-After"))
         if "server_time" in body:
             self._sample_offset(body["server_time"], started, finished)
         return body
@@ -159,7 +166,7 @@ class Api:
             self.offset_ms = round((server - (started + finished) / 2) * 1000)
 
 
-def _error(status: int, body: Any, text: str) -> SyncError:
+def _error(status: int, body: Any, text: str, retry_after: str | None = None) -> SyncError:
     """An HTTP error answer as a SyncError: the server's code when it sent one (ErrorBody,
     or FastAPI's {"detail": {...}}), else ``http_<status>``."""
     code, message = f"http_{status}", text[:200]
@@ -168,7 +175,8 @@ def _error(status: int, body: Any, text: str) -> SyncError:
         found = body if "code" in body else detail if isinstance(detail, dict) else {}
         code, message = found.get("code", code), found.get("message", detail if isinstance(detail, str) else message)
     retryable = status >= 500 or status in (408, 429)
-    return SyncError(str(code), str(message), status=status, retryable=retryable)
+    after = float(retry_after) if retry_after and retry_after.isdigit() else None
+    return SyncError(str(code), str(message), status=status, retryable=retryable, retry_after=after)
 
 
 # --- enrolment ---------------------------------------------------------------------------
@@ -197,7 +205,15 @@ def enroll(store: SyncStore, server_url: str, code: str, device_name: str = "kio
 # --- the agent ---------------------------------------------------------------------------
 
 class SyncAgent:
-    """Pushes the outbox and pulls changes, once (`sync_once`) or on its own thread (`start`)."""
+    """Pushes the outbox and pulls changes, once (`sync_once`) or on its own thread (`start`).
+
+    `status()` (a copy; the screen polls it): ok (the last round), pushed (acknowledged in
+    that round: stored + duplicate), duplicates, refused, pulled, pending (in the outbox),
+    last_success / last_failure (ISO, UTC; kept in the store across restarts), last_error
+    ("403 device_revoked: …") and error_code, online (the center answered), running,
+    progress (0..1 within a round), enrolled, halted (a refused token: no retry until
+    `trigger()` after re-enrolment).
+    """
 
     def __init__(self, store: SyncStore, http: requests.Session | None = None,
                  clock: Callable[[], float] | None = None, batch_size: int = 200, interval: float = 30,

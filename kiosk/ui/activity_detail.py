@@ -33,7 +33,11 @@ class ActivityDetailScreen(Screen):
         self.item = item
         self.qr = qr_texture(item["signup_url"]) if item.get("signup_url") else None
 
-    def when(self) -> str:
+    def field(self, key: str, item: dict) -> str:
+        """kv passes root.item so the row follows the item."""
+        return (item or {}).get(key) or ("" if key == "title" else "—")
+
+    def when(self, item: dict | None = None) -> str:
         if not self.item:
             return ""
         return f"{day_time(self.item['starts_at'])}–{hhmm(self.item['ends_at'])}"

@@ -38,7 +38,8 @@ def _done_and_home(ctx):
     yield _settled(ctx)
     tap(ctx.app.screen("feedback").ids.btn_done)
     yield until(_home(ctx), 5, "home")
-    yield 2.2
+    yield until(lambda: not ctx.app.camera.running, 10, "badge taken away")
+    yield 2.2     # the app's sliding de-dupe: the same badge again after 2 s away is a new scan
 
 
 def check_in_out(ctx):
@@ -129,39 +130,61 @@ two_open.activities = "two"
 def browse(ctx):
     """Activities by category, a detail page with its QR; then a service order."""
     yield 0.3
+    yield _settled(ctx)
+    yield 0.1
     tap(ctx.app.screen("home").ids.btn_activities)
     yield until(lambda: ctx.app.sm.current == "activities" and ctx.app.screen("activities").items, 5, "list")
     yield 0.3
     ctx.note("list_labels")
+    yield _settled(ctx)
+    yield 0.1
     tap(find_button(ctx.screen(), "健康义诊"))
     yield 0.3
     ctx.note("health_labels")
+    yield _settled(ctx)
+    yield 0.1
     tap(find_button(ctx.screen(), "义诊体检"))
     yield until(lambda: ctx.app.sm.current == "activity_detail", 5, "detail")
     yield 0.3
     ctx.note("detail_labels")
     ctx.note("qr_size", list(ctx.app.screen("activity_detail").qr.size))
+    yield _settled(ctx)
+    yield 0.1
     tap(ctx.app.screen("activity_detail").ids.btn_back)
     yield 0.3
+    yield _settled(ctx)
+    yield 0.1
     tap(ctx.app.screen("activities").ids.btn_back)
     yield until(_home(ctx), 5, "home")
+    yield _settled(ctx)
+    yield 0.1
     tap(ctx.app.screen("home").ids.btn_order)
     yield until(lambda: ctx.app.sm.current == "order", 5, "order")
     yield 0.3
     order = ctx.app.screen("order")
+    yield _settled(ctx)
+    yield 0.1
     tap(find_button(order, "家电维修"))
     order.ids.phone.text = "1391234"
+    yield _settled(ctx)
+    yield 0.1
     tap(order.ids.btn_submit)
     yield until(lambda: order.message, 5, "order message")
     ctx.note("bad_phone_message", order.message)
     order.ids.phone.text = "13912345678"
     order.ids.note.text = "冰箱不制冷"
+    yield _settled(ctx)
+    yield 0.1
     tap(order.ids.btn_submit)
     yield until(lambda: order.number, 5, "order number")
     ctx.note("order_message", order.message)
     ctx.note("order_number", order.number)
+    yield _settled(ctx)
+    yield 0.1
     tap(order.ids.btn_back)
     yield until(_home(ctx), 5, "home")
+    yield _settled(ctx)
+    yield 0.1
     tap(ctx.app.screen("home").ids.btn_language)
     yield 0.3
     ctx.note("english_home")
@@ -169,6 +192,7 @@ def browse(ctx):
 
 def _coordinator_badge(ctx, wait_dedupe=True):
     if wait_dedupe:
+        yield until(lambda: not ctx.app.camera.running, 10, "badge taken away")
         yield 2.2
     play(ctx.app, ctx.badge("14020200009"), hold_seconds=1.0)
     yield until(lambda: ctx.app.sm.current == "unlock", 10, "unlock screen")
@@ -262,28 +286,3 @@ def _setup_sessions(store, services, folder):
 
 correct_time.setup = _setup_sessions
 
-
-def debug_unlock(ctx):
-    yield 0.3
-    yield from _coordinator_badge(ctx, wait_dedupe=False)
-    unlock = ctx.app.screen("unlock")
-    b = unlock.ids.btn_manage
-    ctx.note("btn", [list(b.pos), list(b.size), list(b.to_window(*b.center)), b.disabled, b.parent.disabled, unlock.stage])
-    ctx.note("sm", [list(ctx.app.sm.pos), list(ctx.app.sm.size), list(unlock.pos)])
-    wx, wy = b.to_window(*b.center)
-    hits = []
-    def walk(w):
-        lx, ly = w.to_widget(wx, wy)
-        if w.collide_point(*w.to_parent(lx, ly) if False else w.to_widget(wx, wy, relative=False)) :
-            pass
-        for c in w.children:
-            walk(c)
-        px, py = (w.parent.to_widget(wx, wy) if w.parent and w.parent is not w else (wx, wy))
-        if w.collide_point(px, py):
-            hits.append((type(w).__name__, w.disabled, round(w.opacity, 2), [round(v) for v in w.pos], [round(v) for v in w.size]))
-    walk(unlock)
-    ctx.note("hits", hits)
-    tap(b)
-    yield 1
-    ctx.note("stage", unlock.stage)
-    ctx.app.sm.current_screen.export_to_png(str(ctx.folder / "unlock.png"))

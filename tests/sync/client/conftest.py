@@ -38,6 +38,7 @@ class FakeCenter:
         self.skew = 0.0                            # seconds added to the server's clock
         self.requests: list[tuple[str, int]] = []  # (path, events in it)
         self.max_events: int | None = None         # push bodies above this answer 413
+        self.retry_after: int | None = None        # sent with injected errors
 
     def now(self) -> str:
         return (datetime.now(timezone.utc) + timedelta(seconds=self.skew)).isoformat()
@@ -60,7 +61,10 @@ class FakeCenter:
                 if kind == "delay":
                     await asyncio.sleep(value)
                 else:
-                    return self.error(int(value), f"injected_{value}")
+                    answer = self.error(int(value), f"injected_{value}")
+                    if self.retry_after is not None:
+                        answer.headers["Retry-After"] = str(self.retry_after)
+                    return answer
             return await call_next(request)
 
         def authorised(request: Request) -> bool:

@@ -261,3 +261,11 @@ def test_last_success_and_failure_survive_a_restart(enrolled, center):
     assert fresh["last_success"] == failed["last_success"] is not None
     assert fresh["last_failure"] == failed["last_failure"] is not None
     assert "token_revoked" in fresh["last_error"] and fresh["enrolled"]
+
+
+def test_retry_after_is_a_floor_for_the_backoff(enrolled, center):
+    record_checkins(enrolled, 1)
+    center.faults, center.retry_after = [("status", 503)], 1
+    started = time.monotonic()
+    result = agent(enrolled).sync_once()
+    assert result["ok"] and time.monotonic() - started >= 1

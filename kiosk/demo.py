@@ -1,0 +1,229 @@
+"""`weiguang demo`: demo data, a local center server and a kiosk with a replayed camera.
+
+    weiguang demo [--dir demo-data] [--port 8765] [--no-window] [--language en]
+
+1. DIR is recreated (only if it is a previous demo folder: it holds .weiguang-demo).
+2. `weiguang server init`, then demo data through the server's service functions: four
+   centers' stations, the station 文博苑社区 with ~300 volunteers and its teams, activities
+   today and this week.
+3. The server runs on 127.0.0.1:PORT; a kiosk is initialised, enrolled at 文博苑社区 with a
+   one-time code, and synced once.
+4. A badge sheet PDF (demo volunteers + a coordinator; the coordinator's PIN is printed),
+   and a replay folder of badge images: volunteers, a repeat, a foreign QR, a revoked badge.
+5. The kiosk window plays that folder as its camera (no DISPLAY: an Xvfb is started, or use
+   --no-window). The server stops when the window closes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+TZ = ZoneInfo("Asia/Shanghai")
+MARKER = ".weiguang-demo"
+STATION_CODE, STATION_NAME = "WBY", "文博苑社区"
+DEMO_PIN = "2468"
+STATIONS = [  # (code, name, institute, center)
+    ("WBY", "文博苑社区", "新建南路街道新时代文明实践所", "平城区新时代文明实践中心"),
+    ("HYL", "和阳里社区", "新建南路街道新时代文明实践所", "平城区新时代文明实践中心"),
+    ("YGZ", "云冈镇综合站", "云冈镇新时代文明实践所", "云冈区新时代文明实践中心"),
+    ("XRB", "新荣镇便民站", "新荣镇新时代文明实践所", "新荣区新时代文明实践中心"),
+    ("LQW", "武灵镇东关站", "武灵镇新时代文明实践所", "灵丘县新时代文明实践中心"),
+]
+TEAMS = ["退役军人“军魂闪耀”志愿服务队", "“邻里关照”志愿服务队", "文博苑巾帼志愿服务队", "青年志愿服务队",
+         "文明交通志愿服务队"]
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
+GIVEN = ["建国", "秀英", "桂兰", "志强", "海燕", "丽华", "国庆", "玉梅", "德明", "晓东", "淑芬", "文博", "子涵",
+         "雨萱", "浩然", "振华", "红梅", "永福", "春燕", "思远", "佳怡", "明", "芳", "伟", "静", "磊", "娜", "军", "洋"]
+
+
+def volunteers(n: int = 300) -> list[tuple[str, str, str]]:
+    rnd = random.Random(2024)
+    out = []
+    for i in range(1, n + 1):
+        name = rnd.choice(SURNAMES) + rnd.choice(GIVEN)
+        out.append((f"1402020{i:05d}", name, rnd.choice(TEAMS)))
+    return out
+
+
+def day_at(days: int, hh: int, mm: int = 0) -> int:
+    d = datetime.now(TZ).date() + timedelta(days=days)
+    return int(datetime(d.year, d.month, d.day, hh, mm, tzinfo=TZ).timestamp())
+
+
+def activities() -> list[dict]:
+    now = int(time.time())
+    return [
+        dict(id="demo-yizhen", title="义诊体检进社区", category="健康义诊", starts_at=now - 3600, ends_at=now + 3 * 3600,
+             place="文博苑社区卫生服务站", team="“邻里关照”志愿服务队", capacity=40,
+             description="为辖区老人免费测量血压、血糖，提供用药咨询和健康指导。"),
+        dict(id="demo-jiaotong", title="文明交通劝导", category="文明交通", starts_at=now + 2 * 3600,
+             ends_at=now + 4 * 3600, place="魏都大道与文博路路口", team="退役军人“军魂闪耀”志愿服务队", capacity=12,
+             description="在路口劝导行人和非机动车遵守交通信号，礼让斑马线。"),
+        dict(id="demo-laji", title="城市垃圾捡拾", category="环境整治", starts_at=day_at(1, 9), ends_at=day_at(1, 11),
+             place="御河生态园东岸", team="青年志愿服务队", capacity=50, description="沿河步道捡拾垃圾，宣传垃圾分类。"),
+        dict(id="demo-jieri", title="“我们的节日”包饺子迎冬至", category="我们的节日", starts_at=day_at(2, 14),
+             ends_at=day_at(2, 17), place="文博苑社区活动室", team="文博苑巾帼志愿服务队", capacity=30,
+             description="邻里一起包饺子，给独居老人送上热饺子。"),
+        dict(id="demo-xuanjiang", title="理论宣讲：身边的好人好事", category="理论宣讲", starts_at=day_at(3, 9, 30),
+             ends_at=day_at(3, 11), place="文博苑社区会议室", team="“邻里关照”志愿服务队", capacity=60,
+             description="百姓宣讲员讲述身边的志愿故事。"),
+        dict(id="demo-jisao", title="清明节文明祭扫宣传", category="文明祭扫", starts_at=day_at(5, 9),
+             ends_at=day_at(5, 12), place="文博苑社区广场", team="青年志愿服务队", capacity=20,
+             description="倡导鲜花祭扫、网络祭扫，发放文明祭扫倡议书。"),
+    ]
+
+
+def weiguang(*args: str, capture: bool = True) -> dict | None:
+    proc = subprocess.run([sys.executable, "-m", "kiosk.cli", *args], capture_output=capture, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"weiguang {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    lines = [l for l in (proc.stdout or "").splitlines() if l.startswith("{")]
+    return json.loads(lines[-1]) if lines else None
+
+
+def prepare_dir(folder: Path) -> None:
+    if folder.exists() and any(folder.iterdir()):
+        if not (folder / MARKER).exists():
+            raise SystemExit(f"{folder} exists and is not a demo folder; not touching it (use --dir)")
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MARKER).write_text("made by `weiguang demo`; deleted and recreated by the next run\n")
+
+
+def load_server_data(data: Path, people: list[tuple[str, str, str]], revoked_serial: int) -> None:
+    from sync.roster import RosterEntry
+    from sync.server import db
+    from sync.server.services import changes
+    from sync.server.settings import ServerSettings
+    db.open_database(ServerSettings(data_dir=data))
+    db.migrate()
+    for code, name, institute, center in STATIONS:
+        changes.upsert_station(code, name, institute=institute, center=center)
+    entries = [RosterEntry(vid, name, team, "coordinator" if i == 0 else "volunteer")
+               for i, (vid, name, team) in enumerate(people)]
+    changes.import_roster(entries, station=STATION_CODE)
+    for a in activities():
+        changes.upsert_activity(station=STATION_CODE, **a)
+    changes.revoke_badge(revoked_serial, people[5][0])
+    db.close_database()
+
+
+def wait_healthy(url: str, seconds: float = 20) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/api/v1/health", timeout=1) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def make_badges(folder: Path, keys: Path, people) -> dict:
+    from sync.badges import issue, load_signing_key
+    from sync.printing import badge_png, badge_sheet_pdf, qr_image
+    key = load_signing_key(keys)
+    expires = date.today() + timedelta(days=3 * 365)
+    cards = []
+    for serial, (vid, name, team) in enumerate(people[:8], start=1):
+        role = "coordinator" if serial == 1 else "volunteer"
+        cards.append({"token": issue(key, vid, serial, role, expires), "name": name, "team": team, "vid": vid,
+                      "role": role, "serial": serial})
+    badge_sheet_pdf(cards, folder / "badges.pdf")
+    replay = folder / "replay"
+    replay.mkdir()
+    v1, v2, v3, revoked = cards[1], cards[2], cards[3], cards[5]
+    for i, (card, label) in enumerate([(v1, "checkin"), (v2, "checkin"), (v1, "repeat"), (None, "foreign"),
+                                       (revoked, "revoked"), (v3, "checkin")], start=1):
+        path = replay / f"{i:02d}-{label}.png"
+        if card is None:
+            qr_image("https://qr.alipay.com/fkx0demo-not-a-badge", box_size=8).save(path)
+        else:
+            badge_png(card["token"], card["name"], card["team"], card["vid"], card["role"], path)
+    return {"cards": cards, "replay": replay}
+
+
+def ensure_display() -> subprocess.Popen | None:
+    if os.environ.get("DISPLAY"):
+        return None
+    xvfb = shutil.which("Xvfb")
+    if not xvfb:
+        raise SystemExit("no DISPLAY and no Xvfb: install xvfb or run `weiguang demo --no-window`")
+    for n in range(50, 90):
+        if not Path(f"/tmp/.X11-unix/X{n}").exists():
+            break
+    proc = subprocess.Popen([xvfb, f":{n}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        if Path(f"/tmp/.X11-unix/X{n}").exists():
+            break
+        time.sleep(0.05)
+    os.environ["DISPLAY"] = f":{n}"
+    print(f"no DISPLAY: the kiosk window runs on a virtual display (Xvfb :{n})", flush=True)
+    return proc
+
+
+def main(args) -> int:
+    folder = Path(args.dir).resolve()
+    prepare_dir(folder)
+    data, kiosk_db = folder / "server", folder / "kiosk.db"
+    people = volunteers(300)
+    print(f"1/6 server init in {data}", flush=True)
+    weiguang("server", "init", "--data", str(data), "--json")
+    print("2/6 demo data: 5 stations in 4 centers, 300 volunteers at 文博苑社区, 6 activities", flush=True)
+    load_server_data(data, people, revoked_serial=6)
+    url = f"http://127.0.0.1:{args.port}"
+    log = open(folder / "server.log", "w")
+    server = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "server", "run", "--data", str(data),
+                               "--port", str(args.port)], stdout=log, stderr=subprocess.STDOUT)
+    xvfb = None
+    try:
+        if not wait_healthy(url):
+            raise SystemExit(f"the server did not start on {url}; see {folder / 'server.log'}")
+        print(f"3/6 server running at {url}", flush=True)
+        code = weiguang("server", "code", "--data", str(data), "--station", STATION_CODE, "--json")["code"]
+        weiguang("kiosk", "init", "--db", str(kiosk_db), "--station", STATION_NAME, "--code", STATION_CODE)
+        weiguang("kiosk", "enroll", "--db", str(kiosk_db), "--server", url, code)
+        synced = weiguang("sync", "--db", str(kiosk_db))
+        print(f"4/6 kiosk enrolled at {STATION_NAME} with code {code}; first sync: {synced.get('pulled')} changes",
+              flush=True)
+        made = make_badges(folder, data / "keys", people)
+        from kiosk.store import open_store
+        from kiosk.ui.services import KioskServices
+        store = open_store(kiosk_db)
+        store.settings.set(language=args.language)
+        KioskServices(store).set_pin(people[0][0], DEMO_PIN)
+        coordinator = made["cards"][0]
+        print(f"5/6 badges: {folder / 'badges.pdf'}; replayed camera: {made['replay']}", flush=True)
+        print(f"    coordinator {coordinator['name']} ({coordinator['vid']}), PIN {DEMO_PIN}", flush=True)
+        if args.no_window:
+            print(f"6/6 --no-window: server left running at {url} (Ctrl+C stops it); "
+                  f"kiosk: weiguang kiosk run --db {kiosk_db} --replay {made['replay']}", flush=True)
+            server.wait()
+            return 0
+        xvfb = ensure_display()
+        print("6/6 kiosk window (close it to stop the demo)", flush=True)
+        from kiosk.app import run
+        return run(db_path=str(kiosk_db), replay=str(made["replay"]), language=args.language)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if xvfb is not None:
+            xvfb.terminate()
+        log.close()

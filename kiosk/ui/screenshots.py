@@ -1,0 +1,121 @@
+"""Screenshots of every screen, portrait and landscape, Chinese and English -> docs/screenshots/.
+
+    xvfb-run -s "-screen 0 1920x1920x24" .venv/bin/python -m kiosk.ui.screenshots [--out docs/screenshots]
+
+Each (size, language) runs in its own process (one Kivy window per process) on a sample
+kiosk (tests/kiosk/ui/harness.make_kiosk: a checkout of the repository is assumed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+SIZES = {"landscape": (1280, 800), "portrait": (1080, 1920), "phone": (720, 1280)}
+LANGS = ["zh_CN", "en"]
+
+
+def shoot(out: Path, layout: str, lang: str) -> None:
+    w, h = SIZES[layout]
+    from kiosk.app import configure_kivy, make_app_class
+    configure_kivy(size=(w, h))
+    from kivy.clock import Clock
+    from kivy.core.window import Window
+    from kiosk import i18n
+    from kiosk.ui.services import KioskServices
+    from tests.kiosk.ui.harness import FakeClock, make_kiosk
+    folder = Path(tempfile.mkdtemp(prefix="wg-shots-"))
+    clock = FakeClock()
+    store, tokens = make_kiosk(folder, activities="two", clock=clock)
+    from kiosk.store import Revocation
+    Revocation.replace(serial=2, vid="14020200002", revoked_at=0).execute()
+    services = KioskServices(store)
+    services.set_pin("14020200009", "2468")
+    desk = services.attendance
+    now = int(clock())
+    desk.scan(tokens["14020200003"], at=now - 7200, activity_id="a1")
+    i18n.set_language(lang)
+    app = make_app_class()(services, start_camera=False, sounds=False)
+    from kiosk.ui.services import CoordinatorBadge
+
+    def save(name):
+        target = out / f"{name}-{layout}-{lang}.png"
+        written = Window.screenshot(str(target))    # Kivy appends a counter: rename
+        if written:
+            os.replace(written, target)
+
+    steps = []
+
+    def go(fn, name=None, wait=0.6):
+        steps.append((fn, name, wait))
+
+    # a checked-in decision needs one open activity: pick one for the scan
+    go(lambda: None, "home", 1.2)
+    go(lambda: app.on_decision(desk.scan(tokens["14020200001"], activity_id="a1")), "feedback-checked-in")
+    go(lambda: (clock.advance(9000), app.on_decision(desk.scan(tokens["14020200001"]))), "feedback-checked-out")
+    go(lambda: app.on_decision(desk.scan(tokens["14020200001"])), "feedback-repeat")
+    go(lambda: app.on_decision(desk.scan(tokens["14020200002"])), "feedback-refused")
+    go(lambda: (clock.advance(-9000), setattr(desk, "_last_seen", {}),
+                app.on_decision(_with_text(desk.scan(tokens["14020200009"]), tokens["14020200009"]))),
+       "feedback-choose")
+    go(lambda: (app.screen("activities").refresh(), app.go("activities")), None, 0.5)
+    go(lambda: None, "activities")
+    go(lambda: (app.screen("activity_detail").show(app.screen("activities").items[0]), app.go("activity_detail")),
+       "activity-detail")
+    go(lambda: (app.screen("order").reset(), app.go("order")), "order")
+    go(lambda: (app.screen("unlock").offer(CoordinatorBadge(tokens["14020200009"], "14020200009", "张*调")),
+                app.go("unlock")), "unlock-choice")
+    go(lambda: setattr(app.screen("unlock"), "stage", "pin"), "unlock-pin")
+    go(lambda: (setattr(app, "coordinator", {"vid": "14020200009", "name": "张*调"}),
+                app.screen("coordinator").open(), app.go("coordinator")), "coordinator-here")
+    go(lambda: app.screen("coordinator").show("correct"), "coordinator-correct")
+    go(lambda: app.screen("coordinator").show("sync"), "coordinator-sync")
+    go(lambda: app.screen("coordinator").show("device"), "coordinator-device")
+
+    def run_steps(i=0):
+        if i > 0 and steps[i - 1][1]:
+            save(steps[i - 1][1])
+        if i == len(steps):
+            app.allow_quit = True
+            app.stop()
+            return
+        fn, name, wait = steps[i]
+        fn()
+        Clock.schedule_once(lambda dt: run_steps(i + 1), wait)
+
+    Clock.schedule_once(lambda dt: run_steps(), 1.0)
+    app.run()
+
+
+def _with_text(decision, text):
+    decision.scanned_text = text
+    return decision
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--out", default="docs/screenshots")
+    p.add_argument("--layouts", default="landscape,portrait,phone")
+    p.add_argument("--langs", default="zh_CN,en")
+    p.add_argument("--one", nargs=2, metavar=("LAYOUT", "LANG"), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.one:
+        shoot(out, *args.one)
+        return 0
+    env = dict(os.environ, WEIGUANG_NO_SOUND="1", KIVY_NO_CONSOLELOG="1")
+    for layout in args.layouts.split(","):
+        for lang in args.langs.split(","):
+            subprocess.run([sys.executable, "-m", "kiosk.ui.screenshots", "--out", str(out), "--one", layout, lang],
+                           check=True, env=env)
+            print(f"{layout} {lang}: done", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

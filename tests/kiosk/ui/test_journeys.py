@@ -1,0 +1,92 @@
+"""The kiosk's journeys, driven through the real window (see conftest.py and journeys.py):
+assertions on what the screen said and on the rows in the kiosk database."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.kiosk.ui.conftest import ok
+
+pytestmark = pytest.mark.ui
+
+
+def test_check_in_then_out_then_repeat(journeys):
+    j = ok(journeys["check_in_out"])
+    assert any(t.startswith("签到成功 ") for t in j["checkin_labels"])
+    assert "林*国，您好" in j["checkin_labels"] and "义诊体检" in j["checkin_labels"]
+    assert j["checkin_background"][1] > j["checkin_background"][0]          # green
+    assert "签退成功 · 本次 2.5 小时 · 今年累计 2.5 小时" in j["checkout_labels"]
+    assert "已签退" in j["repeat_labels"]
+    assert j["returned_home"] is True
+    sessions = j.rows("SELECT vid, activity_id, minutes, closed_by FROM attendance")
+    assert sessions == [("14020200001", "a1", 150, "scan")]
+    assert j.rows("SELECT type FROM outbox ORDER BY seq") == [("checkin",), ("checkout",)]
+
+
+def test_badge_held_20_seconds_gives_one_check_in(journeys):
+    j = ok(journeys["held_20s"])
+    assert any(t.startswith("签到成功") for t in j["checkin_labels"])
+    assert j["frames"] >= 290                                    # 20 s at 15 fps went through the camera path
+    assert j["decoder"]["decoded"] >= 20
+    assert j["scans"]["decided"] == 1                            # the app's sliding de-dupe
+    assert j.rows("SELECT COUNT(*) FROM attendance") == [(1,)]
+    assert j.rows("SELECT type FROM outbox") == [("checkin",)]
+
+
+def test_refusals_say_what_to_do_and_record_nothing(journeys):
+    j = ok(journeys["refusals"])
+    assert "证件已挂失，请联系站点管理员" in j["revoked_labels"]
+    assert j["revoked_background"][0] > 0.6                      # red
+    assert any("不是微光志愿者码" in t for t in j["foreign_labels"])
+    # the USB wedge (keyboard) scanner checked in the third volunteer
+    assert any(t.startswith("签到成功") for t in j["wedge_labels"]) and "欧**娜，您好" in j["wedge_labels"]
+    assert j.rows("SELECT vid FROM attendance") == [("14020200003",)]
+
+
+def test_two_open_activities_tap_one(journeys):
+    j = ok(journeys["two_open"])
+    assert "请选择您参加的活动" in j["choose_labels"]
+    assert any(t.startswith("文明交通劝导\n") for t in j["choose_labels"])
+    assert any(t.startswith("义诊体检\n") for t in j["choose_labels"])
+    assert "文明交通劝导" in j["checkin_labels"]
+    assert j.rows("SELECT vid, activity_id FROM attendance") == [("14020200001", "a2")]
+
+
+def test_browse_activities_and_order_a_service(journeys):
+    j = ok(journeys["browse"])
+    assert "本站活动" in j["list_labels"] and "健康义诊" in j["list_labels"]
+    assert any(t.startswith("城市垃圾捡拾") for t in j["list_labels"])
+    assert not any(t.startswith("城市垃圾捡拾") for t in j["health_labels"])   # filtered by category
+    for text in ("文博苑社区卫生室", "邻里关照志愿服务队", "18", "手机扫码报名"):
+        assert text in j["detail_labels"], text
+    assert j["qr_size"][0] > 100
+    assert j["bad_phone_message"] == "电话号码不正确，请检查"
+    assert j["order_number"] in j["order_message"]
+    assert j.rows("SELECT service, phone, note FROM servicerequest") == [("家电维修", "13912345678", "冰箱不制冷")]
+    assert "Show your volunteer code here" in j["english_home"]
+
+
+def test_coordinator_unlock_and_lockout(journeys):
+    j = ok(journeys["coordinator_unlock"])
+    assert "管理模式" in j["choice_labels"] and "签到 / 签退" in j["choice_labels"]
+    assert "管理模式 · 张*调" in j["coordinator_labels"]
+    assert j["wrong_messages"][:4] == [f"密码错误，还可尝试 {n} 次" for n in (4, 3, 2, 1)]
+    assert j["wrong_messages"][4] == j["locked_message"] == "错误次数过多，请 5 分钟后再试"
+    assert j["screen_after_lock"] == "unlock"                     # the right PIN does not help while locked
+    (pins,) = j.rows("SELECT value FROM setting WHERE key = 'coordinator_pins'")[0]
+    assert "$argon2" in pins and "2468" not in pins
+    assert j.rows("SELECT COUNT(*) FROM attendance") == [(0,)]   # managing is not attending
+
+
+def test_coordinator_corrects_a_time_and_checks_out(journeys):
+    j = ok(journeys["correct_time"])
+    assert "林*国  ·  站点值班  ·  " in " ".join(j["here_labels"])
+    assert j["checkout_message"].startswith("已签退")
+    assert j["corrected_message"] == "已更正"
+    (check_in,) = j.rows("SELECT check_in_at FROM attendance WHERE vid = '14020200001'")[0]
+    assert abs(check_in - j["new_check_in"]) < 60
+    assert j.rows("SELECT closed_by FROM attendance WHERE vid = '14020200003'") == [("coordinator",)]
+    events = [t for (t,) in j.rows("SELECT type FROM outbox ORDER BY seq")]
+    assert events == ["checkin", "checkin", "checkout", "correction"]
+    (payload,) = j.rows("SELECT payload FROM outbox WHERE type = 'correction'")[0]
+    assert "忘记扫码" in payload and "14020200009" in payload
