@@ -28,6 +28,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import queue
 import shutil
 import statistics
 import subprocess
@@ -50,7 +51,8 @@ from sync.client import MAX_BACKOFF, Api, SyncAgent, SyncError, enroll, full_jit
 
 GOAL_EVENTS_PER_S = 5000
 GOAL_DRAIN_S = 300
-GIVE_UP_S = 420              # the herd's bound: past it a kiosk stops (and the table says FAIL)
+GIVE_UP_S = 420              # the herd's bound: past it the kiosks stop (and the table says FAIL)
+MAX_SERVER_RSS = 4 * 2**30   # past it the herd is aborted: the bench must not take the machine down
 ROUND_INTERVAL = 30          # the agent's default interval: the backoff base between failed rounds
 
 FULL = dict(backlog=10_000, steady_kiosks=200, steady_seconds=60, herd_kiosks=2000, herd_events=500)
@@ -114,6 +116,20 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
+
+    def rss(self) -> int:
+        """The server process's resident memory, bytes (0 once it is gone)."""
+        try:
+            with open(f"/proc/{self.process.pid}/status") as status:
+                line = next(line for line in status if line.startswith("VmRSS:"))
+            return int(line.split()[1]) * 1024
+        except (OSError, StopIteration):
+            return 0
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(30)
 
     def devices(self, n: int, station: str = "bench-station") -> list[tuple[str, str]]:
         """n enrolled devices: (device_id, token), through the enrolment service."""
@@ -231,13 +247,11 @@ def timed(tally: Tally, call, *args):
         tally.latencies.append(time.perf_counter() - started)
 
 
-def steady_kiosk(url: str, device: tuple[str, str], params: dict, t0: float) -> Tally:
-    """Push 20-event batches and pull, back to back, until the deadline; re-send a batch
-    until it is acknowledged (one attempt per request, so every failure counts)."""
-    device_id, token = device
-    api, tally, seq, cursor = Api(url, token, retries=1), Tally(), 1, 0
-    deadline = t0 + params["seconds"]
-    while time.time() < deadline:
+def steady_kiosk(api: Api, device_id: str, params: dict, stop) -> Tally:
+    """Push 20-event batches and pull, back to back, until stopped; re-send a batch until
+    it is acknowledged (one attempt per request, so every failure counts)."""
+    tally, seq, cursor = Tally(), 1, 0
+    while not stop.is_set():
         events = wire_events(device_id, seq, 20)
         for attempt in range(1, 20):
             try:
@@ -245,9 +259,10 @@ def steady_kiosk(url: str, device: tuple[str, str], params: dict, t0: float) -> 
                 break
             except SyncError:
                 tally.errors += 1
-                time.sleep(full_jitter(attempt, 0.5, 10))
+                if stop.wait(full_jitter(attempt, 0.5, 10)):
+                    return tally
         else:
-            break
+            return tally
         tally.acked += sum(r.status != "refused" for r in answer.results)
         tally.refused += sum(r.status == "refused" for r in answer.results)
         seq += len(events)
@@ -258,42 +273,45 @@ def steady_kiosk(url: str, device: tuple[str, str], params: dict, t0: float) -> 
     return tally
 
 
-def herd_kiosk(url: str, device: tuple[str, str], params: dict, t0: float) -> Tally:
+def herd_kiosk(api: Api, device_id: str, params: dict, stop) -> Tally:
     """A kiosk back after the outage with its backlog, on the agent's retry policy:
     requests retried by tenacity with full jitter; a failed round waits full_jitter(n, 30 s)."""
-    device_id, token = device
-    api, tally = Api(url, token), Tally()
+    tally, t0 = Tally(), params["t0"].value
     backlog, batch, seq, failed_rounds = params["events"], 200, 1, 0
-    while seq <= backlog:
+    while seq <= backlog and not stop.is_set():
         events = wire_events(device_id, seq, min(batch, backlog - seq + 1))
-        while time.time() - t0 < params["give_up"]:
-            try:
-                answer = api.push(events)
-                break
-            except SyncError:
-                failed_rounds += 1
-                time.sleep(full_jitter(failed_rounds, ROUND_INTERVAL, MAX_BACKOFF))
-        else:
-            break
+        try:
+            answer = api.push(events)
+        except SyncError:
+            failed_rounds += 1
+            stop.wait(full_jitter(failed_rounds, ROUND_INTERVAL, MAX_BACKOFF))
+            continue
         tally.first_ack = tally.first_ack or time.time() - t0
         tally.acked += sum(r.status != "refused" for r in answer.results)
         tally.refused += sum(r.status == "refused" for r in answer.results)
         seq += len(events)
     tally.errors = api.failures
-    tally.done = time.time() - t0
+    tally.done = time.time() - t0 if seq > backlog else None
     return tally
 
 
-KIOSKS = {"steady": steady_kiosk, "herd": herd_kiosk}
+KIOSKS = {"steady": (steady_kiosk, dict(retries=1)), "herd": (herd_kiosk, {})}
 
 
-def _worker(kind: str, url: str, devices: list, params: dict, ready, go, results) -> None:
+def _worker(kind: str, url: str, devices: list, params: dict, ready, go, stop, results) -> None:
+    """One process of simulated kiosks. Its threads wait on thread-local events, relayed by
+    this process's main thread from two shared flags it polls (multiprocessing.Event's
+    condition variable deadlocked here under a timed wait racing a set)."""
     out: list[Tally] = [Tally() for _ in devices]
+    work, api_options = KIOSKS[kind]
+    local_go, local_stop = threading.Event(), threading.Event()
 
     def run(i: int) -> None:
-        go.wait()
+        device_id, token = devices[i]
+        api = Api(url, token, **api_options)
+        local_go.wait()
         try:
-            out[i] = KIOSKS[kind](url, devices[i], params, params["t0"].value)
+            out[i] = work(api, device_id, params, local_stop)
         except Exception as exc:  # noqa: BLE001 - a crashed simulated kiosk is an error, not a hang
             out[i].errors += 1
             print(f"kiosk crashed: {exc!r}", file=sys.stderr)
@@ -301,67 +319,98 @@ def _worker(kind: str, url: str, devices: list, params: dict, ready, go, results
     for thread in threads:
         thread.start()
     ready.put(len(threads))
+    while not go.value:
+        time.sleep(0.01)
+    local_go.set()
+    while any(thread.is_alive() for thread in threads) and not stop.value:
+        time.sleep(0.2)
+    local_stop.set()
+    deadline = time.time() + 60                # a kiosk still busy after that counts as not done
     for thread in threads:
-        thread.join()
+        thread.join(max(0.0, deadline - time.time()))
     results.put([t.__dict__ for t in out])
 
 
-def run_kiosks(kind: str, url: str, devices: list, params: dict, processes: int) -> tuple[list[Tally], float]:
-    """Every kiosk on its own thread, spread over `processes`; released at once."""
+def run_kiosks(kind: str, server: Server, devices: list, params: dict, processes: int,
+               seconds: float) -> tuple[list[Tally], float, float, str | None]:
+    """Every kiosk on its own thread, spread over `processes`, released at once, stopped
+    after `seconds`, or at once (the server killed) when its memory passes MAX_SERVER_RSS."""
     ctx = mp.get_context("fork")
-    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    params = {**params, "t0": ctx.Value("d", 0.0)}
-    shares = [devices[i::processes] for i in range(processes)]
-    workers = [ctx.Process(target=_worker, args=(kind, url, share, params, ready, go, results))
-               for share in shares if share]
+    ready, results = ctx.Queue(), ctx.Queue()
+    go, stop = ctx.RawValue("b", 0), ctx.RawValue("b", 0)
+    params = {**params, "t0": ctx.RawValue("d", 0.0)}
+    shares = [devices[i::processes] for i in range(processes) if devices[i::processes]]
+    workers = [ctx.Process(target=_worker, args=(kind, server.url, share, params, ready, go, stop, results))
+               for share in shares]
     for worker in workers:
         worker.start()
     for _ in workers:
         ready.get(timeout=300)
-    params["t0"].value = time.time()
-    go.set()
-    tallies = [Tally(**t) for _ in workers for t in results.get(timeout=3600)]
+    t0 = params["t0"].value = time.time()
+    go.value = 1
+    tallies, aborted, stopped = [], None, float("inf")
+    while len(tallies) < len(devices):
+        try:
+            tallies += [Tally(**t) for t in results.get(timeout=1)]
+            continue
+        except queue.Empty:
+            pass
+        if stop.value:
+            continue
+        rss = server.rss()
+        if rss > MAX_SERVER_RSS:
+            aborted = f"server RSS {rss / 2**30:.1f} GiB at {time.time() - t0:.0f} s: killed"
+            server.kill()
+            stop.value, stopped = 1, time.time() - t0
+        elif time.time() - t0 > seconds:
+            stop.value, stopped = 1, time.time() - t0
     for worker in workers:
         worker.join(30)
-    return tallies, params["t0"].value
+    return tallies, t0, stopped, aborted
 
 
 def bench_steady(server: Server, kiosks: int, seconds: float) -> dict:
     devices = server.devices(kiosks)
-    tallies, t0 = run_kiosks("steady", server.url, devices, {"seconds": seconds}, processes=2)
-    elapsed = time.time() - t0
-    latencies = sorted(x for t in tallies for x in t.latencies)
+    tallies, t0, stopped, aborted = run_kiosks("steady", server, devices, {}, processes=2, seconds=seconds)
+    elapsed = min(stopped, time.time() - t0)
+    latencies = sorted(x for t in tallies for x in t.latencies) or [float("nan")]
     acked = sum(t.acked for t in tallies)
     return {"eps": acked / elapsed, "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
             "p50_ms": 1000 * statistics.median(latencies), "errors": sum(t.errors for t in tallies),
-            "lost": acked - server.count([d for d, _ in devices]), "requests": len(latencies)}
+            "lost": acked - server.count([d for d, _ in devices]), "requests": len(latencies), "aborted": aborted}
 
 
 def bench_herd(server: Server, kiosks: int, events: int) -> dict:
     devices = server.devices(kiosks)
-    params = {"events": events, "give_up": GIVE_UP_S}
-    tallies, t0 = run_kiosks("herd", server.url, devices, params, processes=4)
-    done = [t.done or float("inf") for t in tallies]
-    expected = kiosks * events
-    stored = server.count([d for d, _ in devices])
-    drained = max(done) if stored == expected else float("inf")
-    return {"drained_s": drained, "slowest_s": max(done), "p50_s": statistics.median(done),
-            "last_first_ack_s": max(t.first_ack or float("inf") for t in tallies),
-            "eps": stored / max(done), "errors": sum(t.errors for t in tallies), "lost": expected - stored}
+    tallies, t0, stopped, aborted = run_kiosks("herd", server, devices, {"events": events}, processes=4,
+                                               seconds=GIVE_UP_S)
+    done = [t.done if t.done is not None else float("inf") for t in tallies]
+    expected, stored = kiosks * events, server.count([d for d, _ in devices])
+    end = min(max(done), stopped)
+    return {"drained_s": max(done) if stored == expected else float("inf"), "slowest_s": max(done),
+            "p50_s": statistics.median(done), "eps": stored / end, "errors": sum(t.errors for t in tallies),
+            "last_first_ack_s": max(t.first_ack if t.first_ack is not None else float("inf") for t in tallies),
+            "lost": expected - stored, "aborted": aborted}
 
 
 # --- the table ---------------------------------------------------------------------------
 
 def measure(root: Path, sizes: dict, database_url: str | None) -> dict:
+    """The three benches on one fresh server; each figure also goes to stderr as it comes."""
+    stages = [
+        ("backlog", f"{sizes['backlog']:,} events", lambda s: bench_backlog(s, s.data.parent, sizes["backlog"])),
+        ("steady", f"{sizes['steady_kiosks']} kiosks, {sizes['steady_seconds']} s",
+         lambda s: bench_steady(s, sizes["steady_kiosks"], sizes["steady_seconds"])),
+        ("herd", f"{sizes['herd_kiosks']:,} kiosks x {sizes['herd_events']}",
+         lambda s: bench_herd(s, sizes["herd_kiosks"], sizes["herd_events"])),
+    ]
+    figures = {}
     with Server(root / ("postgresql" if database_url else "sqlite"), database_url) as server:
-        figures = {}
-        print(f"  backlog ({sizes['backlog']:,} events)…", file=sys.stderr, flush=True)
-        figures["backlog"] = bench_backlog(server, server.data.parent, sizes["backlog"])
-        print(f"  steady ({sizes['steady_kiosks']} kiosks, {sizes['steady_seconds']} s)…", file=sys.stderr, flush=True)
-        figures["steady"] = bench_steady(server, sizes["steady_kiosks"], sizes["steady_seconds"])
-        print(f"  herd ({sizes['herd_kiosks']:,} kiosks x {sizes['herd_events']})…", file=sys.stderr, flush=True)
-        figures["herd"] = bench_herd(server, sizes["herd_kiosks"], sizes["herd_events"])
-        return figures
+        for name, what, run in stages:
+            print(f"  {name} ({what})…", file=sys.stderr, flush=True)
+            figures[name] = run(server)
+            print(f"    {json.dumps(figures[name], default=str)}", file=sys.stderr, flush=True)
+    return figures
 
 
 def rows(f: dict, sizes: dict) -> list[tuple[str, str, str, str]]:
@@ -384,6 +433,8 @@ def rows(f: dict, sizes: dict) -> list[tuple[str, str, str, str]]:
         ("herd latest first ack s", f"{h['last_first_ack_s']:.1f}", "starved if ~ drained", ""),
         ("herd ingest ev/s", f"{h['eps']:,.0f}", f"goal >= {goal:,}", f"{h['eps'] / goal:.2f}x"),
         ("herd failed attempts (retried)", f"{h['errors']:,}", "info", ""),
+        ("herd aborted", h["aborted"] or "no", f"server RSS <= {MAX_SERVER_RSS / 2**30:.0f} GiB",
+         "FAIL" if h["aborted"] else "ok"),
         ("herd not stored at the end", f"{h['lost']:,}", f"goal 0 (bound {GIVE_UP_S} s)",
          "ok" if h["lost"] == 0 else "FAIL"),
     ]

@@ -5,8 +5,10 @@
 1. cold start: process start -> first interactive frame (goal <= 3 s)
 2. resident memory after N scans through the camera path (CameraFeed.show_frame ->
    FrameDecoder -> desk), sampled after 500 and at the end (goal <= 200 MB, no growth)
-3. frames per second while a backlog syncs: needs a running `weiguang server`; not
-   measured here yet (printed as such).
+3. frames per second while a 10,000-event backlog syncs: a real `weiguang server run`
+   subprocess on 127.0.0.1, the kiosk enrolled with it, the home screen showing the
+   replayed camera while SyncAgent pushes the backlog on its thread; the Kivy clock's
+   frame rate is sampled every 0.5 s from the first push to pending == 0 (goal >= 30).
 """
 
 from __future__ import annotations
@@ -33,18 +35,109 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(scans: int) -> None:
+class LiveLike:
+    """A camera with nobody in front of it: a new 640x480 frame 15 times a second (preview
+    upload + decode each frame), no QR code, so the home screen stays up."""
+    interval = 1 / 15
+
+    def __iter__(self):
+        import numpy as np
+        rng = np.random.default_rng(1)
+        frames = [rng.integers(90, 140, (480, 640, 3), dtype=np.uint8) for _ in range(8)]
+        i = 0
+        while True:
+            yield frames[i % len(frames)]
+            i += 1
+
+
+def sample_kiosk(prefix: str):
+    """A Kivy window configured (1280x800, no sound) and a sample kiosk: (folder, clock, store, tokens)."""
     sys.path.insert(0, str(ROOT))
     os.environ["WEIGUANG_NO_SOUND"] = "1"
-    from kiosk.app import configure_kivy, make_app_class
+    from kiosk.app import configure_kivy
     configure_kivy(size=(1280, 800))
-    from kivy.clock import Clock
-    from kiosk.scanner.replay import load_rgb
-    from kiosk.ui.services import KioskServices
-    from tests.kiosk.ui.harness import FakeClock, make_kiosk
-    folder = Path(tempfile.mkdtemp(prefix="wg-bench-"))
+    from kiosk.ui.sample import FakeClock, make_kiosk
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     clock = FakeClock()
     store, tokens = make_kiosk(folder, clock=clock)
+    return folder, clock, store, tokens
+
+
+def child_fps(events: int) -> None:
+    """Fill the outbox with `events` events, enrol with a real server, sync while drawing."""
+    folder, clock, store, tokens = sample_kiosk("wg-bench-fps-")
+    from kivy.clock import Clock
+    from kiosk.app import make_app_class
+    from kiosk.demo import LocalServer
+    from kiosk.store import db
+    from kiosk.ui.services import KioskServices
+    from sync.client import SyncAgent, enroll
+    vids = list(tokens)
+    from kiosk.attendance import Attendance
+    desk = Attendance(store)
+    with db.atomic():
+        while store.count_pending() < events:
+            clock.advance(180)
+            for vid in vids:     # check-in / check-out pairs, three minutes apart
+                desk.scan(tokens[vid])
+    backlog = store.count_pending()
+    # niced: on a kiosk the center is another machine; here it shares our two cores
+    server = LocalServer(folder / "server", nice=10).init().start()
+    try:
+        enroll(store, server.url, server.code("WBY"))
+        services = KioskServices(store)
+        services.sync_agent = SyncAgent(store)
+        app = make_app_class()(services, start_camera=False, sounds=False)
+        out = {"backlog": backlog}
+        samples = []
+        draws = {"n": 0}
+        frames = {"n": 0, "at": time.monotonic()}
+        t = {}
+
+        def frame(dt):          # every frame of the Kivy loop
+            frames["n"] += 1
+
+        def sample(dt):
+            now = time.monotonic()
+            fps = frames["n"] / (now - frames["at"])
+            frames["n"], frames["at"] = 0, now
+            status = services.sync_agent.status()
+            if status.get("running") or status.get("pending"):
+                t.setdefault("start", now)
+                samples.append(fps)
+            elif "start" in t:
+                out["sync_s"] = time.monotonic() - t["start"]
+                out["fps_min"] = min(samples) if samples else None
+                out["fps_p10"] = sorted(samples)[len(samples) // 10] if samples else None
+                out["fps_mean"] = sum(samples) / len(samples) if samples else None
+                out["draws_per_s"] = draws["n"] / out["sync_s"]
+                out["pending_end"] = status.get("pending")
+                out["ok"] = status.get("ok")
+                print(json.dumps(out), flush=True)
+                app.allow_quit = True
+                app.stop()
+                return False
+            if "start" not in t:
+                draws["n"] = 0
+
+        def start(dt):
+            from kivy.core.window import Window
+            Window.bind(on_draw=lambda *a: draws.__setitem__("n", draws["n"] + 1))
+            app.camera.play(LiveLike())
+            Clock.schedule_interval(frame, 0)
+            Clock.schedule_interval(sample, 0.5)
+        Clock.schedule_once(start, 1.0)   # after the first frames (window, shaders, fonts)
+        app.run()
+    finally:
+        server.stop()
+
+
+def child(scans: int) -> None:
+    folder, clock, store, tokens = sample_kiosk("wg-bench-")
+    from kivy.clock import Clock
+    from kiosk.app import make_app_class
+    from kiosk.scanner.replay import load_rgb
+    from kiosk.ui.services import KioskServices
     services = KioskServices(store)
     app = make_app_class()(services, start_camera=False, sounds=False)
     frames = [load_rgb(p) for p in sorted((folder / "badges").glob("*.png"))]
@@ -54,6 +147,7 @@ def child(scans: int) -> None:
 
     def start(dt):
         out["cold_start_s"] = app.first_frame_at - T0 if app.first_frame_at else time.monotonic() - T0
+        out["rss_start_mb"] = rss_mb()
         state = {"i": 0}
 
         def feed(dt):
@@ -87,34 +181,48 @@ def child(scans: int) -> None:
     app.run()
 
 
-def main() -> int:
-    p = argparse.ArgumentParser()
-    p.add_argument("--scans", type=int, default=3000)
-    p.add_argument("--child", action="store_true")
-    args = p.parse_args()
-    if args.child:
-        child(args.scans)
-        return 0
+def run_child(*args: str) -> dict | None:
     env = dict(os.environ, KIVY_NO_CONSOLELOG="1", PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, __file__, "--child", "--scans", str(args.scans)], env=env,
-                          capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True, text=True, cwd=ROOT)
     lines = [l for l in proc.stdout.splitlines() if l.startswith("{")]
     if not lines:
         print(proc.stderr[-3000:])
+        return None
+    return json.loads(lines[-1])
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--scans", type=int, default=3000)
+    p.add_argument("--events", type=int, default=10000)
+    p.add_argument("--child", choices=["memory", "fps"])
+    args = p.parse_args()
+    if args.child == "memory":
+        child(args.scans)
+        return 0
+    if args.child == "fps":
+        child_fps(args.events)
+        return 0
+    r = run_child("--child", "memory", "--scans", str(args.scans))
+    f = run_child("--child", "fps", "--events", str(args.events))
+    if r is None or f is None:
         return 1
-    r = json.loads(lines[-1])
     growth = r["rss_end_mb"] - r["rss_500_mb"]
     rows = [("cold start to first frame (s)", r["cold_start_s"], 3.0, "<="),
+            ("RSS before the first scan (MB)", r["rss_start_mb"], 200.0, "<="),
             (f"RSS after {args.scans} scans (MB)", r["rss_end_mb"], 200.0, "<="),
             ("RSS growth after scan 500 (MB)", growth, 10.0, "<="),
-            ("FPS while 10,000 events sync", None, 30.0, ">=")]
-    print(f"{'measure':40} {'value':>10} {'goal':>8} {'ratio':>8}")
+            (f"FPS while {f['backlog']:,} events sync (min)", f["fps_min"], 30.0, ">="),
+            (f"FPS while {f['backlog']:,} events sync (p10)", f["fps_p10"], 30.0, ">="),
+            (f"FPS while {f['backlog']:,} events sync (mean)", f["fps_mean"], 30.0, ">="),
+            ("seconds to sync the backlog", f["sync_s"], None, ""),
+            ("window redraws per second during it", f["draws_per_s"], None, "")]
+    print(f"{'measure':44} {'value':>10} {'goal':>8} {'ratio':>8}")
     for name, value, goal, op in rows:
-        if value is None:
-            print(f"{name:40} {'n/a':>10} {op}{goal:>6g} {'—':>8}  (not measured: needs a running sync server)")
-        else:
-            print(f"{name:40} {value:>10.2f} {op}{goal:>6g} {value / goal if goal else 0:>8.2f}")
-    print(f"(decisions made: {r['decided']})")
+        goal_text = f"{op}{goal:g}" if goal else ""
+        ratio = f"{value / goal:.2f}" if goal else ""
+        print(f"{name:44} {value:>10.2f} {goal_text:>8} {ratio:>8}")
+    print(f"(decisions made: {r['decided']}; sync ended ok={f['ok']} pending={f['pending_end']})")
     return 0
 
 

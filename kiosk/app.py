@@ -67,14 +67,15 @@ def make_app_class():
     from kivy.clock import Clock
     from kivy.core.window import Window
     from kivy.lang import Builder
-    from kivy.properties import BooleanProperty, DictProperty, ObjectProperty, StringProperty
-    from kivy.uix.screenmanager import FadeTransition, ScreenManager
+    from kivy.properties import BooleanProperty, DictProperty, NumericProperty, ObjectProperty, StringProperty
+    from kivy.uix.screenmanager import ScreenManager
 
     from kiosk import i18n
     from kiosk.scanner.wedge import WedgeParser
 
     class KioskApp(App):
         portrait = BooleanProperty(False)
+        short = NumericProperty(800)    # the window's shorter side (px): big words scale with it
         lang = StringProperty(i18n.get_language())
         now_text = StringProperty("")
         date_text = StringProperty("")
@@ -121,8 +122,9 @@ def make_app_class():
         def build(self):
             from kiosk.ui import load_screens
             from kiosk.ui.sounds import Sounds
+            from kiosk.ui.widgets import CrossFade
             Builder.load_file(str(UI_DIR / "widgets.kv"))
-            self.sm = ScreenManager(transition=FadeTransition(duration=0.12))
+            self.sm = ScreenManager(transition=CrossFade(duration=0.12))
             for screen in load_screens(SCREENS):
                 self.sm.add_widget(screen)
             self.sounds = Sounds(enabled=self.want_sounds)
@@ -276,6 +278,7 @@ def make_app_class():
         def _on_size(self, window, size):
             w, h = size
             self.portrait = h > w
+            self.short = min(w, h)
 
     return KioskApp
 

@@ -49,6 +49,7 @@ class CameraFeed(EventDispatcher):
         self._camera = None
         self._last_frame = None
         self._tex = None
+        self.decoding = True
 
     # --- sources ---------------------------------------------------------------------------
 
@@ -64,9 +65,11 @@ class CameraFeed(EventDispatcher):
             return True
         return self._start_camera()
 
-    def play(self, source) -> None:
-        """Replay `source` (an iterable of HxWx3 RGB frames with an `interval`) from now on."""
+    def play(self, source, decode: bool = True) -> None:
+        """Replay `source` (an iterable of HxWx3 RGB frames with an `interval`) from now on;
+        decode=False only shows it (screenshots)."""
         self._stop_sources()
+        self.decoding = decode
         self._replay_iter = iter(source)
         interval = getattr(source, "interval", 1 / 15)
         self._replay_event = Clock.schedule_interval(self._replay_tick, interval)
@@ -95,6 +98,7 @@ class CameraFeed(EventDispatcher):
             self.source, self.running = "none", False
             return False
         self._camera = cam
+        self.decoding = True
         self.source, self.running = "camera", True
         return True
 
@@ -129,6 +133,8 @@ class CameraFeed(EventDispatcher):
         self._submit(frame)
 
     def _submit(self, frame) -> None:
+        if not self.decoding:
+            return
         now = time.monotonic()
         if now - self._last_submit < self._min_gap:
             return

@@ -130,6 +130,60 @@ def wait_healthy(url: str, seconds: float = 20) -> bool:
     return False
 
 
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalServer:
+    """A `weiguang server run` subprocess on 127.0.0.1 (the demo, the UI tests, the bench).
+
+        server = LocalServer(data_dir, port)   # `weiguang server init` first if DIR has no keys
+        server.start(); code = server.code("WBY"); ...; server.stop(); server.start()
+    """
+
+    def __init__(self, data: Path, port: int | None = None, log: Path | None = None, nice: int = 0):
+        self.data, self.port, self.nice = Path(data), port or free_port(), nice
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log or self.data.parent / "server.log"
+        self.proc: subprocess.Popen | None = None
+
+    def init(self) -> "LocalServer":
+        weiguang("server", "init", "--data", str(self.data), "--json")
+        return self
+
+    def code(self, station: str) -> str:
+        return weiguang("server", "code", "--data", str(self.data), "--station", station, "--json")["code"]
+
+    def stats(self) -> dict:
+        return weiguang("server", "stats", "--data", str(self.data), "--json")
+
+    def start(self, seconds: float = 30) -> "LocalServer":
+        log = open(self.log_path, "a")
+        self.proc = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "server", "run", "--data", str(self.data),
+                                      "--host", "127.0.0.1", "--port", str(self.port)],
+                                     stdout=log, stderr=subprocess.STDOUT,
+                                     preexec_fn=(lambda: os.nice(self.nice)) if self.nice else None)
+        log.close()
+        if not wait_healthy(self.url, seconds):
+            self.stop()
+            raise SystemExit(f"the server did not start on {self.url}; see {self.log_path}")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.proc = None
+
+
 def make_badges(folder: Path, keys: Path, people) -> dict:
     from sync.badges import issue, load_signing_key
     from sync.printing import badge_png, badge_sheet_pdf, qr_image
@@ -154,45 +208,52 @@ def make_badges(folder: Path, keys: Path, people) -> dict:
     return {"cards": cards, "replay": replay}
 
 
+def display_available() -> bool:
+    return bool(os.environ.get("DISPLAY") or shutil.which("Xvfb"))
+
+
 def ensure_display() -> subprocess.Popen | None:
+    """DISPLAY as it is, or a private Xvfb (the caller terminates it)."""
     if os.environ.get("DISPLAY"):
         return None
     xvfb = shutil.which("Xvfb")
     if not xvfb:
-        raise SystemExit("no DISPLAY and no Xvfb: install xvfb or run `weiguang demo --no-window`")
-    for n in range(50, 90):
-        if not Path(f"/tmp/.X11-unix/X{n}").exists():
-            break
+        raise SystemExit("weiguang demo: no DISPLAY and no Xvfb: install xvfb (apt-get install xvfb) "
+                         "or run `weiguang demo --no-window`")
+    n = next(n for n in range(50, 200)
+             if not Path(f"/tmp/.X11-unix/X{n}").exists() and not Path(f"/tmp/.X{n}-lock").exists())
     proc = subprocess.Popen([xvfb, f":{n}", "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        if Path(f"/tmp/.X11-unix/X{n}").exists():
-            break
+    deadline = time.monotonic() + 10
+    while not Path(f"/tmp/.X11-unix/X{n}").exists():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise SystemExit(f"weiguang demo: Xvfb :{n} did not start; run `weiguang demo --no-window`")
         time.sleep(0.05)
     os.environ["DISPLAY"] = f":{n}"
-    print(f"no DISPLAY: the kiosk window runs on a virtual display (Xvfb :{n})", flush=True)
+    print(f"no DISPLAY: the kiosk window runs on a virtual display (Xvfb :{n}); "
+          f"see it with e.g. `xwd -root -display :{n} | convert xwd:- kiosk.png`", flush=True)
     return proc
 
 
 def main(args) -> int:
+    if not args.no_window and not display_available():   # say so before minutes of setting up
+        raise SystemExit("weiguang demo: no DISPLAY and no Xvfb: install xvfb (apt-get install xvfb) "
+                         "or run `weiguang demo --no-window`")
     folder = Path(args.dir).resolve()
     prepare_dir(folder)
     data, kiosk_db = folder / "server", folder / "kiosk.db"
     people = volunteers(300)
     print(f"1/6 server init in {data}", flush=True)
-    weiguang("server", "init", "--data", str(data), "--json")
+    server = LocalServer(data, args.port, log=folder / "server.log").init()
     print("2/6 demo data: 5 stations in 4 centers, 300 volunteers at 文博苑社区, 6 activities", flush=True)
     load_server_data(data, people, revoked_serial=6)
-    url = f"http://127.0.0.1:{args.port}"
-    log = open(folder / "server.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "kiosk.cli", "server", "run", "--data", str(data),
-                               "--port", str(args.port)], stdout=log, stderr=subprocess.STDOUT)
+    url = server.url
     xvfb = None
     try:
-        if not wait_healthy(url):
-            raise SystemExit(f"the server did not start on {url}; see {folder / 'server.log'}")
+        server.start()
         print(f"3/6 server running at {url}", flush=True)
-        code = weiguang("server", "code", "--data", str(data), "--station", STATION_CODE, "--json")["code"]
+        code = server.code(STATION_CODE)
         weiguang("kiosk", "init", "--db", str(kiosk_db), "--station", STATION_NAME, "--code", STATION_CODE)
         weiguang("kiosk", "enroll", "--db", str(kiosk_db), "--server", url, code)
         synced = weiguang("sync", "--db", str(kiosk_db))
@@ -205,12 +266,14 @@ def main(args) -> int:
         store.settings.set(language=args.language)
         KioskServices(store).set_pin(people[0][0], DEMO_PIN)
         coordinator = made["cards"][0]
-        print(f"5/6 badges: {folder / 'badges.pdf'}; replayed camera: {made['replay']}", flush=True)
-        print(f"    coordinator {coordinator['name']} ({coordinator['vid']}), PIN {DEMO_PIN}", flush=True)
+        print(f"5/6 badge sheet to print: {folder / 'badges.pdf'}", flush=True)
+        print(f"    replayed camera: {made['replay']}", flush=True)
+        print(f"    coordinator {coordinator['name']} ({coordinator['vid']}): show the badge, PIN {DEMO_PIN}",
+              flush=True)
         if args.no_window:
             print(f"6/6 --no-window: server left running at {url} (Ctrl+C stops it); "
                   f"kiosk: weiguang kiosk run --db {kiosk_db} --replay {made['replay']}", flush=True)
-            server.wait()
+            server.proc.wait()
             return 0
         xvfb = ensure_display()
         print("6/6 kiosk window (close it to stop the demo)", flush=True)
@@ -219,11 +282,7 @@ def main(args) -> int:
     except KeyboardInterrupt:
         return 130
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        server.stop()
         if xvfb is not None:
             xvfb.terminate()
-        log.close()
+            xvfb.wait(5)

@@ -15,9 +15,20 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk import i18n
 from kiosk.attendance import Attendance
-from kiosk.ui.services import day_time, hhmm, hours_text, parse_hhmm_on
+from kiosk.ui.services import day_time, hhmm, hours_text, local_dt, parse_hhmm_on
 
 PANELS = ["here", "correct", "activities", "sync", "device"]
+
+
+def local_iso(iso: str | None) -> str:
+    """The agent's UTC ISO time -> station time 'MM-DD HH:MM:SS' ('—' when never)."""
+    if not iso:
+        return "—"
+    from datetime import datetime
+    try:
+        return local_dt(datetime.fromisoformat(iso).timestamp()).strftime("%m-%d %H:%M:%S")
+    except ValueError:
+        return iso
 
 
 class CoordinatorScreen(Screen):
@@ -26,9 +37,23 @@ class CoordinatorScreen(Screen):
     recent = ListProperty([])
     activities = ListProperty([])
     outbox = DictProperty({})
+    counts_text = StringProperty("")
     message = StringProperty("")
     editing = DictProperty({})          # the session being corrected
     field = StringProperty("check_out")
+
+    _sync_seen = None
+
+    def on_kv_post(self, base_widget):
+        App.get_running_app().bind(sync=self._sync_changed)
+
+    def _sync_changed(self, app, status) -> None:
+        """A round ended or pushed a batch: the sync panel's counts follow."""
+        seen = (status.get("pending"), status.get("last_success"), status.get("last_failure"), status.get("running"))
+        if seen != self._sync_seen:
+            self._sync_seen = seen
+            if self.panel == "sync" and self.manager and self.manager.current == self.name:
+                self.reload()
 
     @property
     def app(self):
@@ -175,6 +200,8 @@ class CoordinatorScreen(Screen):
 
     def _outbox(self, summary: dict) -> None:
         self.outbox = summary
+        self.counts_text = i18n._("ui.sync.counts", pending=summary["pending"], refused=summary["refused_count"],
+                                  stored=summary["stored"])
         box = self.ids.refused_list
         box.clear_widgets()
         for e in summary["refused"]:
@@ -183,10 +210,12 @@ class CoordinatorScreen(Screen):
 
     def sync_text(self, status: dict) -> str:
         t = i18n._
-        lines = [t("ui.sync.last_success", when=(status.get("last_success") or "—")[:19].replace("T", " "))]
+        lines = [t("ui.sync.last_success", when=local_iso(status.get("last_success")))]
         if status.get("last_failure"):
-            lines.append(t("ui.sync.last_failure", when=status["last_failure"][:19].replace("T", " "),
-                           error=status.get("last_error") or ""))
+            code = status.get("error_code") or ""
+            error = t(f"ui.sync_error.{code}") if code and i18n.has(f"ui.sync_error.{code}", "en") else \
+                (status.get("last_error") or "")
+            lines.append(t("ui.sync.last_failure", when=local_iso(status["last_failure"]), error=error))
         if status.get("running"):
             lines.append(t("status.syncing"))
         return "\n".join(lines)

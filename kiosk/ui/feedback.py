@@ -41,6 +41,12 @@ class FeedbackScreen(Screen):
         self._countdown(SHOW_SECONDS[self.kind])
 
     @staticmethod
+    def fit(text: str, width: float, biggest: float, smallest: float, lines: int = 2) -> float:
+        """The largest font size (px) <= biggest at which `text` fits in `lines` lines of `width`."""
+        ems = sum(1.0 if ord(c) > 0x2E80 else 0.56 for c in text) or 1
+        return max(smallest, min(biggest, lines * 0.9 * width / ems))
+
+    @staticmethod
     def _kind(d) -> str:
         if d.result == "refused" and d.code == "choose_activity":
             return "choose"
@@ -75,7 +81,7 @@ class FeedbackScreen(Screen):
         for item in self.choices:
             place = f" · {item['place']}" if item.get("place") else ""
             btn = Factory.GhostButton(text=f"{item['title']}\n{hhmm(item['starts_at'])}–{hhmm(item['ends_at'])}{place}")
-            btn.font_size = "24sp"
+            btn.font_size = max(24, App.get_running_app().short * 0.036)
             btn.bind(on_release=lambda b, aid=item["id"]: self.pick(aid))
             box.add_widget(btn)
 

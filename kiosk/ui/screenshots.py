@@ -3,7 +3,7 @@
     xvfb-run -s "-screen 0 1920x1920x24" .venv/bin/python -m kiosk.ui.screenshots [--out docs/screenshots]
 
 Each (size, language) runs in its own process (one Kivy window per process) on a sample
-kiosk (tests/kiosk/ui/harness.make_kiosk: a checkout of the repository is assumed).
+kiosk (kiosk.ui.sample.make_kiosk).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     from kivy.core.window import Window
     from kiosk import i18n
     from kiosk.ui.services import KioskServices
-    from tests.kiosk.ui.harness import FakeClock, make_kiosk
+    from kiosk.ui.sample import FakeClock, make_kiosk
     folder = Path(tempfile.mkdtemp(prefix="wg-shots-"))
     clock = FakeClock()
     store, tokens = make_kiosk(folder, activities="two", clock=clock)
@@ -53,7 +53,13 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     def go(fn, name=None, wait=0.6):
         steps.append((fn, name, wait))
 
+    def camera():   # the home preview shows a replayed frame (a badge held up), not a black box
+        from kiosk.scanner.replay import ReplaySource
+        app.camera.play(ReplaySource(folder / "badges" / "14020200001.png", fps=5, hold_seconds=3600, loop=True,
+                                     blank_frames=0), decode=False)
+
     # a checked-in decision needs one open activity: pick one for the scan
+    go(camera, None, 0.3)
     go(lambda: None, "home", 1.2)
     go(lambda: app.on_decision(desk.scan(tokens["14020200001"], activity_id="a1")), "feedback-checked-in")
     go(lambda: (clock.advance(9000), app.on_decision(desk.scan(tokens["14020200001"]))), "feedback-checked-out")
@@ -76,7 +82,17 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     go(lambda: app.screen("coordinator").show("sync"), "coordinator-sync")
     go(lambda: app.screen("coordinator").show("device"), "coordinator-device")
 
+    redrawn = {}
+
     def run_steps(i=0):
+        if app.sm.transition.is_active:       # a screen change still fading: shoot when it is over
+            Clock.schedule_once(lambda dt: run_steps(i), 0.1)
+            return
+        if i > 0 and steps[i - 1][1] and not redrawn.get(i):
+            redrawn[i] = True                 # draw once more: the shot reads the last frame drawn
+            Window.canvas.ask_update()
+            Clock.schedule_once(lambda dt: run_steps(i), 0.15)
+            return
         if i > 0 and steps[i - 1][1]:
             save(steps[i - 1][1])
         if i == len(steps):

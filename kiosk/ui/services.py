@@ -126,6 +126,8 @@ class KioskServices:
                 return badge
         decision = self.attendance.scan(text, activity_id=activity_id)
         decision.scanned_text = text   # kept for re-deciding with the activity the volunteer picks
+        if self.sync_agent is not None and decision.result in ("checked_in", "checked_out"):
+            self.sync_agent.trigger()  # push it now when online; offline, the status says so at once
         return decision
 
     def coordinator_badge(self, text: str) -> CoordinatorBadge | None:

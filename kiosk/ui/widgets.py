@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kivy.graphics import Color, Ellipse, Line
 from kivy.metrics import dp
-from kivy.properties import StringProperty
+from kivy.properties import NumericProperty, StringProperty
+from kivy.uix.screenmanager import TransitionBase
 from kivy.uix.widget import Widget
 
 # High contrast, readable from two metres (white text on these).
@@ -50,3 +51,24 @@ class OutcomeIcon(Widget):
             else:  # choose: a dot and a bar, like an "i"
                 Ellipse(pos=(cx - w, cy + r * 0.3), size=(2 * w, 2 * w))
                 Line(points=[cx, cy - r * 0.45, cx, cy + r * 0.1], width=w, cap="round")
+
+
+class CrossFade(TransitionBase):
+    """A fade between screens that only changes the screens' opacity.
+
+    Kivy's FadeTransition renders both screens into two new window-sized FBOs (with
+    stencil buffers) and compiles a new shader program on every screen change; with one
+    change per scan that native memory piled up (bench_ui: +300 MB RSS over 700 scans,
+    Python heap flat). This one allocates nothing per transition."""
+
+    duration = NumericProperty(0.12)
+
+    def on_progress(self, progress):
+        self.screen_in.opacity = progress
+        self.screen_out.opacity = 1.0 - progress
+
+    def on_complete(self):
+        self.screen_in.opacity = 1.0
+        self.screen_out.opacity = 1.0
+        self.screen_in.pos = self.screen_out.pos = self.manager.pos
+        super().on_complete()

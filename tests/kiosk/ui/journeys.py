@@ -286,3 +286,77 @@ def _setup_sessions(store, services, folder):
 
 correct_time.setup = _setup_sessions
 
+
+
+# --- sync down, then up -----------------------------------------------------------------
+
+def _setup_server(store, services, folder):
+    """A real `weiguang server run` on 127.0.0.1, a station, a one-time code (in ctx.extra)."""
+    import atexit
+    from kiosk.demo import LocalServer
+    services.set_pin("14020200009", "2468")
+    server = LocalServer(folder / "server").init()
+    server.start()
+    atexit.register(server.stop)
+    sync_down_up.server = server
+    sync_down_up.code = server.code("WBY")
+
+
+def _unlock(ctx):
+    yield from _coordinator_badge(ctx)
+    unlock = ctx.app.screen("unlock")
+    tap(unlock.ids.btn_manage)
+    yield until(lambda: unlock.stage == "pin", 5, "pin stage")
+    yield from _pin(ctx, "2468")
+    yield until(lambda: ctx.app.sm.current == "coordinator", 10, "coordinator mode")
+    yield _settled(ctx)
+    yield 0.2
+
+
+def sync_down_up(ctx):
+    """Enrol through the device panel; the server goes down; scans are kept (home: offline;
+    sync panel: pending, last failure); the server comes back; 立即同步: pending 0."""
+    server, svc = sync_down_up.server, ctx.app.services
+    coord = ctx.app.screen("coordinator")
+    yield 0.3
+    yield from _unlock(ctx)
+    tap(coord.ids.tab_device)
+    yield until(lambda: coord.panel == "device", 5, "device panel")
+    coord.ids.server_input.text = server.url
+    coord.ids.code_input.text = sync_down_up.code
+    tap(coord.ids.btn_enroll)
+    yield until(lambda: svc.enrolled() and (ctx.app.sync.get("last_success") or ""), 30, "enrolled and synced")
+    ctx.note("enrol_message", coord.message)
+    server.stop()
+    tap(coord.ids.btn_exit)
+    yield until(_home(ctx), 5, "home")
+    for vid in ("14020200001", "14020200003"):
+        yield until(lambda: not ctx.app.camera.running, 10, "badge taken away")
+        play(ctx.app, ctx.badge(vid), hold_seconds=1.0)
+        yield until(_feedback(ctx, "checked_in"), 10, f"check-in {vid}")
+        yield from _done_and_home(ctx)
+    yield until(lambda: ctx.app.net_state == "offline" and ctx.app.sync.get("last_failure"), 60, "offline")
+    ctx.note("home_net", ctx.app.net_text)
+    ctx.note("home_net_state", ctx.app.net_state)
+    yield from _unlock(ctx)
+    tap(coord.ids.tab_sync)
+    yield until(lambda: coord.panel == "sync" and coord.outbox.get("pending"), 5, "sync panel")
+    yield 0.3
+    ctx.note("down_counts", coord.ids.counts.text)
+    ctx.note("down_sync_text", coord.ids.sync_text.text)
+    ctx.note("down_pending", coord.outbox.get("pending"))
+    server.start()
+    tap(coord.ids.btn_sync)
+    yield until(lambda: coord.outbox.get("pending") == 0 and not ctx.app.sync.get("running")
+                and ctx.app.sync.get("ok"), 60, "pending 0")
+    yield 0.5
+    ctx.note("up_counts", coord.ids.counts.text)
+    ctx.note("up_sync_text", coord.ids.sync_text.text)
+    ctx.note("up_status", {k: ctx.app.sync.get(k) for k in ("ok", "pending", "last_success", "last_failure")})
+    ctx.app.screen("coordinator").export_to_png(str(ctx.folder / "sync-panel.png"))
+    svc.sync_agent.stop(5)
+    server.stop()
+    ctx.note("stats", server.stats())
+
+
+sync_down_up.setup = _setup_server

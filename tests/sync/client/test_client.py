@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import requests
 from peewee import fn
 
 from kiosk.store import OutboxEvent, TrustedKey
@@ -222,7 +223,7 @@ def test_thread_syncs_while_the_scan_path_writes(enrolled, center):
     assert sync.status()["last_success"] and not sync.status()["running"]
 
 
-def test_thread_backs_off_on_failure_and_halts_on_revoked_token(enrolled, center):
+def test_thread_halts_on_revoked_token_until_triggered(enrolled, center):
     record_checkins(enrolled, 1)
     center.tokens.clear()
     sync = agent(enrolled, interval=0.01)
@@ -269,3 +270,22 @@ def test_retry_after_is_a_floor_for_the_backoff(enrolled, center):
     started = time.monotonic()
     result = agent(enrolled).sync_once()
     assert result["ok"] and time.monotonic() - started >= 1
+
+
+def test_thread_backs_off_after_failed_rounds(enrolled, unused_port):
+    class Counting(requests.Session):
+        calls = 0
+
+        def request(self, *args, **kwargs):
+            Counting.calls += 1
+            return super().request(*args, **kwargs)
+
+    enrolled.set_sync_state(server_url=f"http://127.0.0.1:{unused_port}")
+    record_checkins(enrolled, 1)
+    sync = SyncAgent(enrolled, http=Counting(), interval=0.01, retries=1)
+    sync.start()
+    time.sleep(1.0)
+    sync.stop()
+    # Without backoff: ~100 rounds in a second; with full jitter doubling from 10 ms: about a dozen.
+    assert 3 <= Counting.calls <= 30
+    assert sync.status()["error_code"] == "network" and sync.status()["pending"] == 1

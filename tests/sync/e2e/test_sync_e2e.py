@@ -12,9 +12,10 @@ import pytest
 
 from kiosk.store import OutboxEvent
 from sync.client import SyncAgent
-from tests.sync.e2e.conftest import WEIGUANG, assert_exactly_once, child_env, scan_all, weiguang
+from tests.sync.e2e.conftest import SERVER_CLI, WEIGUANG, assert_exactly_once, child_env, scan_all, weiguang
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not SERVER_CLI.exists(), reason="the server (sync/server/cli.py) is missing")]
 
 
 def agent(store, **kwargs) -> SyncAgent:
