@@ -197,11 +197,19 @@ class Settings:
         with db.atomic():
             for key, value in values.items():
                 Setting.replace(key=key, value=json.dumps(value, ensure_ascii=False)).execute()
+        self.invalidate()
+
+    def invalidate(self) -> None:
         with self._lock:
             self._cache = None
 
     def all(self) -> dict:
         return dict(self._values())
+
+
+# One database per process (the module-level `db`), so one settings cache: every
+# KioskStore in the process, the sync agent's included, sees the same values.
+SETTINGS = Settings()
 
 
 def iso(ts: float) -> str:
@@ -218,7 +226,7 @@ class KioskStore:
     def __init__(self, path: str | Path, clock: Callable[[], float] = time.time):
         self.path = Path(path)
         self.clock = clock
-        self.settings = Settings()
+        self.settings = SETTINGS
         self._seq_lock = threading.Lock()
 
     # --- writing with an outbox event ---------------------------------------------------
@@ -271,11 +279,17 @@ class KioskStore:
 
     def record_push_results(self, results) -> None:
         now = int(self.clock())
+        # One UPDATE per (status, code) group, not per event: a 500-event answer is one
+        # statement in the common case. A duplicate was stored by an earlier push.
+        groups: dict[tuple[str, str | None], list[str]] = {}
+        for result in results:
+            status = "stored" if result.status == "duplicate" else result.status
+            groups.setdefault((status, result.code), []).append(str(result.id))
         with db.atomic():
-            for result in results:
-                status = result.status if result.status != "duplicate" else "stored"
-                (OutboxEvent.update(status=status, code=result.code, sent_at=now)
-                 .where(OutboxEvent.id == str(result.id)).execute())
+            for (status, code), ids in groups.items():
+                for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+                    (OutboxEvent.update(status=status, code=code, sent_at=now)
+                     .where(OutboxEvent.id.in_(ids[start:start + 500])).execute())
 
     def refused_events(self) -> list[OutboxEvent]:
         return list(OutboxEvent.select().where(OutboxEvent.status == "refused").order_by(OutboxEvent.seq))
@@ -288,6 +302,9 @@ class KioskStore:
                 if apply is not None:
                     apply(self, change.key, change.data)
             self.settings.set(cursor=cursor)
+        # Again after the commit: a reader on another thread may have refilled the cache
+        # from before it.
+        self.settings.invalidate()
 
     # --- reading ------------------------------------------------------------------------
 
@@ -363,6 +380,7 @@ def open_store(path: str | Path, clock: Callable[[], float] = time.time) -> Kios
         db.close()
     db.init(str(path), pragmas=PRAGMAS, check_same_thread=False)
     db.connect(reuse_if_open=True)
+    SETTINGS.invalidate()
     migrate(db)
     store = KioskStore(path, clock)
     if store.settings.get("device_id") is None:
