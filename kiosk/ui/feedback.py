@@ -13,7 +13,7 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk import i18n
 from kiosk.ui.services import hhmm, hours_text
-from kiosk.ui.widgets import COLOURS
+from kiosk.ui.widgets import COLOURS, fit_font
 
 SHOW_SECONDS = {"checked_in": 4, "checked_out": 5, "repeat": 4, "refused": 7, "choose": 25}
 
@@ -40,11 +40,7 @@ class FeedbackScreen(Screen):
         self._build_choices()
         self._countdown(SHOW_SECONDS[self.kind])
 
-    @staticmethod
-    def fit(text: str, width: float, biggest: float, smallest: float, lines: int = 2) -> float:
-        """The largest font size (px) <= biggest at which `text` fits in `lines` lines of `width`."""
-        ems = sum(1.0 if ord(c) > 0x2E80 else 0.56 for c in text) or 1
-        return max(smallest, min(biggest, lines * 0.9 * width / ems))
+    fit = staticmethod(fit_font)
 
     @staticmethod
     def _kind(d) -> str:

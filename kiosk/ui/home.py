@@ -7,7 +7,7 @@ this screen only shows the preview and the prompt.
 from __future__ import annotations
 
 from kivy.app import App
-from kivy.properties import ListProperty
+from kivy.properties import BooleanProperty, ListProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk.ui.services import hhmm
@@ -16,13 +16,16 @@ from kiosk.ui.services import hhmm
 class HomeScreen(Screen):
     now_items = ListProperty([])
     next_items = ListProperty([])
+    camera_on = BooleanProperty(False)      # a camera or a replay is feeding the preview
 
     def on_kv_post(self, base_widget):
         App.get_running_app().bind(camera=self._bind_camera, lang=lambda *a: self.refresh())
 
     def _bind_camera(self, app, camera):
         if camera is not None:
-            camera.bind(texture=self._set_texture, frames=self._frame)
+            camera.bind(texture=self._set_texture, frames=self._frame,
+                        running=lambda cam, running: setattr(self, "camera_on", running))
+            self.camera_on = camera.running
 
     def _set_texture(self, camera, texture):
         self.ids.preview.texture = texture

@@ -19,6 +19,13 @@ COLOURS = {
 }
 
 
+def fit_font(text: str, width: float, biggest: float, smallest: float, lines: int = 2) -> float:
+    """The largest font size (px) <= biggest at which `text` fits in `lines` lines of `width`
+    (a CJK character is about 1 em wide, a Latin one about 0.56 em)."""
+    ems = sum(1.0 if ord(c) > 0x2E80 else 0.56 for c in text) or 1
+    return max(smallest, min(biggest, lines * 0.9 * width / ems))
+
+
 class OutcomeIcon(Widget):
     """A white circle with a check (in/out), an equals sign (repeat), a cross (refused) or '?'."""
     kind = StringProperty("checked_in")
