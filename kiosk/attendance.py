@@ -177,9 +177,9 @@ class Attendance:
         session_id = str(uuid.uuid4())
         payload = {"session_id": session_id, "vid": vid, "serial": check.serial, "role": check.role,
                    "activity_id": chosen.id if chosen else None, "at": at}
-        self.store.record("checkin", payload, lambda: Session.create(
+        self.store.record("checkin", payload, lambda: Session.insert(
             id=session_id, vid=vid, serial=check.serial, role=check.role,
-            activity_id=payload["activity_id"], check_in_at=at))
+            activity_id=payload["activity_id"], check_in_at=at).execute())
         return Decision("checked_in", session_id=session_id, activity_id=payload["activity_id"],
                         activity_title=chosen.title if chosen else None, **base)
 

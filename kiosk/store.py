@@ -241,15 +241,17 @@ class KioskStore:
             return self._append_event(event_type, payload)
 
     def _append_event(self, event_type: str, payload: dict) -> OutboxEvent:
+        # Plain SQL: this runs inside every scan's transaction, and peewee's query
+        # building costs more than the insert itself.
         last = db.execute_sql("SELECT MAX(seq) FROM outbox").fetchone()[0] or 0
-        return OutboxEvent.create(
-            id=str(uuid6.uuid7()),
-            seq=last + 1,
-            type=event_type,
-            device_time=iso(self.clock()),
-            clock_offset_ms=self.settings.get("clock_offset_ms", 0),
-            payload=json.dumps(payload, ensure_ascii=False),
-        )
+        event = OutboxEvent(id=str(uuid6.uuid7()), seq=last + 1, type=event_type, device_time=iso(self.clock()),
+                            clock_offset_ms=self.settings.get("clock_offset_ms", 0),
+                            payload=json.dumps(payload, ensure_ascii=False), status="pending")
+        db.execute_sql("INSERT INTO outbox (id, seq, type, device_time, clock_offset_ms, payload, status) "
+                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (event.id, event.seq, event.type, event.device_time, event.clock_offset_ms,
+                        event.payload, event.status))
+        return event
 
     # --- SyncStore -------------------------------------------------------------------------
 
