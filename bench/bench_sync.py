@@ -332,9 +332,10 @@ def _worker(kind: str, url: str, devices: list, params: dict, ready, go, stop, r
 
 
 def run_kiosks(kind: str, server: Server, devices: list, params: dict, processes: int,
-               seconds: float) -> tuple[list[Tally], float, float, str | None]:
+               seconds: float) -> tuple[list[Tally], float, float, str | None, int]:
     """Every kiosk on its own thread, spread over `processes`, released at once, stopped
-    after `seconds`, or at once (the server killed) when its memory passes MAX_SERVER_RSS."""
+    after `seconds`, or at once (the server killed) when its memory passes MAX_SERVER_RSS.
+    Also returns the server's peak RSS (bytes, sampled every second)."""
     ctx = mp.get_context("fork")
     ready, results = ctx.Queue(), ctx.Queue()
     go, stop = ctx.RawValue("b", 0), ctx.RawValue("b", 0)
@@ -348,7 +349,7 @@ def run_kiosks(kind: str, server: Server, devices: list, params: dict, processes
         ready.get(timeout=300)
     t0 = params["t0"].value = time.time()
     go.value = 1
-    tallies, aborted, stopped = [], None, float("inf")
+    tallies, aborted, stopped, peak = [], None, float("inf"), server.rss()
     while len(tallies) < len(devices):
         try:
             tallies += [Tally(**t) for t in results.get(timeout=1)]
@@ -358,6 +359,7 @@ def run_kiosks(kind: str, server: Server, devices: list, params: dict, processes
         if stop.value:
             continue
         rss = server.rss()
+        peak = max(peak, rss)
         if rss > MAX_SERVER_RSS:
             aborted = f"server RSS {rss / 2**30:.1f} GiB at {time.time() - t0:.0f} s: killed"
             server.kill()
@@ -366,12 +368,12 @@ def run_kiosks(kind: str, server: Server, devices: list, params: dict, processes
             stop.value, stopped = 1, time.time() - t0
     for worker in workers:
         worker.join(30)
-    return tallies, t0, stopped, aborted
+    return tallies, t0, stopped, aborted, peak
 
 
 def bench_steady(server: Server, kiosks: int, seconds: float) -> dict:
     devices = server.devices(kiosks)
-    tallies, t0, stopped, aborted = run_kiosks("steady", server, devices, {}, processes=2, seconds=seconds)
+    tallies, t0, stopped, aborted, _ = run_kiosks("steady", server, devices, {}, processes=2, seconds=seconds)
     elapsed = min(stopped, time.time() - t0)
     latencies = sorted(x for t in tallies for x in t.latencies) or [float("nan")]
     acked = sum(t.acked for t in tallies)
@@ -382,7 +384,7 @@ def bench_steady(server: Server, kiosks: int, seconds: float) -> dict:
 
 def bench_herd(server: Server, kiosks: int, events: int) -> dict:
     devices = server.devices(kiosks)
-    tallies, t0, stopped, aborted = run_kiosks("herd", server, devices, {"events": events}, processes=4,
+    tallies, t0, stopped, aborted, peak = run_kiosks("herd", server, devices, {"events": events}, processes=4,
                                                seconds=GIVE_UP_S)
     done = [t.done if t.done is not None else float("inf") for t in tallies]
     expected, stored = kiosks * events, server.count([d for d, _ in devices])
@@ -390,7 +392,7 @@ def bench_herd(server: Server, kiosks: int, events: int) -> dict:
     return {"drained_s": max(done) if stored == expected else float("inf"), "slowest_s": max(done),
             "p50_s": statistics.median(done), "eps": stored / end, "errors": sum(t.errors for t in tallies),
             "last_first_ack_s": max(t.first_ack if t.first_ack is not None else float("inf") for t in tallies),
-            "lost": expected - stored, "aborted": aborted}
+            "lost": expected - stored, "aborted": aborted, "rss_peak_mb": peak / 2**20}
 
 
 # --- the table ---------------------------------------------------------------------------
@@ -435,6 +437,7 @@ def rows(f: dict, sizes: dict) -> list[tuple[str, str, str, str]]:
         ("herd failed attempts (retried)", f"{h['errors']:,}", "info", ""),
         ("herd aborted", h["aborted"] or "no", f"server RSS <= {MAX_SERVER_RSS / 2**30:.0f} GiB",
          "FAIL" if h["aborted"] else "ok"),
+        ("herd server RSS peak MiB", f"{h['rss_peak_mb']:,.0f}", "bounded", ""),
         ("herd not stored at the end", f"{h['lost']:,}", f"goal 0 (bound {GIVE_UP_S} s)",
          "ok" if h["lost"] == 0 else "FAIL"),
     ]

@@ -12,5 +12,7 @@ In Python (tests, the demo)::
 
 Layout: `settings` (one pydantic-settings object), `db` (opening, transactions,
 migrations), `models` (tables), `services/` (the logic, raising `ServiceError(code)`),
-`api/` (one router per resource: parse, call, answer), `app` (create_app), `cli`.
+`api/` (one router per resource: parse, call, answer), `app` (create_app, and the push
+admission gate), `cli`. Pushes are committed in groups by one writer thread
+(`services/writer.py`); over `settings.push_concurrency` a push waits, then gets 503 busy.
 """

@@ -64,8 +64,11 @@ def run(args) -> int:
 
     from sync.server.app import create_app
     settings = ServerSettings(data_dir=Path(args.data))
-    # log_config=None: keep the JSON logging that create_app set up.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
+    # log_config=None: keep the JSON logging that create_app set up. backlog: the morning
+    # after an outage every kiosk of the city connects at once (admission is app.PushGate's
+    # job; uvicorn's own limit_concurrency would refuse pulls and health alike, without
+    # Retry-After). httptools and uvloop (the server extra) are picked up when installed.
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, backlog=4096)
     return 0
 
 

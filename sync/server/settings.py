@@ -38,6 +38,15 @@ class ServerSettings(BaseSettings):
     page_size: int = Field(default=protocol.PAGE_SIZE, ge=1, le=protocol.PAGE_SIZE)
     enroll_code_hours: float = Field(default=24, gt=0)
 
+    # Admission control for pushes (app.PushGate): at most `push_concurrency` pushes read,
+    # validated and queued for the group writer at once; up to `push_queue` more wait, body
+    # unread (a socket buffer each, ~64 KiB at most), at most `push_wait_seconds` (under a
+    # kiosk's 30 s read timeout, with room for the commit) for a slot; beyond that a push
+    # is answered 503 busy with Retry-After.
+    push_concurrency: int = Field(default=64, ge=1)
+    push_queue: int = Field(default=2048, ge=0)
+    push_wait_seconds: float = Field(default=20, gt=0)
+
     # Review thresholds for server-side session flags (sync.hours FLAG_*).
     offline_after_seconds: int = 3600          # recorded_offline: reached us this long after it happened
     clock_skew_ms: int = 5 * 60 * 1000         # clock_skew: kiosk clock off by more than this

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from sync.protocol import PAGE_SIZE, PullResponse
-from sync.server.api.deps import current_device, get_settings
+from sync.server.api.deps import answer, current_device, get_settings
 from sync.server.api.errors import BAD_QUERY, DEVICE_AUTH, now
 from sync.server.models import Device
 from sync.server.services import changes
@@ -16,7 +16,7 @@ router = APIRouter(prefix="/changes", tags=["changes"])
 def pull(cursor: int = Query(0, ge=0, le=2**63 - 1, description="the cursor of the last page, 0 at first"),
          limit: int = Query(PAGE_SIZE, ge=1, le=PAGE_SIZE),
          device: Device = Depends(current_device),
-         settings: ServerSettings = Depends(get_settings)) -> PullResponse:
+         settings: ServerSettings = Depends(get_settings)) -> Response:
     """Changes for this kiosk's station after `cursor`, oldest first; `more` when another page waits."""
     page = changes.pull(device.station, cursor, min(limit, settings.page_size))
-    return PullResponse(changes=page.changes, cursor=page.cursor, more=page.more, server_time=now())
+    return answer(PullResponse(changes=page.changes, cursor=page.cursor, more=page.more, server_time=now()))

@@ -44,6 +44,8 @@ BAD_BODY = {400: _doc("The body is not JSON"),
             413: _doc("The body is larger than MAX_BODY_BYTES"),
             422: _doc("A field is missing or invalid; `detail` says which", ValidationErrorBody)}
 BAD_QUERY = {422: _doc("A parameter is invalid; `detail` says which", ValidationErrorBody)}
+BUSY = {503: _doc("Too many pushes in flight (busy), or the database does not answer; retry after "
+                  "the Retry-After header's seconds")}
 DEVICE_AUTH = {401: _doc("No or an unknown device token"), 403: _doc("This device was revoked (device_revoked)")}
 
 
@@ -51,9 +53,10 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def error_response(status: int, code: str, message: str, **extra) -> JSONResponse:
+def error_response(status: int, code: str, message: str, headers: dict | None = None, **extra) -> JSONResponse:
     body = {"code": code, "message": message, "server_time": now().isoformat(), **extra}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(jsonable_encoder(body), status_code=status, headers=headers)
 
 

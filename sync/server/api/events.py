@@ -1,25 +1,31 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+import asyncio
+import time
+
+from fastapi import APIRouter, Depends, Request, Response
 
 from sync.protocol import PushRequest, PushResponse
-from sync.server.api.deps import current_device, get_settings
-from sync.server.api.errors import BAD_BODY, DEVICE_AUTH, now
-from sync.server.logs import log
+from sync.server.api.deps import answer, current_device
+from sync.server.api.errors import BAD_BODY, BUSY, DEVICE_AUTH, now
 from sync.server.models import Device
 from sync.server.services import events
-from sync.server.settings import ServerSettings
 
 router = APIRouter(prefix="/events", tags=["events"])
 
 
-@router.post("", response_model=PushResponse, responses={**BAD_BODY, **DEVICE_AUTH})
-def push(request: PushRequest, device: Device = Depends(current_device),
-         settings: ServerSettings = Depends(get_settings)) -> PushResponse:
-    """Store a batch of events; one answer per event: stored, duplicate or refused + code."""
-    results = events.push(device, request.events, settings)
+@router.post("", response_model=PushResponse, responses={**BAD_BODY, **DEVICE_AUTH, **BUSY})
+async def push(body: PushRequest, http: Request, device: Device = Depends(current_device)) -> Response:
+    """Store a batch of events; one answer per event: stored, duplicate or refused + code.
+
+    Async: validation runs on the event loop, the batch joins the group writer's queue
+    (`services.writer`) and this request waits for the commit without holding a thread.
+    Admission (503 busy) happens before the body is read, in `app.PushGate`."""
+    checked = events.check(device, body.events)
+    future = http.app.state.writer.submit(device, body.events, checked, int(time.time()))
+    results = await asyncio.wrap_future(future)
     counts: dict[str, int] = {}
     for r in results:
         counts[r.status] = counts.get(r.status, 0) + 1
-    log.info("push", extra={"fields": {"device": device.id, **counts}})
-    return PushResponse(results=results, server_time=now())
+    http.state.log_fields = {"device": device.id, **counts}   # on the request's access log line
+    return answer(PushResponse(results=results, server_time=now()))

@@ -89,27 +89,51 @@ def enroll(code: str, device_id: str | None = None, device_name: str = "kiosk",
             Device.create(id=device_id, **fields)
         else:
             Device.update(**fields).where(Device.id == device_id).execute()
+            forget_tokens()  # the old token must stop working now
         return Enrolment(device_id, token, station_info(row.station), public_keys())
+
+
+# token hash -> (device, when cached). Every request authenticates; a database round trip
+# for each one is most of a pull's cost. Revocation in this process clears the cache at
+# once; from another process (the CLI) it takes effect within TOKEN_CACHE_SECONDS for
+# pulls, and at once for pushes (the group writer re-reads revoked_at in its transaction).
+TOKEN_CACHE_SECONDS = 5.0
+_token_cache: dict[str, tuple[Device, float]] = {}
 
 
 def authenticate(token: str | None) -> Device:
     """The device holding `token`. Refuses: unauthorized (none or unknown), device_revoked."""
     if not token:
         raise ServiceError("unauthorized", "a device token is required (Authorization: Bearer …)")
-    with reading():
-        device = Device.get_or_none(Device.token_hash == _sha256(token))
-    if device is None:
-        raise ServiceError("unauthorized", "unknown device token")
+    token_hash, now = _sha256(token), time.monotonic()
+    cached = _token_cache.get(token_hash)
+    if cached is not None and now - cached[1] < TOKEN_CACHE_SECONDS:
+        device = cached[0]
+    else:
+        with reading():
+            device = Device.get_or_none(Device.token_hash == token_hash)
+        if device is None:
+            raise ServiceError("unauthorized", "unknown device token")
+        if len(_token_cache) > 10_000:  # bounded: forget everything rather than grow
+            _token_cache.clear()
+        _token_cache[token_hash] = (device, now)
     if device.revoked_at is not None:
         raise ServiceError("device_revoked", "this kiosk was revoked by the center")
     return device
 
 
+def forget_tokens() -> None:
+    """Drop the token cache (after a revocation or re-enrolment, and between test databases)."""
+    _token_cache.clear()
+
+
 def revoke_device(device_id: str, now: float | None = None) -> bool:
     """Revoke a kiosk's token; its next request is answered 403 device_revoked."""
     with writing():
-        return bool(Device.update(revoked_at=int(time.time() if now is None else now))
+        done = bool(Device.update(revoked_at=int(time.time() if now is None else now))
                     .where(Device.id == device_id).execute())
+    forget_tokens()
+    return done
 
 
 def count_devices() -> int:

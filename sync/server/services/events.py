@@ -21,7 +21,7 @@ import time
 from pydantic import ValidationError
 
 from sync import protocol
-from sync.server.db import insert_ignoring_duplicates, writing
+from sync.server.db import in_list, insert_ignoring_duplicates, writing
 from sync.server.models import Device, HoursSession, ServiceRequest, StoredEvent
 from sync.server.services.sessions import Accepted, apply_events, server_time
 from sync.server.settings import ServerSettings
@@ -33,11 +33,20 @@ _SAFE_INT = 2**53
 
 
 def _ints_safe(value) -> bool:
-    if isinstance(value, bool) or not isinstance(value, (int, dict, list)):
-        return True
-    if isinstance(value, int):
-        return abs(value) <= _SAFE_INT
-    return all(_ints_safe(v) for v in (value.values() if isinstance(value, dict) else value))
+    """Every int in this JSON value within ±2**53 (a loop, not recursion: it runs on every
+    value of every pushed event). `type(v) is int` leaves bools out, as JSON does."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        kind = type(v)
+        if kind is int:
+            if not -_SAFE_INT <= v <= _SAFE_INT:
+                return False
+        elif kind is dict:
+            stack.extend(v.values())
+        elif kind is list:
+            stack.extend(v)
+    return True
 
 
 def _validate(event: protocol.Event, device: Device) -> Accepted | str:
@@ -53,49 +62,66 @@ def _validate(event: protocol.Event, device: Device) -> Accepted | str:
     return Accepted(event, payload)
 
 
+def check(device: Device, events: list[protocol.Event]) -> list[Accepted | str]:
+    """Validate each event on its own (no database): the parsed event, or its refusal code."""
+    return [_validate(event, device) for event in events]
+
+
 def push(device: Device, events: list[protocol.Event], settings: ServerSettings,
          now: float | None = None) -> list[protocol.EventResult]:
+    """Store one batch in its own transaction (the HTTP route goes through `writer.GroupWriter`,
+    which runs `store` for many batches in one transaction)."""
     received_at = int(time.time() if now is None else now)
-    # 1. Validate each event on its own (no database).
-    checked = [_validate(event, device) for event in events]
+    checked = check(device, events)
     with writing():
-        # 2. Check-outs and corrections need their session: stored, or checked in earlier
-        #    in this batch. An event stored already is a duplicate, not a refusal.
-        ids = [str(e.id) for e in events]
-        stored_before = {r.id for r in StoredEvent.select(StoredEvent.id).where(StoredEvent.id.in_(ids))}
-        wanted = {str(c.payload.session_id) for c in checked
-                  if isinstance(c, Accepted) and c.event.type in _SESSION_EVENTS}
-        known = {s.id for s in HoursSession.select(HoursSession.id).where(HoursSession.id.in_(list(wanted)))} \
-            if wanted else set()
-        for index, c in enumerate(checked):
-            if not isinstance(c, Accepted) or str(c.event.id) in stored_before:
-                continue
-            if c.event.type == "checkin":
-                known.add(str(c.payload.session_id))
-            elif c.event.type in _SESSION_EVENTS and str(c.payload.session_id) not in known:
-                checked[index] = "unknown_session"
+        results = store(device, events, checked, received_at, settings)
+        touch_devices([device.id], received_at)
+    return results
 
-        # 3. Store: insert-or-ignore, and the database says which rows are new.
-        accepted: dict[str, Accepted] = {}
-        for c in checked:
-            if isinstance(c, Accepted):
-                accepted.setdefault(str(c.event.id), c)
-        rows = [dict(id=key, device_id=device.id, station=device.station, seq=c.event.seq, type=c.event.type,
-                     device_time=c.event.device_time.isoformat(), clock_offset_ms=c.event.clock_offset_ms,
-                     payload=json.dumps(c.event.payload, ensure_ascii=False), received_at=received_at)
-                for key, c in accepted.items()]
-        new_ids = set(insert_ignoring_duplicates(StoredEvent, rows, returning="id"))
 
-        # 4. What was stored now changes sessions and service requests.
-        new = [accepted[key] for key in accepted if key in new_ids]
-        apply_events(new, device.id, device.station, received_at, settings)
-        _store_requests(new, device)
-        Device.update(last_seen_at=received_at).where(Device.id == device.id).execute()
+def store(device: Device, events: list[protocol.Event], checked: list[Accepted | str], received_at: int,
+          settings: ServerSettings) -> list[protocol.EventResult]:
+    """Store the accepted events of one batch; call inside `writing()`. Several batches may
+    share the transaction: a later one sees what an earlier one inserted, so an id sent by
+    both is stored by the first and answered duplicate to the second."""
+    keys = [str(e.id) for e in events]
+    # 1. Check-outs and corrections need their session: stored, or checked in earlier in
+    #    this batch. An event stored already is a duplicate, not a refusal.
+    wanted = {str(c.payload.session_id) for c in checked
+              if isinstance(c, Accepted) and c.event.type in _SESSION_EVENTS}
+    known = {s.id for s in HoursSession.select(HoursSession.id).where(in_list(HoursSession.id, wanted))} \
+        if wanted else set()
+    orphans = [i for i, c in enumerate(checked) if isinstance(c, Accepted) and c.event.type in _SESSION_EVENTS
+               and str(c.payload.session_id) not in known]
+    stored_before = {r.id for r in StoredEvent.select(StoredEvent.id)
+                     .where(in_list(StoredEvent.id, {keys[i] for i in orphans}))} if orphans else set()
+    for index, c in enumerate(checked):
+        if not isinstance(c, Accepted) or keys[index] in stored_before:
+            continue
+        if c.event.type == "checkin":
+            known.add(str(c.payload.session_id))
+        elif c.event.type in _SESSION_EVENTS and str(c.payload.session_id) not in known:
+            checked[index] = "unknown_session"
 
-    # 5. One answer per event, in order; an id repeated within the batch is a duplicate.
+    # 2. Store: insert-or-ignore, and the database says which rows are new.
+    accepted: dict[str, Accepted] = {}
+    for key, c in zip(keys, checked):
+        if isinstance(c, Accepted):
+            accepted.setdefault(key, c)
+    rows = [dict(id=key, device_id=device.id, station=device.station, seq=c.event.seq, type=c.event.type,
+                 device_time=c.event.device_time.isoformat(), clock_offset_ms=c.event.clock_offset_ms,
+                 payload=json.dumps(c.event.payload, ensure_ascii=False), received_at=received_at)
+            for key, c in accepted.items()]
+    new_ids = set(insert_ignoring_duplicates(StoredEvent, rows, returning="id"))
+
+    # 3. What was stored now changes sessions and service requests.
+    new = [accepted[key] for key in accepted if key in new_ids]
+    apply_events(new, device.id, device.station, received_at, settings)
+    _store_requests(new, device)
+
+    # 4. One answer per event, in order; an id repeated within the batch is a duplicate.
     results, answered = [], set()
-    for event, c in zip(events, checked):
-        key = str(event.id)
+    for key, event, c in zip(keys, events, checked):
         if isinstance(c, str):
             results.append(protocol.EventResult(id=event.id, status="refused", code=c))
         else:
@@ -103,6 +129,18 @@ def push(device: Device, events: list[protocol.Event], settings: ServerSettings,
                 id=event.id, status="stored" if key in new_ids and key not in answered else "duplicate"))
             answered.add(key)
     return results
+
+
+def touch_devices(device_ids: list[str], received_at: int) -> None:
+    """Record when these kiosks last pushed (one statement for a whole group)."""
+    Device.update(last_seen_at=received_at).where(in_list(Device.id, set(device_ids))).execute()
+
+
+def revoked(device_ids: list[str]) -> set[str]:
+    """Which of these devices are revoked, read inside the push transaction: the token cache
+    in `devices.authenticate` may be seconds old, a revocation must stop pushes at once."""
+    return {d.id for d in Device.select(Device.id).where(in_list(Device.id, set(device_ids))
+                                                         & Device.revoked_at.is_null(False))}
 
 
 def _store_requests(items: list[Accepted], device: Device) -> None:

@@ -19,11 +19,11 @@ A session with any flag has state "flagged", else "open" or "closed".
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from sync import hours, protocol
-from sync.server.db import insert_ignoring_duplicates, reading, update_many, writing
-from sync.server.models import Activity, HoursSession
+from sync.server.db import insert_ignoring_duplicates, reading, select_in, update_many, writing
+from sync.server.models import Activity, HoursSession, db
 from sync.server.services.changes import rules_for
 from sync.server.settings import ServerSettings
 
@@ -43,12 +43,39 @@ def server_time(event: protocol.Event, at: int) -> int:
     return at + round(event.clock_offset_ms / 1000)
 
 
+@dataclass(slots=True)
+class _Session:
+    """A sessions row as plain attributes: the push path builds hundreds, and a peewee
+    instance costs several times more. Same names as `HoursSession` (checked below), so
+    `_recompute` and `_add_flags` take either."""
+    id: str
+    vid: str
+    serial: int
+    station: str
+    device_id: str
+    check_in_at: int
+    role: str = "volunteer"
+    activity_id: str | None = None
+    check_out_at: int | None = None
+    closed_by: str | None = None
+    minutes: int | None = None
+    kiosk_minutes: int | None = None
+    flags: str = ""
+    state: str = "open"
+
+    def row(self) -> dict:
+        return {c: getattr(self, c) for c in _COLUMNS}
+
+
+_COLUMNS = tuple(f.column_name for f in HoursSession._meta.sorted_fields)
+assert set(_COLUMNS) == {f.name for f in fields(_Session)}, "_Session must mirror models.HoursSession"
+
+
 class _Batch:
     """Sessions touched by one batch of events, loaded once and written once."""
 
     def __init__(self, session_ids: set[str]):
-        self.sessions = {s.id: s for s in HoursSession.select().where(HoursSession.id.in_(list(session_ids)))} \
-            if session_ids else {}
+        self.sessions = {r["id"]: _Session(**r) for r in select_in(HoursSession, "id", session_ids)}
         self.new: set[str] = set()
         self.touched: set[str] = set()
         self._rules: dict = {}
@@ -105,7 +132,7 @@ def apply_events(items: list[Accepted], device_id: str, station: str, received_a
             if sid in batch.sessions:
                 continue  # the same session id twice: the first check-in stands
             at = server_time(item.event, p.at)
-            session = HoursSession(id=sid, vid=p.vid, serial=p.serial, role=p.role, station=station,
+            session = _Session(id=sid, vid=p.vid, serial=p.serial, role=p.role, station=station,
                                    device_id=device_id, activity_id=p.activity_id, check_in_at=at, flags="")
             batch.sessions[sid] = session
             batch.new.add(sid)
@@ -131,11 +158,10 @@ def apply_events(items: list[Accepted], device_id: str, station: str, received_a
     checkins = [batch.sessions[s] for s in batch.new]
     if checkins:
         window = settings.two_stations_seconds
-        others = (HoursSession.select()
-                  .where(HoursSession.vid.in_(list({s.vid for s in checkins}))
-                         & HoursSession.check_in_at.between(min(s.check_in_at for s in checkins) - window,
-                                                            max(s.check_in_at for s in checkins) + window)))
-        by_vid: dict[str, dict[str, HoursSession]] = {}
+        others = [_Session(**r) for r in select_in(
+            HoursSession, "vid", {s.vid for s in checkins}, f'"check_in_at" BETWEEN {db.obj.param} AND {db.obj.param}',
+            (min(s.check_in_at for s in checkins) - window, max(s.check_in_at for s in checkins) + window))]
+        by_vid: dict[str, dict[str, _Session]] = {}
         for candidate in [*(batch.sessions.get(o.id, o) for o in others), *checkins]:
             by_vid.setdefault(candidate.vid, {}).setdefault(candidate.id, candidate)
         for session in checkins:
@@ -149,10 +175,9 @@ def apply_events(items: list[Accepted], device_id: str, station: str, received_a
     # 3. Credit, then write: new sessions in one statement, changed ones in one executemany.
     for sid in batch.touched:
         _recompute(batch, batch.sessions[sid])
-    columns = [f.column_name for f in HoursSession._meta.sorted_fields]
-    rows = {sid: {c: getattr(batch.sessions[sid], c) for c in columns} for sid in batch.touched | batch.new}
+    rows = {sid: batch.sessions[sid].row() for sid in batch.touched | batch.new}
     insert_ignoring_duplicates(HoursSession, [rows[sid] for sid in batch.new])
-    update_many(HoursSession, "id", [c for c in columns if c != "id"], [rows[sid] for sid in batch.touched - batch.new])
+    update_many(HoursSession, "id", [c for c in _COLUMNS if c != "id"], [rows[sid] for sid in batch.touched - batch.new])
 
 
 def close_overdue(now: float | None = None) -> int:
