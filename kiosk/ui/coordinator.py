@@ -87,25 +87,37 @@ class CoordinatorScreen(Screen):
 
     # --- who is here ------------------------------------------------------------------
 
-    def _here(self, rows: list[dict]) -> None:
-        self.here = rows
-        box = self.ids.here_list
+    def _fill(self, box, rows: list[dict], empty_text: str, text_of, buttons_of) -> None:
+        """One line per row: its text, then the buttons `buttons_of(row)` makes for it."""
         box.clear_widgets()
         if not rows:
-            box.add_widget(Factory.Text(text=i18n._("ui.coord.nobody")))
+            box.add_widget(Factory.Text(text=empty_text))
         for row in rows:
             line = BoxLayout(size_hint_y=None, height="72dp", spacing="8dp")
-            label = Factory.Text(text=f"{row['name']}  ·  {row['activity'] or i18n._('activity.station_duty')}"
-                                      f"  ·  {hhmm(row['check_in_at'])}")
+            label = Factory.Text(text=text_of(row))
             label.size_hint_y = 1
             line.add_widget(label)
-            out = Factory.KButton(text=i18n._("ui.coord.check_out"), size_hint_x=None, width="150dp")
-            out.bind(on_release=lambda b, sid=row["session_id"]: self.check_out(sid))
-            fix = Factory.GhostButton(text=i18n._("ui.coord.correct"), size_hint_x=None, width="150dp")
-            fix.bind(on_release=lambda b, r=row: self.edit(dict(r, check_out_at=None)))
-            line.add_widget(out)
-            line.add_widget(fix)
+            for button in buttons_of(row):
+                line.add_widget(button)
             box.add_widget(line)
+
+    def _button(self, kind: str, text: str, width: str, on_release):
+        button = getattr(Factory, kind)(text=text, size_hint_x=None, width=width)
+        button.bind(on_release=lambda b: on_release())
+        return button
+
+    def _here(self, rows: list[dict]) -> None:
+        self.here = rows
+        self._fill(
+            self.ids.here_list, rows, i18n._("ui.coord.nobody"),
+            lambda row: (f"{row['name']}  ·  {row['activity'] or i18n._('activity.station_duty')}"
+                         f"  ·  {hhmm(row['check_in_at'])}"),
+            lambda row: [
+                self._button("KButton", i18n._("ui.coord.check_out"), "150dp",
+                             lambda: self.check_out(row["session_id"])),
+                self._button("GhostButton", i18n._("ui.coord.correct"), "150dp",
+                             lambda: self.edit(dict(row, check_out_at=None))),
+            ])
 
     def check_out(self, session_id: str) -> None:
         svc = self.app.services
@@ -169,19 +181,11 @@ class CoordinatorScreen(Screen):
 
     def _activities(self, rows: list[dict]) -> None:
         self.activities = rows
-        box = self.ids.activity_list
-        box.clear_widgets()
-        if not rows:
-            box.add_widget(Factory.Text(text=i18n._("ui.activities.none")))
-        for a in rows:
-            line = BoxLayout(size_hint_y=None, height="72dp", spacing="8dp")
-            label = Factory.Text(text=f"{a['title']}  {hhmm(a['starts_at'])}–{hhmm(a['ends_at'])}")
-            label.size_hint_y = 1
-            line.add_widget(label)
-            close = Factory.KButton(text=i18n._("ui.coord.close_activity"), size_hint_x=None, width="180dp")
-            close.bind(on_release=lambda b, aid=a["id"]: self.close_activity(aid))
-            line.add_widget(close)
-            box.add_widget(line)
+        self._fill(
+            self.ids.activity_list, rows, i18n._("ui.activities.none"),
+            lambda a: f"{a['title']}  {hhmm(a['starts_at'])}–{hhmm(a['ends_at'])}",
+            lambda a: [self._button("KButton", i18n._("ui.coord.close_activity"), "180dp",
+                                    lambda: self.close_activity(a["id"]))])
 
     def close_activity(self, activity_id: str) -> None:
         svc = self.app.services
