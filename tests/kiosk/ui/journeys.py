@@ -325,7 +325,10 @@ def sync_down_up(ctx):
     coord.ids.server_input.text = server.url
     coord.ids.code_input.text = sync_down_up.code
     tap(coord.ids.btn_enroll)
-    yield until(lambda: svc.enrolled() and (ctx.app.sync.get("last_success") or ""), 30, "enrolled and synced")
+    yield until(svc.enrolled, 30, "enrolled")
+    ctx.note("agent_after_enrol", {k: svc.sync_status().get(k) for k in ("running", "last_error", "last_failure")})
+    # The first round starts at once; a loaded CI machine may need a few retries of it.
+    yield until(lambda: ctx.app.sync.get("last_success") or "", 60, "first sync after enrolment")
     ctx.note("enrol_message", coord.message)
     server.stop()
     tap(coord.ids.btn_exit)
