@@ -322,9 +322,12 @@ def sync_down_up(ctx):
     yield from _unlock(ctx)
     tap(coord.ids.tab_device)
     yield until(lambda: coord.panel == "device", 5, "device panel")
+    yield _settled(ctx)
+    yield 0.5  # a loaded machine lays the new panel out a few frames later: tap where the button is
     coord.ids.server_input.text = server.url
     coord.ids.code_input.text = sync_down_up.code
     tap(coord.ids.btn_enroll)
+    yield until(lambda: coord.message, 5, "enrolment started")
     yield until(svc.enrolled, 30, "enrolled")
     ctx.note("agent_after_enrol", {k: svc.sync_status().get(k) for k in ("running", "last_error", "last_failure")})
     # The first round starts at once; a loaded CI machine may need a few retries of it.
