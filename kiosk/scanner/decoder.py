@@ -6,7 +6,7 @@
     decode(rgb_array)                               # numpy uint8: HxW gray, HxWx3 RGB, HxWx4 RGBA
     decode(Frame(texture.pixels, w, h, "rgba", bottom_up=True))   # a Kivy camera texture
 
-`decode` returns the text of every QR code found (an empty list when there is none) and raises
+`decode` returns the text of every QR code found, each text once (an empty list when there is none) and raises
 ValueError on input it cannot interpret. Only QR codes are searched for: badges are QR, and not
 looking for 1-D and other 2-D symbologies is both faster and rules out misreads as e.g. a barcode.
 
@@ -60,7 +60,9 @@ def decode(source: Any) -> list[str]:
     image, keep = _zxing_image(source)
     results = zxingcpp.read_barcodes(image, formats=_QR_ONLY)
     del keep
-    return [r.text for r in results]
+    # zxing can report one symbol twice (found again by a rotated or inverted pass); a
+    # frame holding one badge must give one text.
+    return list(dict.fromkeys(r.text for r in results))
 
 
 def _zxing_image(source: Any) -> tuple[Any, Any]:
