@@ -4,10 +4,16 @@
     >>> desk.scan(text).result          # checked_in / checked_out / repeat / refused
     'checked_in'
 
-A decision that records something writes the attendance row and its outbox event in
-one transaction (`KioskStore.record`). A refusal records nothing and says why with a
-stable code (sync.badges.REASON_CODES plus the codes below), so the screen can tell
-the volunteer what to do next.
+The whole decision (read the volunteer's last session, decide, write the row and its
+outbox event) is one IMMEDIATE transaction (`KioskStore.writing`): two processes on one
+kiosk database scanning the same badge at once give exactly one check-in. A refusal
+records nothing and says why with a stable code (sync.badges.REASON_CODES plus the codes
+below), so the screen can tell the volunteer what to do next.
+
+Credit, flags and state come from `sync.hours.settle`, the function the server calls
+too. A session the rules find doubtful (closed automatically, a late check-out, a time in
+the future) is in state "review": it counts in no total until a coordinator approves it,
+and the year total on the screen shows it apart.
 """
 
 from __future__ import annotations
@@ -18,9 +24,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from peewee import fn
 
-from sync import hours
+from sync import hours, protocol
 from sync.badges import KeyRing, public_key_from_b64, verify
 from kiosk.store import Activity, KioskStore, Session, db
 
@@ -28,6 +33,8 @@ from kiosk.store import Activity, KioskStore, Session, db
 CHOOSE_ACTIVITY = "choose_activity"      # two activities are open: the volunteer must pick one
 ACTIVITY_NOT_OPEN = "activity_not_open"  # the picked activity is not open for check-in now
 OUT_OF_ORDER = "out_of_order"            # a replayed scan earlier than this volunteer's last record
+# A check-out that is not plain "ok".
+LATE_CHECKOUT = "late_checkout"          # after the automatic close: the end time awaits review
 
 # A repeat says which state the volunteer is already in.
 ALREADY_IN = "already_checked_in"
@@ -47,6 +54,8 @@ class Decision:
     activity_title: str | None = None
     minutes: int | None = None      # credited by this check-out
     year_minutes: int | None = None # credited since 1 January, this one included
+    year_pending_minutes: int | None = None  # since 1 January, awaiting a coordinator's review
+    state: str | None = None        # the session's state after a check-out (closed / review)
     flags: list[str] = field(default_factory=list)
     open_activities: list[dict] = field(default_factory=list)  # filled for choose_activity
 
@@ -113,10 +122,15 @@ class Attendance:
                                   "ORDER BY starts_at", at, at + rules.early_checkin_minutes * 60)
         return [a for a in candidates if hours.is_open_for_checkin(a.starts_at, a.ends_at, at, self.rules_for(a))]
 
-    def year_minutes(self, vid: str, at: int) -> int:
-        year_start = datetime(self.local_date(at).year, 1, 1, tzinfo=self.timezone()).timestamp()
-        return (Session.select(fn.COALESCE(fn.SUM(Session.minutes), 0))
-                .where((Session.vid == vid) & (Session.check_in_at >= int(year_start))).scalar())
+    def year_minutes(self, vid: str, at: int) -> tuple[int, int]:
+        """(credited, awaiting review) minutes since 1 January, local time."""
+        year_start = int(datetime(self.local_date(at).year, 1, 1, tzinfo=self.timezone()).timestamp())
+        counted = ",".join(f"'{state}'" for state in hours.COUNTED_STATES)
+        credited, pending = db.execute_sql(
+            f"SELECT COALESCE(SUM(CASE WHEN state IN ({counted}) THEN minutes END), 0), "
+            f"COALESCE(SUM(CASE WHEN state = ? THEN minutes END), 0) "
+            f"FROM attendance WHERE vid = ? AND check_in_at >= ?", (hours.STATE_REVIEW, vid, year_start)).fetchone()
+        return credited, pending
 
     # --- the scan ----------------------------------------------------------------------
 
@@ -129,42 +143,61 @@ class Attendance:
             return Decision("refused", check.code, vid=check.vid, at=at)
         if self.store.is_revoked(check.serial):
             return Decision("refused", "revoked", vid=check.vid, at=at)
-        vid = check.vid
-        base = dict(vid=vid, name=display_name(self.store.volunteer_name(vid), vid), role=check.role, at=at)
+        base = dict(vid=check.vid, name=display_name(self.store.volunteer_name(check.vid), check.vid),
+                    role=check.role, at=at)
+        # 2-4 read and write as one transaction: another process deciding for the same badge
+        # waits here, then sees this decision's row.
+        with self.store.writing():
+            return self._decide(check, at, activity_id, base)
 
-        # 2. Still in front of the camera: the same decision, nothing new recorded.
+    def _decide(self, check, at: int, activity_id: str | None, base: dict) -> Decision:
+        vid = check.vid
+        station_rules = self.rules_for(None)
+        window = station_rules.out_of_order_window_seconds
+        # 2. A session whose check-in lies beyond the current clock (the kiosk clock ran
+        #    ahead, then was set right): closed and flagged, so it locks nobody out.
+        for stale in Session.raw("SELECT * FROM attendance WHERE vid = ? AND check_out_at IS NULL "
+                                 "AND check_in_at > ?", vid, at + window):
+            self._close(stale, stale.check_in_at, "auto", self._session_rules(stale), (hours.FLAG_FUTURE_TIME,))
+        # Plain SQL here and below on the scan path: building a peewee expression costs
+        # more than the indexed lookup it runs (bench/bench_store.py).
+        last = next(iter(Session.raw("SELECT * FROM attendance WHERE vid = ? AND check_in_at <= ? "
+                                     "ORDER BY check_in_at DESC LIMIT 1", vid, at + window)), None)
+
+        # 3. Still in front of the camera: the same decision, nothing new recorded.
         last_seen = self._last_seen.get(vid)
         self._last_seen[vid] = at
-        last = next(iter(Session.raw("SELECT * FROM attendance WHERE vid = ? ORDER BY check_in_at DESC LIMIT 1", vid)),
-                    None)
-        held = last_seen is not None and 0 <= at - last_seen < self.rules_for(None).held_badge_seconds
+        held = last_seen is not None and 0 <= at - last_seen < station_rules.held_badge_seconds
         if held and last is not None:
             state = ALREADY_IN if last.check_out_at is None else ALREADY_OUT
             return Decision("repeat", state, session_id=last.id, activity_id=last.activity_id, **base)
 
-        # 3. An open session: close it (overdue: automatically), or call it a repeat.
+        # 4. An open session: close it (overdue: automatically), or call it a repeat.
         if last is not None and last.check_out_at is None:
             if at < last.check_in_at:
                 return Decision("refused", OUT_OF_ORDER, **base)
-            activity = Activity.get_or_none(Activity.id == last.activity_id) if last.activity_id else None
+            activity = self._activity(last.activity_id)
             rules = self.rules_for(activity)
             due = hours.auto_close_at(last.check_in_at, activity.ends_at if activity else None, rules)
             if at >= due:
                 self._close(last, due, "auto", rules, (hours.FLAG_AUTO_CLOSED,))
+                last = Session.get_by_id(last.id)
             elif at - last.check_in_at < rules.repeat_window_seconds:
                 return Decision("repeat", ALREADY_IN, session_id=last.id, activity_id=last.activity_id, **base)
             else:
-                credit = self._close(last, at, "scan", rules)
-                return Decision("checked_out", session_id=last.id, activity_id=last.activity_id,
-                                activity_title=activity.title if activity else None, minutes=credit.minutes,
-                                year_minutes=self.year_minutes(vid, at), flags=list(credit.flags), **base)
-        elif last is not None:
-            if at < last.check_out_at:
+                return self._checked_out(last, at, "scan", activity, rules, base)
+        if last is not None:
+            if at < last.check_out_at:  # inside the last session (which began at most `window` later)
                 return Decision("refused", OUT_OF_ORDER, **base)
-            if at - last.check_out_at < self.rules_for(None).repeat_window_seconds:
+            elif hours.is_late_checkout(last.check_out_at, last.closed_by, at,
+                                        self.local_date(at) == self.local_date(last.check_in_at)):
+                activity = self._activity(last.activity_id)
+                return self._checked_out(last, at, "late", activity, self.rules_for(activity), base,
+                                         (hours.FLAG_AUTO_CLOSED, hours.FLAG_LATE_CHECKOUT))
+            elif at - last.check_out_at < station_rules.repeat_window_seconds:
                 return Decision("repeat", ALREADY_OUT, session_id=last.id, activity_id=last.activity_id, **base)
 
-        # 4. A check-in: to the one open activity, the one picked, or station duty.
+        # 5. A check-in: to the one open activity, the one picked, or station duty.
         open_now = self.open_activities(at)
         if activity_id is not None:
             chosen = next((a for a in open_now if a.id == activity_id), None)
@@ -177,54 +210,70 @@ class Attendance:
         else:
             chosen = open_now[0] if open_now else None
         session_id = str(uuid.uuid4())
-        payload = {"session_id": session_id, "vid": vid, "serial": check.serial, "role": check.role,
-                   "activity_id": chosen.id if chosen else None, "at": at}
-        self.store.record("checkin", payload, lambda: db.execute_sql(
-            "INSERT INTO attendance (id, vid, serial, role, activity_id, check_in_at, flags) VALUES (?, ?, ?, ?, ?, ?, '')",
-            (session_id, vid, check.serial, check.role, payload["activity_id"], at)))
-        return Decision("checked_in", session_id=session_id, activity_id=payload["activity_id"],
+        payload = protocol.CheckinPayload(session_id=session_id, vid=vid, serial=check.serial, role=check.role,
+                                          activity_id=chosen.id if chosen else None, at=at)
+        self.store.record("checkin", _wire(payload), lambda: db.execute_sql(
+            "INSERT INTO attendance (id, vid, serial, role, activity_id, check_in_at, flags, state) "
+            "VALUES (?, ?, ?, ?, ?, ?, '', ?)",
+            (session_id, vid, check.serial, check.role, payload.activity_id, at, hours.STATE_OPEN)))
+        return Decision("checked_in", session_id=session_id, activity_id=payload.activity_id,
                         activity_title=chosen.title if chosen else None, **base)
+
+    def _checked_out(self, session: Session, at: int, closed_by: str, activity: Activity | None,
+                     rules: hours.HoursRules, base: dict, flags: tuple[str, ...] = ()) -> Decision:
+        settled = self._close(session, at, closed_by, rules, flags)
+        credited, pending = self.year_minutes(session.vid, at)
+        return Decision("checked_out", LATE_CHECKOUT if closed_by == "late" else "ok", session_id=session.id,
+                        activity_id=session.activity_id, activity_title=activity.title if activity else None,
+                        minutes=settled.minutes, year_minutes=credited, year_pending_minutes=pending,
+                        flags=list(settled.flags), state=settled.state, **base)
+
+    def _activity(self, activity_id: str | None) -> Activity | None:
+        return Activity.get_or_none(Activity.id == activity_id) if activity_id else None
 
     # --- closing sessions -------------------------------------------------------------
 
     def _close(self, session: Session, at: int, closed_by: str, rules: hours.HoursRules,
-               flags: tuple[str, ...] = ()) -> hours.Credit:
-        credit = hours.credit(session.check_in_at, at, rules, flags)
-        payload = {"session_id": session.id, "vid": session.vid, "at": at, "minutes": credit.minutes,
-                   "flags": list(credit.flags), "closed_by": closed_by}
+               flags: tuple[str, ...] = (), by_vid: str | None = None) -> hours.Settled:
+        """Write the check-out and its event; `flags` are what this close observed."""
+        settled = hours.settle(session.check_in_at, at, rules, set(flags))
+        payload = protocol.CheckoutPayload(session_id=session.id, vid=session.vid, at=at, minutes=settled.minutes,
+                                           flags=list(settled.flags), closed_by=closed_by, by_vid=by_vid)
 
         def write():
-            (Session.update(check_out_at=at, minutes=credit.minutes, flags=",".join(credit.flags),
-                            closed_by=closed_by).where(Session.id == session.id).execute())
-        self.store.record("checkout", payload, write)
-        return credit
+            (Session.update(check_out_at=at, minutes=settled.minutes, flags=",".join(settled.flags),
+                            closed_by=closed_by, state=settled.state).where(Session.id == session.id).execute())
+        self.store.record("checkout", _wire(payload), write)
+        return settled
 
     def close_overdue(self, now: int | None = None) -> int:
         """Close every open session past its activity's end plus grace; return how many."""
         now = int(self.store.clock() if now is None else now)
         closed = 0
-        for session in self.store.open_sessions():
-            activity = Activity.get_or_none(Activity.id == session.activity_id) if session.activity_id else None
-            rules = self.rules_for(activity)
-            due = hours.auto_close_at(session.check_in_at, activity.ends_at if activity else None, rules)
-            if now >= due:
-                self._close(session, due, "auto", rules, (hours.FLAG_AUTO_CLOSED,))
-                closed += 1
+        with self.store.writing():
+            for session in self.store.open_sessions():
+                activity = self._activity(session.activity_id)
+                rules = self.rules_for(activity)
+                due = hours.auto_close_at(session.check_in_at, activity.ends_at if activity else None, rules)
+                if now >= due:
+                    self._close(session, due, "auto", rules, (hours.FLAG_AUTO_CLOSED,))
+                    closed += 1
         return closed
 
     # --- coordinator actions --------------------------------------------------------------
 
     def _session_rules(self, session: Session) -> hours.HoursRules:
-        activity = Activity.get_or_none(Activity.id == session.activity_id) if session.activity_id else None
-        return self.rules_for(activity)
+        return self.rules_for(self._activity(session.activity_id))
 
-    def check_out(self, session_id: str, by_vid: str, at: int | None = None) -> hours.Credit:
+    def check_out(self, session_id: str, by_vid: str, at: int | None = None) -> hours.Settled:
         """A coordinator checks someone out (they left without scanning)."""
-        session = Session.get_by_id(session_id)
-        if session.check_out_at is not None:
-            raise ValueError("this session is already closed")
         at = int(self.store.clock() if at is None else at)
-        return self._close(session, max(at, session.check_in_at), "coordinator", self._session_rules(session))
+        with self.store.writing():
+            session = Session.get_by_id(session_id)
+            if session.check_out_at is not None:
+                raise ValueError("this session is already closed")
+            return self._close(session, max(at, session.check_in_at), "coordinator", self._session_rules(session),
+                               by_vid=by_vid)
 
     def correct(self, session_id: str, field_name: str, value: int, reason: str, by_vid: str) -> Session:
         """Change a check-in or check-out time, with a reason; recorded as an event."""
@@ -232,22 +281,24 @@ class Attendance:
             raise ValueError("field must be check_in or check_out")
         if not reason.strip():
             raise ValueError("a correction needs a reason")
-        session = Session.get_by_id(session_id)
-        check_in = value if field_name == "check_in" else session.check_in_at
-        check_out = value if field_name == "check_out" else session.check_out_at
-        if check_out is not None and check_out < check_in:
-            raise ValueError("check-out would be before check-in")
-        rules = self._session_rules(session)
-        flags = tuple(f for f in session.flags.split(",") if f and f != hours.FLAG_CORRECTED)
-        credit = hours.credit(check_in, check_out, rules, flags + (hours.FLAG_CORRECTED,)) if check_out else None
+        payload = protocol.CorrectionPayload(session_id=session_id, field=field_name, value=int(value),
+                                             reason=reason.strip(), by_vid=by_vid)
+        with self.store.writing():
+            session = Session.get_by_id(session_id)
+            if session.state in hours.DECIDED_STATES:
+                raise ValueError("a coordinator at the center has reviewed this session already")
+            check_in = value if field_name == "check_in" else session.check_in_at
+            check_out = value if field_name == "check_out" else session.check_out_at
+            if check_out is not None and check_out < check_in:
+                raise ValueError("check-out would be before check-in")
+            settled = hours.settle(check_in, check_out, self._session_rules(session),
+                                   hours.split_flags(session.flags) | {hours.FLAG_CORRECTED})
 
-        def write():
-            Session.update(check_in_at=check_in, check_out_at=check_out,
-                           minutes=credit.minutes if credit else None,
-                           flags=",".join(credit.flags) if credit else hours.FLAG_CORRECTED,
-                           ).where(Session.id == session_id).execute()
-        self.store.record("correction", {"session_id": session_id, "field": field_name, "value": int(value),
-                                         "reason": reason.strip(), "by_vid": by_vid}, write)
+            def write():
+                Session.update(check_in_at=check_in, check_out_at=check_out, minutes=settled.minutes,
+                               flags=",".join(settled.flags), state=settled.state,
+                               ).where(Session.id == session_id).execute()
+            self.store.record("correction", _wire(payload), write)
         return Session.get_by_id(session_id)
 
     def close_activity(self, activity_id: str, by_vid: str, at: int | None = None) -> int:
@@ -255,10 +306,16 @@ class Attendance:
         at = int(self.store.clock() if at is None else at)
         activity = Activity.get_by_id(activity_id)
         rules = self.rules_for(activity)
-        with db.atomic():
+        with self.store.writing():
             open_sessions = [s for s in self.store.open_sessions() if s.activity_id == activity_id]
             for session in open_sessions:
-                self._close(session, max(at, session.check_in_at), "coordinator", rules)
-            self.store.record("activity_closed", {"activity_id": activity_id, "at": at, "by_vid": by_vid},
+                self._close(session, max(at, session.check_in_at), "coordinator", rules, by_vid=by_vid)
+            payload = protocol.ActivityClosedPayload(activity_id=activity_id, at=at, by_vid=by_vid)
+            self.store.record("activity_closed", _wire(payload),
                               lambda: Activity.update(closed=True).where(Activity.id == activity_id).execute())
         return len(open_sessions)
+
+
+def _wire(payload: protocol.Strict) -> dict:
+    """An event payload as JSON values, from its wire model (the server parses the same model)."""
+    return payload.model_dump(mode="json", exclude_none=False)

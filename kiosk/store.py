@@ -21,7 +21,8 @@ import time
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator
 
 import uuid6
 from peewee import BooleanField, CharField, Check, IntegerField, Model, SqliteDatabase, TextField
@@ -91,7 +92,8 @@ class Session(BaseModel):
     check_out_at = IntegerField(null=True)
     minutes = IntegerField(null=True)
     flags = CharField(default="")              # comma-separated, see sync.hours FLAG_*
-    closed_by = CharField(null=True)           # scan / auto / coordinator
+    closed_by = CharField(null=True)           # scan / auto / coordinator / late
+    state = CharField(default="open")          # sync.hours STATES: open / closed / review / approved …
 
     class Meta:
         table_name = "attendance"
@@ -147,8 +149,25 @@ def _m0001_initial(database: SqliteDatabase) -> None:
     database.create_tables(MODELS)
 
 
+def _columns(database: SqliteDatabase, table: str) -> set[str]:
+    return {c.name for c in database.get_columns(table)}
+
+
+def _m0002_session_state(database: SqliteDatabase) -> None:
+    """Sessions get a state (review: counts in no total until a coordinator approves it);
+    closed rows of an older kiosk are settled by the rules as they stand."""
+    from sync import hours
+    if "state" not in _columns(database, "attendance"):
+        database.execute_sql("ALTER TABLE attendance ADD COLUMN state VARCHAR(255) NOT NULL DEFAULT 'open'")
+    for row in database.execute_sql("SELECT id, check_in_at, check_out_at, flags FROM attendance "
+                                    "WHERE check_out_at IS NOT NULL AND state = 'open'").fetchall():
+        settled = hours.settle(row[1], row[2], hours.HoursRules(), hours.split_flags(row[3]))
+        database.execute_sql("UPDATE attendance SET state = ? WHERE id = ?", (settled.state, row[0]))
+
+
 MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
     ("0001_initial", _m0001_initial),
+    ("0002_session_state", _m0002_session_state),
 ]
 
 
@@ -227,15 +246,24 @@ class KioskStore:
         self.path = Path(path)
         self.clock = clock
         self.settings = SETTINGS
-        self._seq_lock = threading.Lock()
+        # Reentrant: a decision holds it (`writing`) around the `record` calls it makes.
+        self._seq_lock = threading.RLock()
 
     # --- writing with an outbox event ---------------------------------------------------
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One IMMEDIATE transaction around a whole decision: the write lock is taken before
+        anything is read, so a second writer (another thread, the CLI beside a running
+        kiosk, a second app instance after a bad restart) waits and then sees this one's rows."""
+        with self._seq_lock, db.atomic(lock_type="IMMEDIATE"):
+            yield
 
     def record(self, event_type: str, payload: dict, write: Callable[[], Any] | None = None) -> OutboxEvent:
         """Run `write` and append its outbox event in one transaction; both or neither."""
         # IMMEDIATE: take the write lock before reading MAX(seq), so a second writer
         # (the CLI beside a running kiosk) waits instead of failing on a duplicate seq.
-        with self._seq_lock, db.atomic(lock_type="IMMEDIATE"):
+        with self.writing():
             if write is not None:
                 write()
             return self._append_event(event_type, payload)
@@ -365,6 +393,14 @@ def _apply_setting(name: str):
     return apply
 
 
+def _apply_session_decision(store: KioskStore, key: str, data: dict | None) -> None:
+    """A coordinator's review at the center (approve / adjust / reject): this kiosk's copy of
+    the session takes the decided state and minutes, so the next scan shows the totals."""
+    if data is None:
+        return
+    Session.update(state=data["state"], minutes=data.get("minutes")).where(Session.id == key).execute()
+
+
 _CHANGE_APPLIERS = {
     "activity": _upsert(Activity, "id"),
     "volunteer": _upsert(Volunteer, "vid"),
@@ -372,6 +408,7 @@ _CHANGE_APPLIERS = {
     "public_key": _apply_public_key,
     "station": _apply_setting("station"),
     "rules": _apply_setting("rules"),
+    "session": _apply_session_decision,
 }
 
 

@@ -14,14 +14,34 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
 
-# Flags a session can carry; the server shows flagged sessions to a coordinator for review.
+# Flags a session can carry. Each is either informational (the credit stands) or a reason
+# for review: the session then counts in no total until a person approves it.
 FLAG_AUTO_CLOSED = "auto_closed"        # nobody scanned out; closed at activity end + grace
+FLAG_LATE_CHECKOUT = "late_checkout"    # scanned out after the automatic close: end time proposed
 FLAG_CAPPED = "capped"                  # longer than the maximum credit; credit was cut
 FLAG_BELOW_MINIMUM = "below_minimum"    # shorter than the minimum; nothing credited
-FLAG_CORRECTED = "corrected"            # a coordinator changed a time
+FLAG_CORRECTED = "corrected"            # a coordinator changed a time at the kiosk
 FLAG_OFFLINE = "recorded_offline"       # server side: reached the server long after it happened
 FLAG_CLOCK_SKEW = "clock_skew"          # server side: the kiosk clock was more than 5 minutes off
 FLAG_TWO_STATIONS = "two_stations"      # server side: the same badge at two stations within minutes
+FLAG_FUTURE_TIME = "future_time"        # a time later than the clock that judged it (plus tolerance)
+FLAG_UNKNOWN_VOLUNTEER = "unknown_volunteer"  # server side: the number is on no roster
+FLAG_REVOKED_BADGE = "revoked_badge"    # server side: the badge serial was revoked before the scan
+
+# Doubtful: a session carrying one of these waits for a person (state "review").
+REVIEW_FLAGS = frozenset({FLAG_AUTO_CLOSED, FLAG_LATE_CHECKOUT, FLAG_CLOCK_SKEW, FLAG_TWO_STATIONS,
+                          FLAG_FUTURE_TIME, FLAG_UNKNOWN_VOLUNTEER, FLAG_REVOKED_BADGE})
+# A coordinator's correction at the kiosk is the person's word on these.
+APPROVED_BY_CORRECTION = frozenset({FLAG_AUTO_CLOSED, FLAG_LATE_CHECKOUT})
+# Recomputed from the times on every change; every other flag, once set, stays.
+COMPUTED_FLAGS = frozenset({FLAG_CAPPED, FLAG_BELOW_MINIMUM})
+
+# Session states. Totals, reports, star levels and certificates count COUNTED_STATES only.
+STATE_OPEN, STATE_CLOSED, STATE_REVIEW = "open", "closed", "review"
+STATE_APPROVED, STATE_ADJUSTED, STATE_REJECTED = "approved", "adjusted", "rejected"
+COUNTED_STATES = (STATE_CLOSED, STATE_APPROVED, STATE_ADJUSTED)
+DECIDED_STATES = (STATE_APPROVED, STATE_ADJUSTED, STATE_REJECTED)   # a person's word: final
+STATES = (STATE_OPEN, STATE_CLOSED, STATE_REVIEW, *DECIDED_STATES)
 
 
 @dataclass(frozen=True)
@@ -34,6 +54,10 @@ class HoursRules:
     repeat_window_seconds: int = 120    # the same badge again this soon is a repeat, not a check-out
     held_badge_seconds: int = 5         # a badge still in front of the camera (seen again within this)
     early_checkin_minutes: int = 30     # an activity is open for check-in this long before it starts
+    # A scan earlier than the volunteer's last record by at most this is a replay, refused
+    # out_of_order; further back, the kiosk clock was wrong (ahead, then set right): the
+    # record from the "future" must not lock the volunteer out.
+    out_of_order_window_seconds: int = 900
 
     def merged(self, overrides: dict | None) -> "HoursRules":
         """These rules with known keys of `overrides` applied (unknown keys are ignored)."""
@@ -91,29 +115,41 @@ def is_open_for_checkin(starts_at: int, ends_at: int, at: int, rules: HoursRules
 
 
 @dataclass(frozen=True)
-class Scan:
-    """One accepted scan, as the server rebuilds sessions from events."""
-    at: int
-    vid: str
-    activity_id: str | None
-    kind: str  # "in" or "out"
+class Settled:
+    """A session as the rules leave it: what it credits, why, and whether a person must look."""
+    minutes: int | None     # None while open; for "review", the minutes proposed
+    flags: tuple[str, ...]
+    state: str              # open / closed / review
 
 
-def pair_sessions(scans: list[Scan]) -> list[tuple[Scan, Scan | None]]:
-    """Pair each check-in with the next check-out of the same volunteer and activity.
+def split_flags(text: str | None) -> set[str]:
+    return {f for f in (text or "").split(",") if f}
 
-    A check-in followed by another check-in of the same pair stays open (None): the
-    caller closes it by the auto-close rule. A check-out with no check-in is dropped.
+
+def settle(check_in: int, check_out: int | None, rules: HoursRules, flags=()) -> Settled:
+    """The one computation of a session's credit, flags and state, called by the kiosk after
+    every change it makes and by the server after every event it applies (keep both ends on
+    this function: tests/test_hours_both_ends.py feeds them the same histories).
+
+    `flags` are the session's observations so far (auto_closed, corrected, …); the computed
+    ones (capped, below_minimum) are dropped and derived again from the times, so a
+    correction never stacks them.
+
+        >>> settle(0, 3 * 3600, HoursRules(), {"auto_closed"})
+        Settled(minutes=180, flags=('auto_closed',), state='review')
     """
-    open_by_key: dict[tuple, Scan] = {}
-    pairs: list[tuple[Scan, Scan | None]] = []
-    for scan in sorted(scans, key=lambda s: s.at):
-        key = (scan.vid, scan.activity_id)
-        if scan.kind == "in":
-            if key in open_by_key:
-                pairs.append((open_by_key.pop(key), None))
-            open_by_key[key] = scan
-        elif key in open_by_key:
-            pairs.append((open_by_key.pop(key), scan))
-    pairs.extend((scan, None) for scan in open_by_key.values())
-    return sorted(pairs, key=lambda p: p[0].at)
+    sticky = set(flags) - COMPUTED_FLAGS
+    if check_out is None:
+        return Settled(None, tuple(sorted(sticky)), STATE_OPEN)
+    result = credit(check_in, check_out, rules, tuple(sorted(sticky)))
+    final = frozenset(result.flags)
+    doubts = final & REVIEW_FLAGS
+    if FLAG_CORRECTED in final:
+        doubts -= APPROVED_BY_CORRECTION
+    return Settled(result.minutes, tuple(sorted(final)), STATE_REVIEW if doubts else STATE_CLOSED)
+
+
+def is_late_checkout(auto_closed_at: int, closed_by: str | None, at: int, same_local_day: bool) -> bool:
+    """A scan after the automatic close of the volunteer's last session, on the same local
+    day: that session's late check-out (its end proposed for review), not a new check-in."""
+    return closed_by == "auto" and at >= auto_closed_at and same_local_day

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Literal, Protocol
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 API_PREFIX = "/api/v1"
 MAX_BATCH = 500            # events in one push
@@ -31,10 +31,27 @@ PAGE_SIZE = 500            # changes in one pull page
 
 EventType = Literal["checkin", "checkout", "correction", "activity_closed", "service_request"]
 EventStatus = Literal["stored", "duplicate", "refused"]
-ChangeKind = Literal["activity", "volunteer", "revocation", "public_key", "station", "rules"]
+ChangeKind = Literal["activity", "volunteer", "revocation", "public_key", "station", "rules", "session"]
 
-# Codes a server answers for a refused event (keep in sync with kiosk/i18n catalogs).
-REFUSAL_CODES = ("bad_payload", "wrong_device", "unknown_session", "device_revoked")
+# Codes a server answers for a refused event (keep in sync with kiosk/i18n catalogs and
+# the README's table).
+REFUSAL_CODES = (
+    "bad_payload",        # the payload fails its model (a time that is not an integer, a missing field…)
+    "bad_text",           # a text the database cannot hold (a NUL character)
+    "wrong_device",       # the envelope names another device than the token
+    "unknown_session",    # a check-out or correction of a session this server never saw
+    "wrong_station",      # a check-out or correction from a device of another station
+    "activity_not_here",  # a check-in to an activity that is not this station's, nor above it
+    "already_closed",     # a second check-out of a closed session
+    "already_reviewed",   # a change to a session a person has approved, adjusted or rejected
+    "conflict",           # an event id stored before with other content
+    "storage_error",      # the database refused this one event (the rest of the batch is stored)
+    "device_revoked",
+)
+
+# Times on the wire are integers of Unix seconds: StrictInt refuses true and "1796040000",
+# which a lax integer would take as 1 and as a number.
+Seconds = StrictInt
 
 
 class Strict(BaseModel):
@@ -46,32 +63,34 @@ class Strict(BaseModel):
 class CheckinPayload(Strict):
     session_id: UUID
     vid: str = Field(min_length=1, max_length=32)
-    serial: int = Field(ge=0)
+    serial: StrictInt = Field(ge=0)
     role: Literal["volunteer", "coordinator"] = "volunteer"
     activity_id: str | None = Field(default=None, max_length=64)  # None: general station duty (站点值班)
-    at: int
+    at: Seconds
 
 
 class CheckoutPayload(Strict):
     session_id: UUID
     vid: str = Field(min_length=1, max_length=32)
-    at: int
-    minutes: int = Field(ge=0)
-    flags: list[str] = []
-    closed_by: Literal["scan", "auto", "coordinator"] = "scan"
+    at: Seconds
+    minutes: StrictInt = Field(ge=0)          # what the kiosk showed; the server computes its own
+    flags: list[str] = Field(default=[], max_length=20)
+    # late: the scan after an automatic close of the same session (its end proposed for review)
+    closed_by: Literal["scan", "auto", "coordinator", "late"] = "scan"
+    by_vid: str | None = Field(default=None, min_length=1, max_length=32)  # the coordinator who closed it
 
 
 class CorrectionPayload(Strict):
     session_id: UUID
     field: Literal["check_in", "check_out"]
-    value: int
+    value: Seconds
     reason: str = Field(min_length=1, max_length=500)
     by_vid: str = Field(min_length=1, max_length=32)
 
 
 class ActivityClosedPayload(Strict):
     activity_id: str = Field(min_length=1, max_length=64)
-    at: int
+    at: Seconds
     by_vid: str = Field(min_length=1, max_length=32)
 
 
@@ -80,7 +99,7 @@ class ServiceRequestPayload(Strict):
     service: str = Field(min_length=1, max_length=100)
     phone: str = Field(min_length=5, max_length=20)
     note: str = Field(default="", max_length=500)
-    at: int
+    at: Seconds
 
 
 PAYLOAD_MODELS: dict[str, type[Strict]] = {
@@ -97,10 +116,10 @@ PAYLOAD_MODELS: dict[str, type[Strict]] = {
 class Event(Strict):
     id: UUID                      # UUIDv7 made by the kiosk: the idempotency key
     device_id: str = Field(min_length=1, max_length=64)
-    seq: int = Field(ge=1)        # per-device sequence number, gapless on the kiosk
+    seq: StrictInt = Field(ge=1)  # per-device sequence number, gapless on the kiosk
     type: EventType
     device_time: datetime         # when the kiosk recorded it, by the kiosk's clock
-    clock_offset_ms: int = 0      # server clock minus kiosk clock, as last measured
+    clock_offset_ms: StrictInt = 0  # server clock minus kiosk clock, as last measured
     payload: dict[str, Any]
 
 

@@ -177,8 +177,32 @@ def _m0001_initial() -> None:
     db.create_tables(MODELS)
 
 
+def _columns(table: str) -> set[str]:
+    return {c.name for c in db.get_columns(table)}
+
+
+def _add_column(model, name: str) -> None:
+    """Add a model's column to its table unless there (0001 builds tables from today's models)."""
+    if name not in _columns(model._meta.table_name):
+        from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate as run
+        migrator = PostgresqlMigrator(db.obj) if is_postgres() else SqliteMigrator(db.obj)
+        run(migrator.add_column(model._meta.table_name, name, model._meta.fields[name]))
+
+
+def _m0002_trusted_hours() -> None:
+    """Issue 7: event digests (conflicts), deferred events, refusals, review states."""
+    from sync.server.models import HoursSession, Refusal, StoredEvent
+    for name in ("digest", "session_id", "deferred"):
+        _add_column(StoredEvent, name)
+    _add_column(HoursSession, "closed_by_vid")
+    db.create_tables([Refusal], safe=True)
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "events_session_id" ON "events" ("session_id")')
+    HoursSession.update(state="review").where(HoursSession.state == "flagged").execute()
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
+    ("0002_trusted_hours", _m0002_trusted_hours),
 ]
 
 

@@ -75,10 +75,32 @@ class StoredEvent(BaseModel):
     clock_offset_ms = BigIntegerField()
     payload = TextField()                     # JSON
     received_at = BigIntegerField()
+    # sha256 of (device, type, payload): a re-sent id with other content is a conflict
+    digest = CharField(max_length=64, null=True)
+    session_id = CharField(max_length=36, null=True)  # check-ins, check-outs, corrections
+    # 1: stored, but waiting for an earlier event of its device (its session's check-in)
+    deferred = IntegerField(default=0)
 
     class Meta:
         table_name = "events"
-        indexes = ((("device_id", "seq"), False), (("type",), False))
+        indexes = ((("device_id", "seq"), False), (("type",), False), (("session_id",), False))
+
+
+class Refusal(BaseModel):
+    """Every event refused, with its code: the fleet page shows them, and a device's sequence
+    numbers are complete (stored + refused) once nothing is missing."""
+    id = BigAutoField()
+    event_id = CharField(max_length=36)
+    device_id = CharField(max_length=64)
+    seq = BigIntegerField()
+    type = CharField(max_length=32)
+    code = CharField(max_length=32)
+    digest = CharField(max_length=64, null=True)
+    received_at = BigIntegerField()
+
+    class Meta:
+        table_name = "refusals"
+        indexes = ((("device_id", "seq"), False),)
 
 
 class ChangeRow(BaseModel):
@@ -150,11 +172,12 @@ class HoursSession(BaseModel):
     activity_id = CharField(null=True)
     check_in_at = BigIntegerField()
     check_out_at = BigIntegerField(null=True)
-    closed_by = CharField(null=True)
+    closed_by = CharField(null=True)          # scan / auto / coordinator / late
+    closed_by_vid = CharField(null=True)      # the coordinator who checked the volunteer out
     minutes = IntegerField(null=True)
     kiosk_minutes = IntegerField(null=True)   # what the kiosk showed, for comparison
     flags = CharField(default="")             # comma-separated sync.hours FLAG_*
-    state = CharField(default="open")         # open / closed / flagged
+    state = CharField(default="open")         # sync.hours STATES: open / closed / review / approved / …
 
     class Meta:
         table_name = "sessions"
@@ -176,5 +199,5 @@ class ServiceRequest(BaseModel):
         table_name = "service_requests"
 
 
-MODELS = [Migration, Admin, Station, Device, EnrollCode, StoredEvent, ChangeRow, Activity, Volunteer,
+MODELS = [Migration, Admin, Station, Device, EnrollCode, StoredEvent, Refusal, ChangeRow, Activity, Volunteer,
           Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest]

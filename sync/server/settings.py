@@ -51,6 +51,7 @@ class ServerSettings(BaseSettings):
     offline_after_seconds: int = 3600          # recorded_offline: reached us this long after it happened
     clock_skew_ms: int = 5 * 60 * 1000         # clock_skew: kiosk clock off by more than this
     two_stations_seconds: int = 30 * 60        # two_stations: same vid at two stations within this
+    future_tolerance_seconds: int = 5 * 60     # future_time: later than our clock (+ the kiosk's offset) by more
 
     log_level: str = "INFO"
 

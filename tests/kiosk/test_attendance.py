@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from kiosk.attendance import Attendance, mask_name
-from kiosk.store import Activity, OutboxEvent, Revocation, Session, Volunteer, db, open_store
+from kiosk.store import MIGRATIONS, Activity, OutboxEvent, Revocation, Session, Volunteer, db, open_store
 from sync import hours
 from sync.badges import generate_key, issue
 
@@ -199,7 +199,7 @@ def test_reopening_runs_no_migration_twice(tmp_path):
     open_store(path)
     device = open_store(path).settings.get("device_id")
     assert open_store(path).settings.get("device_id") == device
-    assert [r[0] for r in db.execute_sql("select name from migration")] == ["0001_initial"]
+    assert [r[0] for r in db.execute_sql("select name from migration")] == [name for name, _ in MIGRATIONS]
     assert db.execute_sql("pragma synchronous").fetchone()[0] == 2
     assert db.execute_sql("pragma journal_mode").fetchone()[0] == "wal"
 

@@ -6,27 +6,34 @@
 The event id is the idempotency key. Storing is one bulk ``INSERT … ON CONFLICT DO
 NOTHING RETURNING id`` in one transaction: the ids it returns were stored now, the rest
 of the accepted ids were stored before (or by a concurrent push of the same batch, which
-the unique key makes wait and then skip). Never check-then-insert.
+the unique key makes wait and then skip). Never check-then-insert. An id stored before is
+a duplicate only if its content (device, type, payload) has the same digest; otherwise it
+is refused ``conflict`` and both digests are logged.
 
-Refusal codes (sync.protocol.REFUSAL_CODES): bad_payload (the payload fails its
-PAYLOAD_MODELS model), wrong_device (the envelope names another device than the token),
-unknown_session (a check-out or correction of a session this server never saw).
+One event never fails its batch: a text the database cannot hold is refused ``bad_text``
+before the insert, and should the database still refuse a row, the batch is inserted again
+row by row (each in a savepoint) and only that row is refused ``storage_error``.
+
+Refusal codes: sync.protocol.REFUSAL_CODES (the per-session ones come from
+`sessions.apply_events`). Every refusal is also recorded in the ``refusals`` table.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 
+from peewee import DatabaseError
 from pydantic import ValidationError
 
 from sync import protocol
-from sync.server.db import in_list, insert_ignoring_duplicates, writing
-from sync.server.models import Device, HoursSession, ServiceRequest, StoredEvent
+from sync.server.db import db, in_list, insert_ignoring_duplicates, writing
+from sync.server.logs import log
+from sync.server.models import Device, Refusal, ServiceRequest, StoredEvent
 from sync.server.services.sessions import Accepted, apply_events, server_time
 from sync.server.settings import ServerSettings
 
-_SESSION_EVENTS = ("checkout", "correction")
 # The wire leaves integers unbounded; the database holds 64 bits and times are summed
 # with offsets, so anything beyond JSON's safe integers is refused, not a 500.
 _SAFE_INT = 2**53
@@ -49,12 +56,42 @@ def _ints_safe(value) -> bool:
     return True
 
 
+def _texts_storable(value) -> bool:
+    """No NUL character (PostgreSQL text cannot hold one) and no lone surrogate (not UTF-8)."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        kind = type(v)
+        if kind is str:
+            if "\x00" in v:
+                return False
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif kind is dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif kind is list:
+            stack.extend(v)
+    return True
+
+
+def digest(event: protocol.Event) -> str:
+    """What an event says, as one hash: a re-sent id must say the same."""
+    body = json.dumps([event.device_id, event.type, event.payload], sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
+    return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def _validate(event: protocol.Event, device: Device) -> Accepted | str:
     """The parsed event, or the refusal code."""
     if event.device_id != device.id:
         return "wrong_device"
     if not _ints_safe([event.seq, event.clock_offset_ms, event.payload]):
         return "bad_payload"
+    if not _texts_storable([event.device_id, event.payload]):
+        return "bad_text"
     try:
         payload = protocol.PAYLOAD_MODELS[event.type].model_validate(event.payload)
     except ValidationError:
@@ -83,52 +120,100 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
           settings: ServerSettings) -> list[protocol.EventResult]:
     """Store the accepted events of one batch; call inside `writing()`. Several batches may
     share the transaction: a later one sees what an earlier one inserted, so an id sent by
-    both is stored by the first and answered duplicate to the second."""
+    both is stored by the first and answered duplicate (or conflict) to the second."""
     keys = [str(e.id) for e in events]
-    # 1. Check-outs and corrections need their session: stored, or checked in earlier in
-    #    this batch. An event stored already is a duplicate, not a refusal.
-    wanted = {str(c.payload.session_id) for c in checked
-              if isinstance(c, Accepted) and c.event.type in _SESSION_EVENTS}
-    known = {s.id for s in HoursSession.select(HoursSession.id).where(in_list(HoursSession.id, wanted))} \
-        if wanted else set()
-    orphans = [i for i, c in enumerate(checked) if isinstance(c, Accepted) and c.event.type in _SESSION_EVENTS
-               and str(c.payload.session_id) not in known]
-    stored_before = {r.id for r in StoredEvent.select(StoredEvent.id)
-                     .where(in_list(StoredEvent.id, {keys[i] for i in orphans}))} if orphans else set()
+    digests = [digest(e) for e in events]
+    answers: list[str | None] = [c if isinstance(c, str) else None for c in checked]
+
+    # 1. Insert-or-ignore the accepted events (the first of an id repeated in the batch);
+    #    the database says which rows are new.
+    first: dict[str, int] = {}
     for index, c in enumerate(checked):
-        if not isinstance(c, Accepted) or keys[index] in stored_before:
-            continue
-        if c.event.type == "checkin":
-            known.add(str(c.payload.session_id))
-        elif c.event.type in _SESSION_EVENTS and str(c.payload.session_id) not in known:
-            checked[index] = "unknown_session"
-
-    # 2. Store: insert-or-ignore, and the database says which rows are new.
-    accepted: dict[str, Accepted] = {}
-    for key, c in zip(keys, checked):
         if isinstance(c, Accepted):
-            accepted.setdefault(key, c)
-    rows = [dict(id=key, device_id=device.id, station=device.station, seq=c.event.seq, type=c.event.type,
-                 device_time=c.event.device_time.isoformat(), clock_offset_ms=c.event.clock_offset_ms,
-                 payload=json.dumps(c.event.payload, ensure_ascii=False), received_at=received_at)
-            for key, c in accepted.items()]
-    new_ids = set(insert_ignoring_duplicates(StoredEvent, rows, returning="id"))
+            first.setdefault(keys[index], index)
+    rows = {key: dict(id=key, device_id=device.id, station=device.station, seq=checked[i].event.seq,
+                      type=checked[i].event.type, device_time=checked[i].event.device_time.isoformat(),
+                      clock_offset_ms=checked[i].event.clock_offset_ms, received_at=received_at,
+                      payload=json.dumps(checked[i].event.payload, ensure_ascii=False), digest=digests[i],
+                      session_id=_session_id(checked[i]), deferred=0)
+            for key, i in first.items()}
+    new_ids, failed = _insert(list(rows.values()))
+    for key in failed:
+        answers[first[key]] = "storage_error"
 
-    # 3. What was stored now changes sessions and service requests.
-    new = [accepted[key] for key in accepted if key in new_ids]
-    apply_events(new, device.id, device.station, received_at, settings)
-    _store_requests(new, device)
+    # 2. Ids stored before (or earlier in this transaction): the same content is a
+    #    duplicate, other content a conflict.
+    stored_before = {r.id: r.digest for r in StoredEvent.select(StoredEvent.id, StoredEvent.digest)
+                     .where(in_list(StoredEvent.id, {k for k in first if k not in new_ids and k not in failed}))}
+    for index, (key, c) in enumerate(zip(keys, checked)):
+        if not isinstance(c, Accepted) or answers[index]:
+            continue
+        if key in new_ids and first[key] == index:
+            continue
+        earlier = stored_before.get(key, digests[first[key]])
+        if earlier is not None and earlier != digests[index]:
+            answers[index] = "conflict"
+            log.warning("event id re-sent with other content", extra={"fields": {
+                "event": key, "device": device.id, "stored_digest": earlier, "sent_digest": digests[index]}})
+
+    # 3. What was stored now changes sessions and service requests; what the rules refuse
+    #    is taken out again, in this same transaction. Refusals so far are recorded first:
+    #    they complete the device's sequence numbers, which tell whether a check-out of an
+    #    unknown session may still get its check-in.
+    _record_refusals(device, events, answers, digests, received_at)
+    before = list(answers)
+    new = [checked[first[key]] for key in first if key in new_ids]
+    refused = apply_events(new, device.id, device.station, received_at, settings)
+    if refused:
+        StoredEvent.delete().where(in_list(StoredEvent.id, set(refused))).execute()
+        for key, code in refused.items():
+            answers[first[key]] = code
+    _store_requests([n for n in new if str(n.event.id) not in refused], device)
 
     # 4. One answer per event, in order; an id repeated within the batch is a duplicate.
     results, answered = [], set()
-    for key, event, c in zip(keys, events, checked):
-        if isinstance(c, str):
-            results.append(protocol.EventResult(id=event.id, status="refused", code=c))
+    for index, (key, event) in enumerate(zip(keys, events)):
+        if answers[index]:
+            results.append(protocol.EventResult(id=event.id, status="refused", code=answers[index]))
         else:
             results.append(protocol.EventResult(
                 id=event.id, status="stored" if key in new_ids and key not in answered else "duplicate"))
             answered.add(key)
+    _record_refusals(device, events, [a if a != b else None for a, b in zip(answers, before)], digests, received_at)
     return results
+
+
+def _session_id(item: Accepted) -> str | None:
+    session_id = getattr(item.payload, "session_id", None)
+    return str(session_id) if session_id is not None else None
+
+
+def _insert(rows: list[dict]) -> tuple[set[str], set[str]]:
+    """Insert-or-ignore; (ids inserted, ids the database refused). One statement for the
+    batch; should the database refuse it, row by row in savepoints, so one poison event
+    is that event's refusal and the others are stored."""
+    try:
+        with db.atomic():
+            return set(insert_ignoring_duplicates(StoredEvent, rows, returning="id")), set()
+    except DatabaseError:
+        pass
+    inserted, failed = set(), set()
+    for row in rows:
+        try:
+            with db.atomic():
+                inserted.update(insert_ignoring_duplicates(StoredEvent, [row], returning="id"))
+        except DatabaseError as error:
+            failed.add(row["id"])
+            log.warning("event refused by the database", extra={"fields": {"event": row["id"], "error": str(error)}})
+    return inserted, failed
+
+
+def _record_refusals(device: Device, events: list[protocol.Event], answers: list[str | None],
+                     digests: list[str], received_at: int) -> None:
+    rows = [dict(event_id=str(e.id), device_id=device.id, seq=e.seq, type=e.type, code=code, digest=d,
+                 received_at=received_at) for e, code, d in zip(events, answers, digests) if code]
+    if rows:
+        Refusal.insert_many(rows).execute()
 
 
 def touch_devices(device_ids: list[str], received_at: int) -> None:

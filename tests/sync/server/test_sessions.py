@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from sync.roster import RosterEntry
 from sync.server.services import changes, sessions
 from sync.server.services.stats import stats
 from tests.sync.server.conftest import enrol
@@ -17,6 +18,12 @@ NOW = int(time.time())
 def pushed_at_once(server_settings):
     """These tests push a whole day at once; only test_recorded_offline keeps the 1 h limit."""
     server_settings.offline_after_seconds = 24 * 3600
+
+
+@pytest.fixture(autouse=True)
+def roster(server_app):
+    """The volunteers these tests scan are on the roster (else: unknown_volunteer)."""
+    changes.import_roster([RosterEntry(f"V{i:04d}", f"志愿者{i}") for i in range(1, 10)])
 
 
 def only_session(vid: str):
@@ -46,7 +53,8 @@ def test_recorded_offline(kiosk, server_settings):
     server_settings.offline_after_seconds = 3600
     checkin = kiosk.checkin("V0001", NOW - 3 * 3600)
     kiosk.statuses([checkin, kiosk.checkout(checkin, NOW - 2 * 3600)])
-    assert flags("V0001") == {"recorded_offline"} and only_session("V0001").state == "flagged"
+    # Recorded offline is how a kiosk without network works: noted, still credited.
+    assert flags("V0001") == {"recorded_offline"} and only_session("V0001").state == "closed"
     assert only_session("V0001").minutes == 60
 
 
@@ -55,17 +63,20 @@ def test_clock_skew_and_times_moved_onto_the_server_clock(kiosk):
     kiosk.statuses([checkin])
     assert flags("V0001") == {"clock_skew"}
     assert only_session("V0001").check_in_at == NOW
+    kiosk.statuses([kiosk.checkout(checkin, NOW - 600 + 3600, offset_ms=10 * 60 * 1000)])
+    assert only_session("V0001").state == "review"   # a clock that far off needs a person's look
 
 
 def test_auto_closed_by_the_kiosk_and_by_the_server(kiosk):
     checkin = kiosk.checkin("V0001", NOW - 1800)
     kiosk.statuses([checkin, kiosk.checkout(checkin, NOW - 60, closed_by="auto")])
-    assert flags("V0001") == {"auto_closed"}
+    assert flags("V0001") == {"auto_closed"} and only_session("V0001").state == "review"
     changes.upsert_activity("a1", "义诊", NOW - 4 * 3600, NOW - 3 * 3600, station="s1")
     kiosk.statuses([kiosk.checkin("V0002", NOW - 4 * 3600 + 600, activity_id="a1")])
     assert sessions.close_overdue(NOW) == 1
     session = only_session("V0002")
     assert session.check_out_at == NOW - 3 * 3600 + 30 * 60 and "auto_closed" in flags("V0002")
+    assert session.state == "review"
 
 
 def test_two_stations_flags_both_sessions(api, kiosk):
