@@ -236,7 +236,7 @@ class Attendance:
     def _close(self, session: Session, at: int, closed_by: str, rules: hours.HoursRules,
                flags: tuple[str, ...] = (), by_vid: str | None = None) -> hours.Settled:
         """Write the check-out and its event; `flags` are what this close observed."""
-        settled = hours.settle(session.check_in_at, at, rules, set(flags))
+        settled = hours.settle(session.check_in_at, at, rules, hours.split_flags(session.flags) | set(flags))
         payload = protocol.CheckoutPayload(session_id=session.id, vid=session.vid, at=at, minutes=settled.minutes,
                                            flags=list(settled.flags), closed_by=closed_by, by_vid=by_vid)
 
