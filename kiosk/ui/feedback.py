@@ -55,8 +55,14 @@ class FeedbackScreen(Screen):
             where = title or i18n._("activity.station_duty")
             return i18n._("result.checked_in", time=hhmm(d.at)), where
         if d.result == "checked_out":
-            return (i18n._("result.checked_out", hours=hours_text(d.minutes), year_hours=hours_text(d.year_minutes)),
-                    title or i18n._("activity.station_duty"))
+            where = title or i18n._("activity.station_duty")
+            # Hours awaiting review, apart from those credited (this session's own, if in
+            # review, are in the headline already).
+            pending = (d.year_pending_minutes or 0) - ((d.minutes or 0) if d.state == "review" else 0)
+            if pending > 0:
+                where += " · " + i18n._("result.pending_review", hours=hours_text(pending))
+            key = "result.late_checkout" if d.code == "late_checkout" else "result.checked_out"
+            return i18n._(key, hours=hours_text(d.minutes), year_hours=hours_text(d.year_minutes)), where
         if d.result == "repeat":
             if d.code == "already_checked_out":
                 return i18n._("ui.result.already_checked_out"), ""

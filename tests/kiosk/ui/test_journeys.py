@@ -98,7 +98,7 @@ def test_sync_down_then_up(journeys):
     assert j["home_net_state"] == "offline" and j["home_net"].startswith("未联网") and "待上传 2 条" in j["home_net"]
     assert j["down_pending"] == 2 and j["down_counts"].startswith("待上传 2 条")
     assert "上次失败：" in j["down_sync_text"] and "连不上中心服务器" in j["down_sync_text"]
-    assert j["up_counts"].startswith("待上传 0 条") and "已上传 2 条" in j["up_counts"]
+    assert j["up_counts"].startswith("待上传 0 条") and "已上传 2 条" in j["up_counts"], j.rows("SELECT status, code, payload FROM outbox")
     assert j["up_status"]["ok"] and j["up_status"]["pending"] == 0
     assert j["up_status"]["last_success"] > j["up_status"]["last_failure"]
     assert "上次成功：" in j["up_sync_text"] and "上次成功：—" not in j["up_sync_text"]
