@@ -11,9 +11,6 @@ thread of this process), with raw sockets that declare a body and trickle it.
 
 from __future__ import annotations
 
-import json
-import select
-import socket
 import threading
 import time
 from collections import Counter
@@ -30,6 +27,7 @@ from sync.server.app import create_app
 from sync.server.services import changes, devices
 from tests.sync.server.conftest import enrol
 from tests.sync.server.helpers import T0, Kiosk
+from tests.sync.server.slow import SlowSenders
 
 ENROLL = "/api/v1/devices/enroll"
 EVENTS = "/api/v1/events"
@@ -127,73 +125,6 @@ def enrol_over_http(url: str, station: str = "s1") -> Kiosk:
     return Kiosk(None, answer.json()["device_id"], answer.json()["token"], station)
 
 
-class SlowSender:
-    """A connection that declares a 100 KB body and sends it a byte at a time, at most
-    every `every` seconds, on a thread of its own, until answered or stopped."""
-
-    def __init__(self, url: str, path: str, authorization: str | None = None, every: float = 0.5):
-        host, port = url.removeprefix("http://").split(":")
-        self.sock = socket.create_connection((host, int(port)), timeout=5)
-        head = [f"POST {path} HTTP/1.1", f"Host: {host}", "Content-Type: application/json",
-                "Content-Length: 100000"] + ([f"Authorization: {authorization}"] if authorization else [])
-        self.sock.sendall(("\r\n".join(head) + "\r\n\r\n{").encode())
-        self.sent = 1
-        self.stopped = threading.Event()
-        self.thread = threading.Thread(target=self._trickle, args=(every,), daemon=True)
-        self.thread.start()
-
-    def _trickle(self, every: float) -> None:
-        while not self.stopped.wait(every) and self.sent < 1000:
-            try:
-                self.sock.send(b" ")
-                self.sent += 1
-            except OSError:         # answered and closed
-                return
-
-    def answer(self, within: float) -> tuple[int, dict, bool]:
-        """(status, body, closed): what the server answered, and whether it then closed."""
-        data, deadline = b"", time.monotonic() + within
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([self.sock], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                break
-            try:
-                chunk = self.sock.recv(65536)
-            except ConnectionResetError:   # closed with our trickle unread: closed all the same
-                chunk = b""
-            if not chunk:
-                return *self._parse(data), True
-            data += chunk
-        return *self._parse(data), False
-
-    @staticmethod
-    def _parse(data: bytes) -> tuple[int, dict]:
-        if not data:
-            return 0, {}
-        head, _, body = data.partition(b"\r\n\r\n")
-        return int(head.split()[1]), json.loads(body) if body.startswith(b"{") else {}
-
-    def close(self) -> None:
-        self.stopped.set()
-        self.thread.join(5)
-        self.sock.close()
-
-
-def answers_of(slow: list[SlowSender], within: float) -> list[tuple[int, str, bool]]:
-    """Each slow connection's (status, code, closed), collected in parallel."""
-    results: list = [None] * len(slow)
-
-    def collect(i: int) -> None:
-        status, body, closed = slow[i].answer(within)
-        results[i] = (status, body.get("code"), closed)
-    threads = [threading.Thread(target=collect, args=(i,)) for i in range(len(slow))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(within + 5)
-    return results
-
-
 def real_push(url: str, kiosk: Kiosk) -> requests.Response:
     event = kiosk.checkin("V00001", T0)
     return requests.post(url + EVENTS, json={"events": [event]}, headers=kiosk.headers, timeout=15)
@@ -208,29 +139,21 @@ def test_pushes_without_a_valid_token_take_no_slot_and_are_answered_at_once(serv
         devices.revoke_device(revoked.device_id)
         authorizations = [None, None, "Bearer not-a-token", "Bearer not-a-token", "Basic eDp5",
                           f"Bearer {revoked.token}", f"Bearer {revoked.token}", f"Bearer {kiosk.token}x"]
-        slow = [SlowSender(url, EVENTS, auth) for auth in authorizations]
-        try:
-            answered = answers_of(slow, within=10)
+        with SlowSenders(url, EVENTS, authorizations, every=0.5) as slow:
+            answered = slow.answers(within=10)
             assert real_push(url, kiosk).status_code == 200
-        finally:
-            for s in slow:
-                s.close()
     assert answered == [(401, "unauthorized", True)] * 5 + [(403, "device_revoked", True)] * 2 \
         + [(401, "unauthorized", True)]
-    assert all(s.sent < 100 for s in slow)   # answered long before the body could have arrived
+    assert max(slow.sent) < 100   # answered long before the body could have arrived
 
 
 def test_a_slow_body_is_cut_off_and_one_token_cannot_hold_every_slot(server_settings):
     with serving(server_settings, push_concurrency=4, push_wait_seconds=3, body_timeout_seconds=1,
                  push_per_device=2) as url:
         slow_kiosk, kiosk = enrol_over_http(url), enrol_over_http(url)
-        slow = [SlowSender(url, EVENTS, f"Bearer {slow_kiosk.token}", every=0.2) for _ in range(8)]
-        try:
-            answered = answers_of(slow, within=10)
+        with SlowSenders(url, EVENTS, [f"Bearer {slow_kiosk.token}"] * 8, every=0.2) as slow:
+            answered = slow.answers(within=10)
             pushed = real_push(url, kiosk)
-        finally:
-            for s in slow:
-                s.close()
     assert pushed.status_code == 200 and len(pushed.json()["results"]) == 1
     # Two were admitted and cut off when their body had not come in a second; the rest
     # were refused at once, none holding a slot. Every connection was closed.
@@ -239,10 +162,6 @@ def test_a_slow_body_is_cut_off_and_one_token_cannot_hold_every_slot(server_sett
 
 def test_a_slow_enrolment_body_is_cut_off(server_settings):
     with serving(server_settings, body_timeout_seconds=1) as url:
-        slow = SlowSender(url, ENROLL, every=0.2)
-        try:
-            status, body, closed = slow.answer(within=10)
-        finally:
-            slow.close()
-        assert (status, body["code"], closed) == (408, "body_timeout", True)
+        with SlowSenders(url, ENROLL, [None], every=0.2) as slow:
+            assert slow.answers(within=10) == [(408, "body_timeout", True)]
         assert enrol_over_http(url).token       # a prompt one is unaffected
