@@ -31,6 +31,7 @@ import logging
 import random
 import threading
 import time
+import uuid
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -38,8 +39,8 @@ import requests
 from pydantic import ValidationError
 from tenacity import Retrying, retry_if_exception, stop_after_attempt
 
-from sync.protocol import (API_PREFIX, MAX_BATCH, PAGE_SIZE, Change, EnrollResponse, PullResponse,
-                           PushResponse, SyncStore)
+from sync.protocol import (API_PREFIX, DEVICE_EXISTS, MAX_BATCH, PAGE_SIZE, Change, EnrollResponse,
+                           PullResponse, PushResponse, SyncStore)
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +188,16 @@ def enroll(store: SyncStore, server_url: str, code: str, device_name: str = "kio
     clock = clock or getattr(store, "clock", time.time)
     api = Api(server_url, http=http, clock=clock)
     try:
-        answer = api.enroll(code, store.sync_state().get("device_id"), device_name)
+        try:
+            answer = api.enroll(code, store.sync_state().get("device_id"), device_name)
+        except SyncError as exc:
+            if exc.code != DEVICE_EXISTS:
+                raise
+            # This kiosk's id is enrolled already (a coordinator reset the kiosk, or the
+            # answer to an earlier enrolment was lost). The center takes no id twice, so
+            # that no one can take a kiosk over with its id: enrol under a fresh one (the
+            # code was not used); events not sent yet go out under it.
+            answer = api.enroll(code, str(uuid.uuid4()), device_name)
     except SyncError as exc:
         raise EnrollError(exc.code, str(exc)) from exc
     except ValidationError as exc:

@@ -53,6 +53,13 @@ REFUSAL_CODES = (
 # which a lax integer would take as 1 and as a number.
 Seconds = StrictInt
 
+# Codes of error answers (ErrorBody.code) at the doors: enrolment and admission.
+CODE_INVALID = "code_invalid"    # 400: the enrolment code is unknown, used or expired (one answer for all)
+DEVICE_EXISTS = "device_exists"  # 409: a kiosk with this device id is enrolled; enrol with a fresh id
+RATE_LIMITED = "rate_limited"    # 429: too many enrolment attempts from this address, or too many pushes
+                                 #      of this device in flight; retry after Retry-After seconds
+BODY_TIMEOUT = "body_timeout"    # 408: the request body did not arrive in time; the connection is closed
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -6,39 +6,61 @@
 `create_app` opens the configured database, applies pending migrations and publishes
 any new public key in DATA/keys as a change, so a restarted server is ready at once.
 
-The layers a push goes through, outermost first: `PushGate` (admission: 503 busy with
-Retry-After before the body is read), `BodyLimit` (413), `AccessLog`, the route (parse,
-validate), then the group writer (`services.writer`: many pushes, one commit).
+The layers a request goes through, outermost first: `AccessLog`; for a push `PushGate`
+(the bearer token first: 401/403 at once; then admission: 429 when this device has too
+many pushes in flight, 503 busy with Retry-After; all before the body is read); for an
+enrolment `EnrolLimit` (429 per client address); `BodyLimit` (413, and 408 when the
+body does not arrive in time); the route (parse, validate), then the group writer
+(`services.writer`: many pushes, one commit).
 """
 
 from __future__ import annotations
 
 import asyncio
 import heapq
+import ipaddress
 import itertools
+import math
 import random
 import time
 from collections import deque
 from contextlib import asynccontextmanager
 
+import limits
 from fastapi import FastAPI
+from fastapi.security.utils import get_authorization_scheme_param
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from peewee import InterfaceError, OperationalError
 
-from sync.protocol import API_PREFIX
+from sync.protocol import API_PREFIX, BODY_TIMEOUT, RATE_LIMITED
 from sync.server import db
 from sync.server.api import changes, devices, errors, events, health
 from sync.server.logs import log, setup_logging
+from sync.server.models import Device
+from sync.server.services import ServiceError
+from sync.server.services import devices as device_service
 from sync.server.services.changes import publish_public_keys
 from sync.server.services.devices import forget_tokens
 from sync.server.services.writer import GroupWriter
 from sync.server.settings import ServerSettings
 
 
-class BodyLimit:
-    """Answer 413 to a body over `limit` bytes before anything parses it: by Content-Length
-    when declared, else by counting the stream (a chunked body has no length)."""
+# Sent with an answer given before the request's body was read in full: the rest of
+# it is not wanted, and a slow sender must not keep the connection.
+CLOSE = {"Connection": "close"}
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+
+class BodyLimit:
+    """Read a POST's body in full before anything parses it, and refuse it early: 413 for
+    a body over `limit` bytes (by Content-Length when declared, else by counting the
+    stream: a chunked body has no length); 408 body_timeout, connection closed, for a
+    body that has not arrived completely `timeout` seconds after reading began (a
+    sender trickling a byte every few seconds would otherwise hold its push slot, or a
+    worker, for as long as it likes)."""
+
+    def __init__(self, app, limit: int, timeout: float):
+        self.app, self.limit, self.timeout = app, limit, timeout
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
@@ -46,19 +68,18 @@ class BodyLimit:
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
             return await self._too_large(scope, receive, send)
-        # Read the whole (bounded) body now, then replay it to the app.
-        chunks, size = [], 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.limit:
-                return await self._too_large(scope, receive, send)
-            if not message.get("more_body"):
-                break
-        body, replayed = b"".join(chunks), False
+        try:
+            async with asyncio.timeout(self.timeout):
+                body = await self._read(receive)
+        except TimeoutError:
+            response = errors.error_response(408, BODY_TIMEOUT, f"the body did not arrive within {self.timeout:g} s",
+                                             headers=CLOSE)
+            return await response(scope, receive, send)
+        if body is None:                  # the client went away
+            return
+        if len(body) > self.limit:
+            return await self._too_large(scope, receive, send)
+        replayed = False
 
         async def replay():
             nonlocal replayed
@@ -68,16 +89,76 @@ class BodyLimit:
             return {"type": "http.request", "body": body, "more_body": False}
         await self.app(scope, replay, send)
 
+    async def _read(self, receive) -> bytes | None:
+        """The whole body (or its first bytes past the limit); None if the client left."""
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.limit or not message.get("more_body"):
+                return b"".join(chunks)
+
     async def _too_large(self, scope, receive, send):
         response = errors.error_response(413, "payload_too_large", f"the body is larger than {self.limit} bytes")
         await response(scope, receive, send)
 
 
+class EnrolLimit:
+    """Enrolment attempts per client address: at most `rate` (the `limits` notation,
+    "10/minute"), counted in memory in a moving window; beyond it 429 rate_limited with
+    Retry-After, before the body is read. The code is the credential, so this bounds
+    guessing; refused attempts do not count. IPv6 addresses count per /64 (one host
+    holds a whole /64). Behind a proxy, uvicorn's proxy headers give the real address."""
+
+    def __init__(self, app, path: str, rate: str):
+        self.app, self.path = app, path
+        self.rate = limits.parse(rate)
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
+            return await self.app(scope, receive, send)
+        address = self.address(scope)
+        if not self.limiter.hit(self.rate, "enrol", address):
+            reset = self.limiter.get_window_stats(self.rate, "enrol", address).reset_time
+            response = errors.error_response(
+                429, RATE_LIMITED, "too many enrolment attempts from this address; retry after Retry-After seconds",
+                headers={"Retry-After": str(max(1, math.ceil(reset - time.time()))), **CLOSE})
+            return await response(scope, receive, send)
+        await self.app(scope, receive, send)
+
+    @staticmethod
+    def address(scope) -> str:
+        host = (scope.get("client") or ("unknown", 0))[0]
+        try:
+            ip = ipaddress.ip_address(host)
+        except ValueError:
+            return host
+        if ip.version == 6:
+            if ip.ipv4_mapped is not None:         # ::ffff:a.b.c.d is IPv4 a.b.c.d
+                return str(ip.ipv4_mapped)
+            return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+        return str(ip)
+
+
 class PushGate:
-    """Admission control for pushes, before anything reads the body: `concurrency` pushes
-    admitted at once (read, validated, queued for the group writer); up to `queue` more
-    wait, body unread, for at most `wait_seconds`; the rest, and those that waited too
-    long, are answered 503 ``busy`` with Retry-After.
+    """Admission control for pushes, before anything reads the body.
+
+    First the bearer token: a push without a valid one is answered 401/403 at once, body
+    unread, and takes no slot (64 idle connections with no token, trickling a body, once
+    held every slot while real kiosks waited 20 s for a 503). The token cache answers
+    most; a lookup in the database runs on a thread, off the event loop.
+
+    Then `per_device` pushes of one device at once (waiting or admitted); beyond that
+    429 rate_limited with Retry-After, so one kiosk's token, slow or stolen, holds a few
+    slots, not all of them (a slow body is cut off by `BodyLimit` besides).
+
+    Then `concurrency` pushes admitted at once (read, validated, queued for the group
+    writer); up to `queue` more wait, body unread, for at most `wait_seconds`; the rest,
+    and those that waited too long, are answered 503 ``busy`` with Retry-After.
 
     Without it, the morning after an outage 2,000 kiosks' bodies were parsed and queued at
     once (12 GB), and each one that outlived the kiosk's 30 s read timeout came back as a
@@ -86,9 +167,9 @@ class PushGate:
     followed by the kiosk's backoff is the expensive path (the server idles while kiosks
     sleep).
 
-    Who goes next: the waiting kiosk (by its bearer token) admitted least often lately,
-    then arrival order. A kiosk back from an outage gets its first batch in before another
-    sends its fifth, so none starves behind the big backlogs.
+    Who goes next: the waiting kiosk admitted least often lately, then arrival order. A
+    kiosk back from an outage gets its first batch in before another sends its fifth, so
+    none starves behind the big backlogs.
 
     Retry-After: the time the current backlog takes at the recent completion rate,
     jittered ×0.5–1 so refused kiosks come back spread out, not in step."""
@@ -96,30 +177,70 @@ class PushGate:
     RATE_WINDOW = 10.0     # seconds of completions the rate is measured over
     FORGET_AFTER = 600.0   # admission counts start over this often (and stay bounded)
 
-    def __init__(self, app, path: str, concurrency: int, queue: int, wait_seconds: float):
+    def __init__(self, app, path: str, concurrency: int, queue: int, wait_seconds: float, per_device: int):
         self.app, self.path = app, path
         self.concurrency, self.queue, self.wait_seconds = concurrency, queue, wait_seconds
+        self.per_device = per_device
         self.active = self.waiting = 0
         self._waiters: list[tuple[int, int, asyncio.Future]] = []   # heap: (admitted, arrival, slot)
         self._arrivals = itertools.count()
-        self._admitted: dict[bytes, int] = {}
+        self._admitted: dict[str, int] = {}                          # device id -> admissions lately
+        self._in_flight: dict[str, int] = {}                         # device id -> waiting or admitted now
         self._forget_at = time.monotonic() + self.FORGET_AFTER
         self._finished: deque[float] = deque(maxlen=4096)          # recent completion times
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != self.path:
             return await self.app(scope, receive, send)
-        if not await self._admit(dict(scope["headers"]).get(b"authorization", b"")):
-            response = errors.error_response(503, "busy", "too many pushes in flight; retry after Retry-After seconds",
-                                             headers={"Retry-After": str(self.retry_after())})
-            return await response(scope, receive, send)
         try:
-            await self.app(scope, receive, send)
+            device = await self._authenticate(scope)
+        except ServiceError as exc:
+            return await self._answer(scope, receive, send, errors.STATUS_BY_CODE.get(exc.code, 401),
+                                      exc.code, exc.message)
+        except (OperationalError, InterfaceError) as exc:
+            log.error("database error", extra={"fields": {"path": scope["path"], "error": str(exc)}})
+            return await self._answer(scope, receive, send, 503, "database_unavailable",
+                                      "the database does not answer; retry later")
+        key = device.id
+        if self._in_flight.get(key, 0) >= self.per_device:
+            return await self._answer(scope, receive, send, 429, RATE_LIMITED,
+                                      f"this device has {self.per_device} pushes in flight already; "
+                                      "retry after Retry-After seconds", retry_after=True)
+        self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        try:
+            if not await self._admit(key):
+                return await self._answer(scope, receive, send, 503, "busy",
+                                          "too many pushes in flight; retry after Retry-After seconds",
+                                          retry_after=True)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                self._release()
+                self._finished.append(time.monotonic())
         finally:
-            self._release()
-            self._finished.append(time.monotonic())
+            if self._in_flight[key] <= 1:
+                del self._in_flight[key]
+            else:
+                self._in_flight[key] -= 1
 
-    async def _admit(self, key: bytes) -> bool:
+    @staticmethod
+    async def _authenticate(scope) -> Device:
+        """The pushing device, from the token cache or (on a thread) the database."""
+        header = dict(scope["headers"]).get(b"authorization", b"").decode("latin-1")
+        scheme, token = get_authorization_scheme_param(header)
+        token = token if scheme.lower() == "bearer" else None
+        device = device_service.authenticate_from_cache(token)
+        if device is None:
+            device = await asyncio.to_thread(device_service.authenticate, token)
+        return device
+
+    async def _answer(self, scope, receive, send, status: int, code: str, message: str, retry_after=False):
+        """An answer before the body is read; the connection is closed after it."""
+        headers = {"Retry-After": str(self.retry_after())} if retry_after else {}
+        response = errors.error_response(status, code, message, headers={**headers, **CLOSE})
+        await response(scope, receive, send)
+
+    async def _admit(self, key: str) -> bool:
         """Take a slot (now, or when `_release` hands one over); False: busy."""
         if time.monotonic() > self._forget_at:
             self._admitted.clear()
@@ -219,10 +340,13 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     errors.install(app)
 
-    app.add_middleware(AccessLog)
-    # Outermost last: an oversized body is refused before any other layer reads it, and a
-    # push over the limit is refused before even that.
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # Outermost last: an oversized or slow body is refused before any other layer reads
+    # it; an enrolment over its rate, and a push without a valid token or a slot, before
+    # even that; every answer, refusals at the doors included, gets its log line.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes, timeout=settings.body_timeout_seconds)
+    app.add_middleware(EnrolLimit, path=API_PREFIX + "/devices/enroll", rate=settings.enroll_rate_limit)
     app.add_middleware(PushGate, path=API_PREFIX + "/events", concurrency=settings.push_concurrency,
-                       queue=settings.push_queue, wait_seconds=settings.push_wait_seconds)
+                       queue=settings.push_queue, wait_seconds=settings.push_wait_seconds,
+                       per_device=settings.push_per_device)
+    app.add_middleware(AccessLog)
     return app

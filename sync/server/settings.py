@@ -14,7 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+import limits
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sync import protocol
@@ -46,6 +47,18 @@ class ServerSettings(BaseSettings):
     push_concurrency: int = Field(default=64, ge=1)
     push_queue: int = Field(default=2048, ge=0)
     push_wait_seconds: float = Field(default=20, gt=0)
+    # Pushes of one device waiting or in flight at once (a kiosk pushes one batch at a
+    # time; a retry beside a slow answer, or the CLI beside the app, makes two or three).
+    # Beyond it: 429 rate_limited at once, so one token cannot hold the slots of many.
+    push_per_device: int = Field(default=4, ge=1)
+    # A request body (every POST) must arrive completely within this many seconds of the
+    # server starting to read it (for a push: once admitted), else 408 body_timeout and
+    # the connection is closed: a slow sender cannot hold a slot. A kiosk's batch is
+    # ~100 KB, a second at 100 KB/s.
+    body_timeout_seconds: float = Field(default=5, gt=0)
+    # Enrolment attempts per client address (the `limits` notation: "10/minute",
+    # "100/hour"), counted in memory; beyond it 429 rate_limited with Retry-After.
+    enroll_rate_limit: str = "10/minute"
 
     # Review thresholds for server-side session flags (sync.hours FLAG_*).
     offline_after_seconds: int = 3600          # recorded_offline: reached us this long after it happened
@@ -60,6 +73,15 @@ class ServerSettings(BaseSettings):
         if self.env != "development" and self.secret_key == DEFAULT_SECRET:
             raise ValueError("WEIGUANG_SECRET_KEY must be set outside development")
         return self
+
+    @field_validator("enroll_rate_limit")
+    @classmethod
+    def _a_rate(cls, value: str) -> str:
+        try:
+            limits.parse(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate such as '10/minute': {value!r}") from exc
+        return value
 
     @property
     def database(self) -> str:

@@ -24,10 +24,11 @@ from sync.server.services import ServiceError
 STATUS_BY_CODE = {
     "unauthorized": 401,
     "device_revoked": 403,
-    "code_unknown": 400,
-    "code_used": 400,
-    "code_expired": 400,
+    "code_invalid": 400,        # unknown, used or expired: one answer
+    "device_exists": 409,
     "bad_device_id": 400,
+    "rate_limited": 429,
+    "body_timeout": 408,
     "payload_too_large": 413,
 }
 

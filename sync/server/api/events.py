@@ -7,20 +7,24 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from sync.protocol import PushRequest, PushResponse
 from sync.server.api.deps import answer, current_device
-from sync.server.api.errors import BAD_BODY, BUSY, DEVICE_AUTH, now
+from sync.server.api.errors import BAD_BODY, BUSY, DEVICE_AUTH, _doc, now
 from sync.server.models import Device
 from sync.server.services import events
 
 router = APIRouter(prefix="/events", tags=["events"])
 
 
-@router.post("", response_model=PushResponse, responses={**BAD_BODY, **DEVICE_AUTH, **BUSY})
+@router.post("", response_model=PushResponse, responses={
+    **BAD_BODY, **DEVICE_AUTH, **BUSY,
+    408: _doc("The body did not arrive in time (body_timeout); the connection is closed"),
+    429: _doc("This device has too many pushes in flight (rate_limited); retry after Retry-After")})
 async def push(body: PushRequest, http: Request, device: Device = Depends(current_device)) -> Response:
     """Store a batch of events; one answer per event: stored, duplicate or refused + code.
 
     Async: validation runs on the event loop, the batch joins the group writer's queue
     (`services.writer`) and this request waits for the commit without holding a thread.
-    Admission (503 busy) happens before the body is read, in `app.PushGate`."""
+    The token is checked, and admission (429, 503 busy) decided, before the body is read,
+    in `app.PushGate`."""
     checked = events.check(device, body.events)
     future = http.app.state.writer.submit(device, body.events, checked, int(time.time()))
     results = await asyncio.wrap_future(future)

@@ -1,7 +1,7 @@
 """Kiosk devices: one-time enrolment codes, bearer tokens, revocation.
 
     >>> code = make_enroll_code("dgj", hours=24)           # printed by `weiguang server code`
-    >>> answer = enroll(code, device_id="f3c1…")           # the kiosk trades it once
+    >>> answer = enroll(code, device_id="f3c1…")           # the kiosk trades it once (a new id)
     >>> authenticate(answer.token).station                 # on every request
     'dgj'
     >>> revoke_device(answer.device_id)                    # a stolen kiosk: 403 device_revoked
@@ -18,6 +18,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from sync.protocol import CODE_INVALID, DEVICE_EXISTS
 from sync.server.db import reading, writing
 from sync.server.models import Device, EnrollCode
 from sync.server.services import ServiceError
@@ -57,40 +58,49 @@ class Enrolment:
 
 def enroll(code: str, device_id: str | None = None, device_name: str = "kiosk",
            now: float | None = None) -> Enrolment:
-    """Trade a one-time code for a device token. Refuses: code_unknown, code_used,
-    code_expired, device_revoked (a revoked kiosk id stays revoked)."""
+    """Trade a one-time code for a device token for a NEW device. Refuses: code_invalid
+    (unknown, used or expired: one answer, so it tells no one which codes exist),
+    device_revoked (a revoked kiosk id stays revoked), device_exists (an enrolled id: a
+    code plus another kiosk's id must not take that kiosk over; a kiosk enrolled again
+    comes with a fresh id). A refused enrolment leaves the code unused."""
     now = int(time.time() if now is None else now)
     token = secrets.token_urlsafe(32)
     if device_id is not None and not device_id.isprintable():
         raise ServiceError("bad_device_id", "a device id is printable text")
     device_name = "".join(ch for ch in device_name if ch.isprintable()) or "kiosk"
     with writing():
-        # Claim the code with one conditional UPDATE: of two kiosks racing with the same
-        # code exactly one changes the row.
         code_hash = _sha256(normalise_code(code))
         row = EnrollCode.get_or_none(EnrollCode.code_hash == code_hash)
-        if row is None:
-            raise ServiceError("code_unknown", "this enrolment code is not known")
-        if row.used_at is not None:
-            raise ServiceError("code_used", "this enrolment code was used already")
-        if row.expires_at <= now:
-            raise ServiceError("code_expired", "this enrolment code has expired; ask for a new one")
+        if row is None or row.used_at is not None or row.expires_at <= now:
+            raise _code_invalid()
         device_id = device_id or str(uuid.uuid4())
         existing = Device.get_or_none(Device.id == device_id)
         if existing is not None and existing.revoked_at is not None:
             raise ServiceError("device_revoked", "this kiosk was revoked; reinitialise it")
+        if existing is not None:
+            raise _device_exists()
+        # Claim the code with one conditional UPDATE: of two kiosks racing with the same
+        # code exactly one changes the row.
         claimed = (EnrollCode.update(used_at=now, device_id=device_id)
                    .where((EnrollCode.code_hash == code_hash) & EnrollCode.used_at.is_null()).execute())
         if not claimed:
-            raise ServiceError("code_used", "this enrolment code was used already")
-        # A kiosk enrolled again (new code) keeps its id and gets a fresh token.
-        fields = dict(station=row.station, name=device_name, token_hash=_sha256(token), enrolled_at=now)
-        if existing is None:
-            Device.create(id=device_id, **fields)
-        else:
-            Device.update(**fields).where(Device.id == device_id).execute()
-            forget_tokens()  # the old token must stop working now
+            raise _code_invalid()
+        # ON CONFLICT DO NOTHING: of two enrolments racing with one new id, the second is
+        # refused (and its claim of the code rolled back with the transaction).
+        inserted = (Device.insert(id=device_id, station=row.station, name=device_name,
+                                  token_hash=_sha256(token), enrolled_at=now)
+                    .on_conflict_ignore().as_rowcount().execute())
+        if not inserted:
+            raise _device_exists()
         return Enrolment(device_id, token, station_info(row.station), public_keys())
+
+
+def _code_invalid() -> ServiceError:
+    return ServiceError(CODE_INVALID, "this enrolment code is not valid (unknown, used or expired); ask for a new one")
+
+
+def _device_exists() -> ServiceError:
+    return ServiceError(DEVICE_EXISTS, "a kiosk with this device id is enrolled already; enrol with a new id")
 
 
 # token hash -> (device, when cached). Every request authenticates; a database round trip
@@ -103,13 +113,9 @@ _token_cache: dict[str, tuple[Device, float]] = {}
 
 def authenticate(token: str | None) -> Device:
     """The device holding `token`. Refuses: unauthorized (none or unknown), device_revoked."""
-    if not token:
-        raise ServiceError("unauthorized", "a device token is required (Authorization: Bearer …)")
-    token_hash, now = _sha256(token), time.monotonic()
-    cached = _token_cache.get(token_hash)
-    if cached is not None and now - cached[1] < TOKEN_CACHE_SECONDS:
-        device = cached[0]
-    else:
+    device = authenticate_from_cache(token)
+    if device is None:
+        token_hash, now = _sha256(token), time.monotonic()
         with reading():
             device = Device.get_or_none(Device.token_hash == token_hash)
         if device is None:
@@ -122,8 +128,22 @@ def authenticate(token: str | None) -> Device:
     return device
 
 
+def authenticate_from_cache(token: str | None) -> Device | None:
+    """`authenticate` as far as it goes without the database, for the event loop: the
+    device when its token is cached; None when only the database can tell (then call
+    `authenticate` on a thread). Refuses what needs no lookup: no token, a revoked device."""
+    if not token:
+        raise ServiceError("unauthorized", "a device token is required (Authorization: Bearer …)")
+    cached = _token_cache.get(_sha256(token))
+    if cached is None or time.monotonic() - cached[1] >= TOKEN_CACHE_SECONDS:
+        return None
+    if cached[0].revoked_at is not None:
+        raise ServiceError("device_revoked", "this kiosk was revoked by the center")
+    return cached[0]
+
+
 def forget_tokens() -> None:
-    """Drop the token cache (after a revocation or re-enrolment, and between test databases)."""
+    """Drop the token cache (after a revocation, and between test databases)."""
     _token_cache.clear()
 
 
