@@ -34,7 +34,8 @@ EventStatus = Literal["stored", "duplicate", "refused"]
 ChangeKind = Literal["activity", "volunteer", "revocation", "public_key", "station", "rules"]
 
 # Codes a server answers for a refused event (keep in sync with kiosk/i18n catalogs).
-REFUSAL_CODES = ("bad_payload", "wrong_device", "unknown_session", "device_revoked")
+REFUSAL_CODES = ("bad_payload", "wrong_device", "unknown_session", "device_revoked", "activity_not_here",
+                 "foreign_number", "duplicate_number")
 
 
 class Strict(BaseModel):
@@ -155,6 +156,9 @@ class EnrollResponse(BaseModel):
     station: StationInfo
     public_keys: dict[str, str]   # kid -> base64 raw Ed25519 public key
     server_time: datetime
+    # Short and fleet-unique, the same at every enrolment of this device: the kiosk's part of
+    # its order numbers (sync.order_numbers). None from a center that does not assign them.
+    kiosk_number: int | None = None
 
 
 class Health(BaseModel):

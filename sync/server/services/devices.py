@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sync.server.db import reading, writing
 from sync.server.models import Device, EnrollCode
-from sync.server.services import ServiceError
+from sync.server.services import ServiceError, kiosk_numbers
 from sync.server.services.changes import ensure_station, public_keys, station_info
 
 # No 0/O, 1/I/L: the code is read off a screen and typed on a kiosk.
@@ -53,6 +53,7 @@ class Enrolment:
     token: str
     station: dict
     public_keys: dict[str, str]
+    kiosk_number: int | None = None
 
 
 def enroll(code: str, device_id: str | None = None, device_name: str = "kiosk",
@@ -90,7 +91,7 @@ def enroll(code: str, device_id: str | None = None, device_name: str = "kiosk",
         else:
             Device.update(**fields).where(Device.id == device_id).execute()
             forget_tokens()  # the old token must stop working now
-        return Enrolment(device_id, token, station_info(row.station), public_keys())
+        return Enrolment(device_id, token, station_info(row.station), public_keys(), kiosk_numbers.assign(device_id))
 
 
 # token hash -> (device, when cached). Every request authenticates; a database round trip

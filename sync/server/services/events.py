@@ -10,7 +10,8 @@ the unique key makes wait and then skip). Never check-then-insert.
 
 Refusal codes (sync.protocol.REFUSAL_CODES): bad_payload (the payload fails its
 PAYLOAD_MODELS model), wrong_device (the envelope names another device than the token),
-unknown_session (a check-out or correction of a session this server never saw).
+unknown_session (a check-out or correction of a session this server never saw);
+activity_not_here (`services.activities`); foreign_number, duplicate_number (`services.requests`).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from pydantic import ValidationError
 
 from sync import protocol
 from sync.server.db import in_list, insert_ignoring_duplicates, writing
-from sync.server.models import Device, HoursSession, ServiceRequest, StoredEvent
-from sync.server.services.sessions import Accepted, apply_events, server_time
+from sync.server.models import Device, HoursSession, StoredEvent
+from sync.server.services import activities, requests
+from sync.server.services.sessions import Accepted, apply_events
 from sync.server.settings import ServerSettings
 
 _SESSION_EVENTS = ("checkout", "correction")
@@ -102,6 +104,9 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
             known.add(str(c.payload.session_id))
         elif c.event.type in _SESSION_EVENTS and str(c.payload.session_id) not in known:
             checked[index] = "unknown_session"
+    # Closures and orders, against the activities and order numbers the server holds.
+    activities.refuse_closures(device, keys, checked)
+    requests.refuse_numbers(device, keys, checked)
 
     # 2. Store: insert-or-ignore, and the database says which rows are new.
     accepted: dict[str, Accepted] = {}
@@ -117,7 +122,8 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
     # 3. What was stored now changes sessions and service requests.
     new = [accepted[key] for key in accepted if key in new_ids]
     apply_events(new, device.id, device.station, received_at, settings)
-    _store_requests(new, device)
+    activities.apply_closures(new, device)
+    requests.store_requests(new, device)
 
     # 4. One answer per event, in order; an id repeated within the batch is a duplicate.
     results, answered = [], set()
@@ -141,11 +147,3 @@ def revoked(device_ids: list[str]) -> set[str]:
     in `devices.authenticate` may be seconds old, a revocation must stop pushes at once."""
     return {d.id for d in Device.select(Device.id).where(in_list(Device.id, set(device_ids))
                                                          & Device.revoked_at.is_null(False))}
-
-
-def _store_requests(items: list[Accepted], device: Device) -> None:
-    rows = [dict(id=str(i.event.id), number=i.payload.number, station=device.station, device_id=device.id,
-                 service=i.payload.service, phone=i.payload.phone, note=i.payload.note, state="ordered",
-                 created_at=server_time(i.event, i.payload.at))
-            for i in items if i.event.type == "service_request"]
-    insert_ignoring_duplicates(ServiceRequest, rows)
