@@ -127,16 +127,17 @@ def test_a_kiosk_cannot_close_another_stations_activity(center, kiosks):
 
 def test_kiosks_whose_ids_share_a_prefix_number_their_orders_apart(center, kiosks):
     changes.upsert_station("s1", "文博苑社区")
-    one = kiosks("one", device_id="abcd1234-" + str(uuid.uuid4())[9:])
-    two = kiosks("two", device_id="abcd5678-" + str(uuid.uuid4())[9:])
-    standalone = take_order(one.store(), "理发", "13912345678").number   # before enrolment
+    one, two, late = (kiosks(name, device_id=f"abcd{n}-" + str(uuid.uuid4())[9:])
+                      for name, n in (("one", 1234), ("two", 5678), ("late", 9999)))
+    standalone = take_order(late.store(), "理发", "13912345678").number   # taken before enrolment
     for kiosk in (one, two):
         kiosk.enroll(center, "s1")
     numbers = [take_order(kiosk.store(), "理发", "13912345678").number for kiosk in (one, two)]
     assert numbers[0] != numbers[1]
     assert all(n.startswith("261130-") and n.endswith("-001") for n in numbers), numbers
     assert enrolled_kiosk_part(standalone) is None    # the standalone form is never an enrolled kiosk's
-    for kiosk in (one, two):
+    late.enroll(center, "s1")
+    for kiosk in (one, two, late):
         kiosk.sync()
         assert {status for _, status, _ in kiosk.outbox()} == {"stored"}
     with server_db.reading():
