@@ -169,7 +169,8 @@ def cmd_kiosk_enroll(args) -> int:
     except EnrollError as exc:
         emit({"enrolled": False, "code": exc.code, "message": str(exc)})
         return 1
-    emit({"enrolled": True, "device_id": answer.device_id, "station": answer.station.model_dump()})
+    emit({"enrolled": True, "device_id": answer.device_id, "kiosk_number": answer.kiosk_number,
+          "station": answer.station.model_dump()})
     return 0
 
 

@@ -373,6 +373,19 @@ def _upsert(model, key_field: str):
     return apply
 
 
+_upsert_activity = _upsert(Activity, "id")
+
+
+def _apply_activity(store: KioskStore, key: str, data: dict | None) -> None:
+    """A pulled activity replaces the local row but never reopens one closed here: the
+    pulled copy may predate the coordinator's closure (the closure is still in the outbox,
+    or the center published this copy before it had the closure)."""
+    if data is not None:
+        closed_here = Activity.select(Activity.closed).where(Activity.id == key).scalar()
+        data = {**data, "closed": bool(data.get("closed") or closed_here)}
+    _upsert_activity(store, key, data)
+
+
 def _apply_revocation(store: KioskStore, key: str, data: dict | None) -> None:
     if data is None:  # a revocation lifted (a found badge)
         Revocation.delete().where(Revocation.serial == int(key)).execute()
@@ -402,7 +415,7 @@ def _apply_session_decision(store: KioskStore, key: str, data: dict | None) -> N
 
 
 _CHANGE_APPLIERS = {
-    "activity": _upsert(Activity, "id"),
+    "activity": _apply_activity,
     "volunteer": _upsert(Volunteer, "vid"),
     "revocation": _apply_revocation,
     "public_key": _apply_public_key,

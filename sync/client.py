@@ -203,9 +203,11 @@ def enroll(store: SyncStore, server_url: str, code: str, device_name: str = "kio
     except ValidationError as exc:
         raise EnrollError("bad_answer", f"the server's answer does not match the protocol: {exc}") from exc
     # The device id first (events made before enrolment carry the kiosk's own), then the
-    # keys as pulled changes, with cursor 0 so the first pull brings everything else.
+    # keys as pulled changes, with cursor 0 so the first pull brings everything else. The
+    # kiosk number is this center's (None from a center without them): order numbers use it.
     store.set_sync_state(server_url=server_url.rstrip("/"), token=answer.token, device_id=answer.device_id,
-                         station=answer.station.model_dump(), clock_offset_ms=api.offset_ms or 0)
+                         station=answer.station.model_dump(), clock_offset_ms=api.offset_ms or 0,
+                         kiosk_number=answer.kiosk_number)
     keys = [Change(kind="public_key", key=kid, data={"public_key": public}, version=0)
             for kid, public in answer.public_keys.items()]
     store.apply_changes(keys, 0)

@@ -46,6 +46,8 @@ REFUSAL_CODES = (
     "already_reviewed",   # a change to a session a person has approved, adjusted or rejected
     "conflict",           # an event id stored before with other content
     "storage_error",      # the database refused this one event (the rest of the batch is stored)
+    "duplicate_number",   # a service-request number another request has already
+    "foreign_number",     # a service-request number not of this kiosk's series
     "device_revoked",
 )
 
@@ -181,6 +183,9 @@ class EnrollResponse(BaseModel):
     station: StationInfo
     public_keys: dict[str, str]   # kid -> base64 raw Ed25519 public key
     server_time: datetime
+    # Short and fleet-unique, the same at every enrolment of this device: the kiosk's part of
+    # its order numbers (sync.order_numbers). None from a center that does not assign them.
+    kiosk_number: int | None = None
 
 
 class Health(BaseModel):

@@ -248,7 +248,7 @@ class KioskServices:
         from sync.client import enroll
         answer = enroll(self.store, url.strip(), code.strip())
         self.ensure_sync_agent(start=True)
-        return {"device_id": answer.device_id}
+        return {"device_id": answer.device_id, "kiosk_number": answer.kiosk_number}
 
     def reset_enrolment(self) -> None:
         self.store.set_sync_state(server_url=None, token=None, cursor=0)

@@ -22,7 +22,7 @@ import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from peewee import SQL, Database, PostgresqlDatabase, SqliteDatabase
+from peewee import SQL, Database, PostgresqlDatabase, SqliteDatabase, fn
 from playhouse import db_url
 
 from sync.server.models import MODELS, Migration, db
@@ -39,6 +39,7 @@ SQLITE_PRAGMAS = {
 # Keys of PostgreSQL transaction-level advisory locks.
 LOCK_MIGRATIONS = 7_001
 LOCK_CHANGES = 7_002
+LOCK_KIOSK_NUMBERS = 7_003
 
 _write_lock = threading.RLock()
 
@@ -177,32 +178,62 @@ def _m0001_initial() -> None:
     db.create_tables(MODELS)
 
 
-def _columns(table: str) -> set[str]:
-    return {c.name for c in db.get_columns(table)}
+# 0001 creates the tables from the current models, so on a new database what a later step
+# adds is there already: each step adds a column or index only where it is missing.
 
-
-def _add_column(model, name: str) -> None:
-    """Add a model's column to its table unless there (0001 builds tables from today's models)."""
-    if name not in _columns(model._meta.table_name):
-        from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate as run
-        migrator = PostgresqlMigrator(db.obj) if is_postgres() else SqliteMigrator(db.obj)
-        run(migrator.add_column(model._meta.table_name, name, model._meta.fields[name]))
+def _add_missing_columns(model, *names: str) -> None:
+    from playhouse.migrate import SchemaMigrator, migrate as run
+    table = model._meta.table_name
+    have = {c.name for c in db.get_columns(table)}
+    migrator = SchemaMigrator.from_database(db.obj)
+    run(*[migrator.add_column(table, name, model._meta.fields[name]) for name in names if name not in have])
 
 
 def _m0002_trusted_hours() -> None:
     """Issue 7: event digests (conflicts), deferred events, refusals, review states."""
     from sync.server.models import HoursSession, Refusal, StoredEvent
-    for name in ("digest", "session_id", "deferred"):
-        _add_column(StoredEvent, name)
-    _add_column(HoursSession, "closed_by_vid")
+    _add_missing_columns(StoredEvent, "digest", "session_id", "deferred")
+    _add_missing_columns(HoursSession, "closed_by_vid")
     db.create_tables([Refusal], safe=True)
     db.execute_sql('CREATE INDEX IF NOT EXISTS "events_session_id" ON "events" ("session_id")')
     HoursSession.update(state="review").where(HoursSession.state == "flagged").execute()
 
 
+def _m0003_activity_closures() -> None:
+    from sync.server.models import Activity
+    _add_missing_columns(Activity, "closed_at", "closed_by")
+
+
+def _m0004_order_numbers() -> None:
+    """Kiosk numbers for the devices enrolled before them; one order per order number."""
+    from sync.server.models import Device, ServiceRequest
+    _add_missing_columns(Device, "kiosk_number")
+    advisory_lock(LOCK_KIOSK_NUMBERS)
+    last = Device.select(fn.MAX(Device.kiosk_number)).scalar() or 0
+    for device in list(Device.select(Device.id).where(Device.kiosk_number.is_null())
+                       .order_by(Device.enrolled_at, Device.id)):
+        last += 1
+        Device.update(kiosk_number=last).where(Device.id == device.id).execute()
+    db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "device_kiosk_number" ON "device" ("kiosk_number")')
+    # Two kiosks could give the same number before (the device-id form): the first order
+    # keeps it, a later one is renamed NUMBER/EVENT-ID (unique, and it says what it was).
+    previous = None
+    shared = ServiceRequest.select(ServiceRequest.number).group_by(ServiceRequest.number) \
+        .having(fn.COUNT(ServiceRequest.id) > 1)
+    for row in list(ServiceRequest.select(ServiceRequest.id, ServiceRequest.number)
+                    .where(ServiceRequest.number.in_(shared))
+                    .order_by(ServiceRequest.number, ServiceRequest.created_at, ServiceRequest.id)):
+        if row.number == previous:
+            ServiceRequest.update(number=f"{row.number}/{row.id}").where(ServiceRequest.id == row.id).execute()
+        previous = row.number
+    db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "servicerequest_number" ON "service_requests" ("number")')
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_trusted_hours", _m0002_trusted_hours),
+    ("0003_activity_closures", _m0003_activity_closures),
+    ("0004_order_numbers", _m0004_order_numbers),
 ]
 
 

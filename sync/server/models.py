@@ -50,6 +50,9 @@ class Device(BaseModel):
     enrolled_at = BigIntegerField()
     revoked_at = BigIntegerField(null=True)
     last_seen_at = BigIntegerField(null=True)
+    # Short, fleet-unique, never reused: the middle group of this kiosk's order numbers
+    # (sync.order_numbers). Given at first enrolment, kept when the kiosk enrols again.
+    kiosk_number = IntegerField(null=True, unique=True)
 
 
 class EnrollCode(BaseModel):
@@ -128,6 +131,10 @@ class Activity(BaseModel):
     capacity = IntegerField(null=True)
     description = TextField(default="")
     rules = TextField(null=True)              # JSON overrides of the hours rules
+    # Closed early by a coordinator at a kiosk of its station (an activity_closed event):
+    # server time, and the coordinator's number.
+    closed_at = BigIntegerField(null=True)
+    closed_by = CharField(null=True, max_length=32)
 
 
 class Volunteer(BaseModel):
@@ -186,7 +193,7 @@ class HoursSession(BaseModel):
 
 class ServiceRequest(BaseModel):
     id = CharField(primary_key=True, max_length=36)   # the event id
-    number = CharField()
+    number = CharField(unique=True)           # what the resident keeps; one order per number
     station = CharField()
     device_id = CharField()
     service = CharField()

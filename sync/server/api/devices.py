@@ -24,4 +24,4 @@ def enroll(request: EnrollRequest) -> EnrollResponse:
     Attempts are limited per client address (`app.EnrolLimit`)."""
     done = devices.enroll(request.code, request.device_id, request.device_name)
     return EnrollResponse(device_id=done.device_id, token=done.token, station=StationInfo(**done.station),
-                          public_keys=done.public_keys, server_time=now())
+                          public_keys=done.public_keys, server_time=now(), kiosk_number=done.kiosk_number)

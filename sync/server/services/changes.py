@@ -5,7 +5,8 @@ transaction; `pull` pages through that log by version (the kiosk's cursor). A ro
 station NULL goes to every kiosk, a row with a station only to that station's kiosks.
 Kinds and data match what `kiosk.store._CHANGE_APPLIERS` applies (keep in sync):
 
-    activity    key=id      data: kiosk Activity fields (rules as a dict)     station or global
+    activity    key=id      data: kiosk Activity fields (rules as a dict,     station or global
+                            closed: true once closed at a kiosk)
     volunteer   key=vid     data: name, team, role                            the roster's station
     revocation  key=serial  data: vid, revoked_at (None: revocation lifted)    global
     public_key  key=kid     data: {"public_key": base64 raw}                   global
@@ -108,11 +109,18 @@ def upsert_activity(id: str, title: str, starts_at: int, ends_at: int, station: 
         else:
             Activity.update(**values).where(Activity.id == id).execute()
         row = Activity.get_by_id(id)
-        data = {name: getattr(row, name) for name in ACTIVITY_FIELDS}
-        data["rules"] = rules or None
         moved = [("activity", id, None, old.station)] if old is not None and old.station != station else []
-        append_changes(moved + [("activity", id, data, station)])
+        append_changes(moved + [("activity", id, activity_data(row), station)])
         return row
+
+
+def activity_data(row: Activity) -> dict:
+    """An activity as kiosks pull it; `closed` once a coordinator closed it (a kiosk never
+    reopens an activity closed at its station, see `kiosk.store`)."""
+    data = {name: getattr(row, name) for name in ACTIVITY_FIELDS}
+    data["rules"] = json.loads(row.rules) if row.rules else None
+    data["closed"] = row.closed_at is not None
+    return data
 
 
 def import_roster(entries: list[RosterEntry], station: str | None = None) -> int:

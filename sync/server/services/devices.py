@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sync.protocol import CODE_INVALID, DEVICE_EXISTS
 from sync.server.db import reading, writing
 from sync.server.models import Device, EnrollCode
-from sync.server.services import ServiceError
+from sync.server.services import ServiceError, kiosk_numbers
 from sync.server.services.changes import ensure_station, public_keys, station_info
 
 # No 0/O, 1/I/L: the code is read off a screen and typed on a kiosk.
@@ -54,6 +54,7 @@ class Enrolment:
     token: str
     station: dict
     public_keys: dict[str, str]
+    kiosk_number: int | None = None
 
 
 def enroll(code: str, device_id: str | None = None, device_name: str = "kiosk",
@@ -92,7 +93,7 @@ def enroll(code: str, device_id: str | None = None, device_name: str = "kiosk",
                     .on_conflict_ignore().as_rowcount().execute())
         if not inserted:
             raise _device_exists()
-        return Enrolment(device_id, token, station_info(row.station), public_keys())
+        return Enrolment(device_id, token, station_info(row.station), public_keys(), kiosk_numbers.assign(device_id))
 
 
 def _code_invalid() -> ServiceError:

@@ -15,7 +15,8 @@ before the insert, and should the database still refuse a row, the batch is inse
 row by row (each in a savepoint) and only that row is refused ``storage_error``.
 
 Refusal codes: sync.protocol.REFUSAL_CODES (the per-session ones come from
-`sessions.apply_events`). Every refusal is also recorded in the ``refusals`` table.
+`sessions.apply_events`; activity_not_here for closures from
+`services.activities`; foreign_number, duplicate_number from `services.requests`). Every refusal is also recorded in the ``refusals`` table.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from pydantic import ValidationError
 from sync import protocol
 from sync.server.db import db, in_list, insert_ignoring_duplicates, writing
 from sync.server.logs import log
-from sync.server.models import Device, Refusal, ServiceRequest, StoredEvent
-from sync.server.services.sessions import Accepted, apply_events, server_time
+from sync.server.models import Device, Refusal, StoredEvent
+from sync.server.services import activities, requests
+from sync.server.services.sessions import Accepted, apply_events
 from sync.server.settings import ServerSettings
 
 # The wire leaves integers unbounded; the database holds 64 bits and times are summed
@@ -122,6 +124,9 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
     share the transaction: a later one sees what an earlier one inserted, so an id sent by
     both is stored by the first and answered duplicate (or conflict) to the second."""
     keys = [str(e.id) for e in events]
+    # Closures and orders, against the activities and order numbers the server holds.
+    activities.refuse_closures(device, keys, checked)
+    requests.refuse_numbers(device, keys, checked)
     digests = [digest(e) for e in events]
     answers: list[str | None] = [c if isinstance(c, str) else None for c in checked]
 
@@ -168,7 +173,9 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
         StoredEvent.delete().where(in_list(StoredEvent.id, set(refused))).execute()
         for key, code in refused.items():
             answers[first[key]] = code
-    _store_requests([n for n in new if str(n.event.id) not in refused], device)
+    applied = [n for n in new if str(n.event.id) not in refused]
+    activities.apply_closures(applied, device)
+    requests.store_requests(applied, device)
 
     # 4. One answer per event, in order; an id repeated within the batch is a duplicate.
     results, answered = [], set()
@@ -226,11 +233,3 @@ def revoked(device_ids: list[str]) -> set[str]:
     in `devices.authenticate` may be seconds old, a revocation must stop pushes at once."""
     return {d.id for d in Device.select(Device.id).where(in_list(Device.id, set(device_ids))
                                                          & Device.revoked_at.is_null(False))}
-
-
-def _store_requests(items: list[Accepted], device: Device) -> None:
-    rows = [dict(id=str(i.event.id), number=i.payload.number, station=device.station, device_id=device.id,
-                 service=i.payload.service, phone=i.payload.phone, note=i.payload.note, state="ordered",
-                 created_at=server_time(i.event, i.payload.at))
-            for i in items if i.event.type == "service_request"]
-    insert_ignoring_duplicates(ServiceRequest, rows)

@@ -1,0 +1,68 @@
+"""Residents' service orders (点单) pushed by kiosks as ``service_request`` events.
+
+Inside the push transaction (`events.store`)::
+
+    >>> refuse_numbers(device, keys, checked)   # before the insert: foreign_number, duplicate_number
+    >>> store_requests(new, device)             # after it, for the events stored now
+
+An order number is the resident's handle on their order, so it names one order only
+(a unique index on ``service_requests.number``). Refusals:
+
+    foreign_number    the number is in the enrolled kiosks' form (sync.order_numbers) with
+                      another kiosk's number in it: a kiosk cannot take another's numbers
+    duplicate_number  another order (another event id) has this number already, stored or
+                      earlier in this push
+
+The same event sent again keeps its number and is answered duplicate, as any event.
+"""
+
+from __future__ import annotations
+
+from sync.order_numbers import enrolled_kiosk_part, kiosk_part
+from sync.server.db import in_list, insert_ignoring_duplicates
+from sync.server.models import Device, ServiceRequest
+from sync.server.services.sessions import Accepted, server_time
+
+EVENT_TYPE = "service_request"
+
+
+class NumberTaken(Exception):
+    """A concurrent transaction (another server process) stored this number between the
+    check and the insert. Raised to roll the push back: its retry sees the committed order
+    and refuses the event ``duplicate_number``."""
+
+
+def refuse_numbers(device: Device, keys: list[str], checked: list) -> None:
+    """Mark refusals in `checked` (in place); call inside the push transaction, before the
+    events are inserted."""
+    orders = [(i, c) for i, c in enumerate(checked) if isinstance(c, Accepted) and c.event.type == EVENT_TYPE]
+    if not orders:
+        return
+    own = kiosk_part(device.kiosk_number, device.id) if device.kiosk_number is not None else None
+    mine = []
+    for i, c in orders:
+        part = enrolled_kiosk_part(c.payload.number)
+        if part is not None and part != own:
+            checked[i] = "foreign_number"
+        else:
+            mine.append((i, c))
+    numbers = {c.payload.number for _, c in mine}
+    owner = {r.number: r.id for r in ServiceRequest.select(ServiceRequest.id, ServiceRequest.number)
+             .where(in_list(ServiceRequest.number, numbers))} if numbers else {}
+    for i, c in mine:
+        # The first event with a number owns it (a stored order, or the first in this push);
+        # the owner itself, sent again, is a duplicate event, not a duplicate number.
+        holder = owner.setdefault(c.payload.number, keys[i])
+        if holder != keys[i]:
+            checked[i] = "duplicate_number"
+
+
+def store_requests(items: list[Accepted], device: Device) -> None:
+    """Store the orders of the events stored now (`items`)."""
+    rows = [dict(id=str(i.event.id), number=i.payload.number, station=device.station, device_id=device.id,
+                 service=i.payload.service, phone=i.payload.phone, note=i.payload.note, state="ordered",
+                 created_at=server_time(i.event, i.payload.at))
+            for i in items if i.event.type == EVENT_TYPE]
+    inserted = set(insert_ignoring_duplicates(ServiceRequest, rows, returning="id"))
+    if len(inserted) != len(rows):
+        raise NumberTaken("an order number was stored by a concurrent push; retry the batch")
