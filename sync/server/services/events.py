@@ -202,14 +202,14 @@ def _insert(rows: list[dict]) -> tuple[set[str], set[str]]:
     try:
         with db.atomic():
             return set(insert_ignoring_duplicates(StoredEvent, rows, returning="id")), set()
-    except DatabaseError:
+    except (DatabaseError, OverflowError, ValueError):
         pass
     inserted, failed = set(), set()
     for row in rows:
         try:
             with db.atomic():
                 inserted.update(insert_ignoring_duplicates(StoredEvent, [row], returning="id"))
-        except DatabaseError as error:
+        except (DatabaseError, OverflowError, ValueError) as error:
             failed.add(row["id"])
             log.warning("event refused by the database", extra={"fields": {"event": row["id"], "error": str(error)}})
     return inserted, failed
@@ -217,10 +217,18 @@ def _insert(rows: list[dict]) -> tuple[set[str], set[str]]:
 
 def _record_refusals(device: Device, events: list[protocol.Event], answers: list[str | None],
                      digests: list[str], received_at: int) -> None:
-    rows = [dict(event_id=str(e.id), device_id=device.id, seq=e.seq, type=e.type, code=code, digest=d,
-                 received_at=received_at) for e, code, d in zip(events, answers, digests) if code]
-    if rows:
-        Refusal.insert_many(rows).execute()
+    """Keep a row per refusal (the fleet page shows them). A seq beyond what the database
+    holds is kept as 0: the refusal is what matters, and recording it never fails the batch."""
+    rows = [dict(event_id=str(e.id), device_id=device.id, seq=e.seq if 0 < e.seq <= _SAFE_INT else 0,
+                 type=e.type, code=code, digest=d, received_at=received_at)
+            for e, code, d in zip(events, answers, digests) if code]
+    if not rows:
+        return
+    try:
+        with db.atomic():
+            Refusal.insert_many(rows).execute()
+    except DatabaseError as error:
+        log.warning("refusals not recorded", extra={"fields": {"device": device.id, "error": str(error)}})
 
 
 def touch_devices(device_ids: list[str], received_at: int) -> None:

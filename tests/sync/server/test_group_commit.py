@@ -27,6 +27,14 @@ def stored_ids() -> list[str]:
         return [r.id for r in StoredEvent.select(StoredEvent.id)]
 
 
+@pytest.fixture
+def server_settings(server_settings):
+    """One kiosk pushing 8 batches at once here (a real kiosk sends one at a time; the server
+    caps a device at `push_per_device` in flight, which this test is not about)."""
+    server_settings.push_per_device = 8
+    return server_settings
+
+
 def test_concurrent_overlapping_pushes_store_each_event_once(kiosk):
     # 8 threads push overlapping slices of one set of events, each in its own order, so the
     # same ids meet within one group and across groups.
