@@ -54,8 +54,8 @@ class ServerSettings(BaseSettings):
     push_per_device: int = Field(default=8, ge=1)
     # A request body (every POST) must arrive completely within this many seconds of the
     # server starting to read it (for a push: once admitted), else 408 body_timeout and
-    # the connection is closed: a slow sender cannot hold a slot. A kiosk's batch is
-    # ~100 KB, a second at 100 KB/s.
+    # the connection is closed: a slow sender cannot hold a slot. A kiosk's batch of 200
+    # check-ins is ~72 KB: under a second at 100 KB/s.
     body_timeout_seconds: float = Field(default=5, gt=0)
     # Enrolment attempts per client address (the `limits` notation: "10/minute",
     # "100/hour"), counted in memory; beyond it 429 rate_limited with Retry-After.

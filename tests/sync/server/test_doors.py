@@ -17,7 +17,6 @@ from collections import Counter
 from contextlib import contextmanager
 from typing import Iterator
 
-import pytest
 import requests
 import uvicorn
 from fastapi.testclient import TestClient
