@@ -144,6 +144,15 @@ class EnrolLimit:
         return str(ip)
 
 
+class _Lane:
+    """One device's pushes in `PushGate`: `slots` (per_device) and how many hold or wait."""
+
+    __slots__ = ("slots", "users")
+
+    def __init__(self, per_device: int):
+        self.slots, self.users = asyncio.Semaphore(per_device), 0
+
+
 class PushGate:
     """Admission control for pushes, before anything reads the body.
 
@@ -152,9 +161,11 @@ class PushGate:
     held every slot while real kiosks waited 20 s for a 503). The token cache answers
     most; a lookup in the database runs on a thread, off the event loop.
 
-    Then `per_device` pushes of one device at once (waiting or admitted); beyond that
-    429 rate_limited with Retry-After, so one kiosk's token, slow or stolen, holds a few
-    slots, not all of them (a slow body is cut off by `BodyLimit` besides).
+    Then one device's lane: `per_device` of its pushes at once (waiting for a slot or
+    admitted), as many again waiting behind them, body unread (a kiosk's overlapping
+    retries are served in turn, not refused); beyond that 429 rate_limited with
+    Retry-After at once. One kiosk's token, slow or stolen, holds a few slots, never all
+    of them, and never the queue (a slow body is cut off by `BodyLimit` besides).
 
     Then `concurrency` pushes admitted at once (read, validated, queued for the group
     writer); up to `queue` more wait, body unread, for at most `wait_seconds`; the rest,
@@ -185,7 +196,7 @@ class PushGate:
         self._waiters: list[tuple[int, int, asyncio.Future]] = []   # heap: (admitted, arrival, slot)
         self._arrivals = itertools.count()
         self._admitted: dict[str, int] = {}                          # device id -> admissions lately
-        self._in_flight: dict[str, int] = {}                         # device id -> waiting or admitted now
+        self._lanes: dict[str, _Lane] = {}                           # device id -> its pushes now
         self._forget_at = time.monotonic() + self.FORGET_AFTER
         self._finished: deque[float] = deque(maxlen=4096)          # recent completion times
 
@@ -202,26 +213,35 @@ class PushGate:
             return await self._answer(scope, receive, send, 503, "database_unavailable",
                                       "the database does not answer; retry later")
         key = device.id
-        if self._in_flight.get(key, 0) >= self.per_device:
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _Lane(self.per_device)
+        if lane.users >= 2 * self.per_device:
             return await self._answer(scope, receive, send, 429, RATE_LIMITED,
-                                      f"this device has {self.per_device} pushes in flight already; "
+                                      f"this device has {lane.users} pushes in flight already; "
                                       "retry after Retry-After seconds", retry_after=True)
-        self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        lane.users += 1
+        deadline = asyncio.get_running_loop().time() + self.wait_seconds   # for both waits together
         try:
-            if not await self._admit(key):
-                return await self._answer(scope, receive, send, 503, "busy",
-                                          "too many pushes in flight; retry after Retry-After seconds",
-                                          retry_after=True)
             try:
-                await self.app(scope, receive, send)
+                async with asyncio.timeout_at(deadline):
+                    await lane.slots.acquire()
+            except TimeoutError:
+                return await self._busy(scope, receive, send)
+            try:
+                if not await self._admit(key, deadline):
+                    return await self._busy(scope, receive, send)
+                try:
+                    await self.app(scope, receive, send)
+                finally:
+                    self._release()
+                    self._finished.append(time.monotonic())
             finally:
-                self._release()
-                self._finished.append(time.monotonic())
+                lane.slots.release()
         finally:
-            if self._in_flight[key] <= 1:
-                del self._in_flight[key]
-            else:
-                self._in_flight[key] -= 1
+            lane.users -= 1
+            if not lane.users:
+                del self._lanes[key]
 
     @staticmethod
     async def _authenticate(scope) -> Device:
@@ -234,14 +254,19 @@ class PushGate:
             device = await asyncio.to_thread(device_service.authenticate, token)
         return device
 
+    async def _busy(self, scope, receive, send):
+        await self._answer(scope, receive, send, 503, "busy", "too many pushes in flight; retry after "
+                           "Retry-After seconds", retry_after=True)
+
     async def _answer(self, scope, receive, send, status: int, code: str, message: str, retry_after=False):
         """An answer before the body is read; the connection is closed after it."""
         headers = {"Retry-After": str(self.retry_after())} if retry_after else {}
         response = errors.error_response(status, code, message, headers={**headers, **CLOSE})
         await response(scope, receive, send)
 
-    async def _admit(self, key: str) -> bool:
-        """Take a slot (now, or when `_release` hands one over); False: busy."""
+    async def _admit(self, key: str, deadline: float) -> bool:
+        """Take a slot (now, or when `_release` hands one over before the loop's clock
+        reaches `deadline`); False: busy."""
         if time.monotonic() > self._forget_at:
             self._admitted.clear()
             self._forget_at = time.monotonic() + self.FORGET_AFTER
@@ -254,7 +279,7 @@ class PushGate:
             heapq.heappush(self._waiters, (self._admitted.get(key, 0), next(self._arrivals), slot))
             self.waiting += 1
             try:
-                async with asyncio.timeout(self.wait_seconds):
+                async with asyncio.timeout_at(deadline):
                     await slot
             except TimeoutError:
                 if not slot.done() or slot.cancelled():

@@ -47,14 +47,15 @@ class ServerSettings(BaseSettings):
     push_concurrency: int = Field(default=64, ge=1)
     push_queue: int = Field(default=2048, ge=0)
     push_wait_seconds: float = Field(default=20, gt=0)
-    # Pushes of one device waiting or in flight at once (a kiosk pushes one batch at a
-    # time; a retry beside a slow answer, or the CLI beside the app, makes two or three).
-    # Beyond it: 429 rate_limited at once, so one token cannot hold the slots of many.
-    push_per_device: int = Field(default=4, ge=1)
+    # Pushes of one device admitted or waiting for a slot at once, and as many again
+    # waiting behind them (a kiosk pushes one batch at a time; a retry beside a slow
+    # answer, or the CLI beside the app, makes two or three). Beyond: 429 rate_limited at
+    # once, so one token, slow or stolen, cannot hold the slots (or the queue) of many.
+    push_per_device: int = Field(default=8, ge=1)
     # A request body (every POST) must arrive completely within this many seconds of the
     # server starting to read it (for a push: once admitted), else 408 body_timeout and
-    # the connection is closed: a slow sender cannot hold a slot. A kiosk's batch is
-    # ~100 KB, a second at 100 KB/s.
+    # the connection is closed: a slow sender cannot hold a slot. A kiosk's batch of 200
+    # check-ins is ~72 KB: under a second at 100 KB/s.
     body_timeout_seconds: float = Field(default=5, gt=0)
     # Enrolment attempts per client address (the `limits` notation: "10/minute",
     # "100/hour"), counted in memory; beyond it 429 rate_limited with Retry-After.

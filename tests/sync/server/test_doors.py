@@ -17,7 +17,6 @@ from collections import Counter
 from contextlib import contextmanager
 from typing import Iterator
 
-import pytest
 import requests
 import uvicorn
 from fastapi.testclient import TestClient
@@ -140,8 +139,9 @@ def test_pushes_without_a_valid_token_take_no_slot_and_are_answered_at_once(serv
         authorizations = [None, None, "Bearer not-a-token", "Bearer not-a-token", "Basic eDp5",
                           f"Bearer {revoked.token}", f"Bearer {revoked.token}", f"Bearer {kiosk.token}x"]
         with SlowSenders(url, EVENTS, authorizations, every=0.5) as slow:
-            answered = slow.answers(within=10)
+            time.sleep(0.3)                     # they reach the server first
             assert real_push(url, kiosk).status_code == 200
+            answered = slow.answers(within=10)
     assert answered == [(401, "unauthorized", True)] * 5 + [(403, "device_revoked", True)] * 2 \
         + [(401, "unauthorized", True)]
     assert max(slow.sent) < 100   # answered long before the body could have arrived
@@ -152,12 +152,27 @@ def test_a_slow_body_is_cut_off_and_one_token_cannot_hold_every_slot(server_sett
                  push_per_device=2) as url:
         slow_kiosk, kiosk = enrol_over_http(url), enrol_over_http(url)
         with SlowSenders(url, EVENTS, [f"Bearer {slow_kiosk.token}"] * 8, every=0.2) as slow:
-            answered = slow.answers(within=10)
+            time.sleep(0.3)
             pushed = real_push(url, kiosk)
+            answered = slow.answers(within=10)
     assert pushed.status_code == 200 and len(pushed.json()["results"]) == 1
-    # Two were admitted and cut off when their body had not come in a second; the rest
-    # were refused at once, none holding a slot. Every connection was closed.
-    assert Counter(answered) == {(408, "body_timeout", True): 2, (429, "rate_limited", True): 6}
+    # The slow kiosk's lane: two admitted, cut off when their body had not come within a
+    # second, then the two waiting behind them, cut off likewise; the other four refused
+    # at once. No more than two slots were ever theirs. Every connection was closed.
+    assert Counter(answered) == {(408, "body_timeout", True): 4, (429, "rate_limited", True): 4}
+
+
+def test_one_kiosks_overlapping_pushes_are_served_in_turn(server_settings):
+    # A kiosk's retry beside a slow answer, or the CLI beside the app: more pushes of one
+    # device than its lane admits at once wait their turn instead of being refused.
+    with serving(server_settings, push_per_device=1) as url:
+        kiosk = enrol_over_http(url)
+        with SlowSenders(url, EVENTS, [f"Bearer {kiosk.token}"], every=0.2) as slow:   # holds the lane
+            time.sleep(0.3)
+            behind = real_push(url, kiosk)       # waits until the slow one is cut off (5 s)
+            answered = slow.answers(within=10)
+    assert answered == [(408, "body_timeout", True)]
+    assert behind.status_code == 200
 
 
 def test_a_slow_enrolment_body_is_cut_off(server_settings):
