@@ -276,8 +276,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_server)
     p = server.add_parser("code", help="a one-time kiosk enrolment code")
     p.add_argument("--data", required=True)
-    p.add_argument("--station", required=True)
+    p.add_argument("--station", required=True, help="a station's code or exact name (it must be in the network)")
     p.add_argument("--hours", type=float, default=24, help="valid for (default 24)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_server)
+    sites = server.add_parser("sites", help="the network: centers, institutes, stations").add_subparsers(
+        dest="sites_command", required=True)
+    p = sites.add_parser("import", help="load or update sites from CSV (code,name,tier,parent[,timezone]); "
+                                        "nothing is loaded while any row is wrong")
+    p.add_argument("--data", required=True)
+    p.add_argument("file", help="SITES.csv: UTF-8 (with or without BOM) or GBK")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_server)
     p = server.add_parser("run", help="serve the API and the dashboard")

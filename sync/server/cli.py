@@ -5,6 +5,10 @@ handlers). Each takes the parsed args and returns the exit code::
     weiguang server code --data DIR --station NAME [--hours H] [--json]   # {"code": "ABCD-EFGH-JKMN", ...}
     weiguang server run --data DIR [--host H] [--port P]                  # DATABASE_URL overrides SQLite
     weiguang server stats --data DIR --json
+    weiguang server sites import --data DIR SITES.csv [--json]        # code,name,tier,parent[,timezone]
+
+A refusal (a wrong row, an unknown station) exits 1 with the reason on stderr, or as
+{"error": code, "message": ..., ...} with --json.
 """
 
 from __future__ import annotations
@@ -50,10 +54,25 @@ def init(args) -> int:
     return 0
 
 
+def _refuse(args, exc, **extra) -> int:
+    """A service refusal: one JSON line with --json, else the message on stderr; exit 1."""
+    import sys
+    if getattr(args, "json", False):
+        print(json.dumps({"error": exc.code, "message": exc.message, **extra}, ensure_ascii=False), flush=True)
+    else:
+        print(f"weiguang: {exc.message}", file=sys.stderr)
+        for row in extra.get("rows", []):
+            print(f"  line {row['line']}: {row['error']}", file=sys.stderr)
+    return 1
+
+
 def code(args) -> int:
-    from sync.server.services import devices
+    from sync.server.services import ServiceError, devices
     _open(args)
-    enrol_code = devices.make_enroll_code(args.station, hours=args.hours)
+    try:
+        enrol_code = devices.make_enroll_code(args.station, hours=args.hours)
+    except ServiceError as exc:
+        return _refuse(args, exc)
     _emit(args, {"code": enrol_code, "station": args.station, "hours": args.hours},
           f"{enrol_code}  (station {args.station}, valid {args.hours:g} h, once)")
     return 0
@@ -77,4 +96,23 @@ def stats(args) -> int:
     _open(args)
     result = count()
     _emit(args, result, "\n".join(f"{k}: {v}" for k, v in result.items()))
+    return 0
+
+
+def sites(args) -> int:
+    """`server sites import`: the network from CSV, all or nothing."""
+    from sync.server.services import sites as network
+    from sync.server.services.csvfiles import ImportRefused
+    _open(args)
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        import sys
+        print(f"weiguang: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        count = network.import_sites(data)
+    except ImportRefused as exc:
+        return _refuse(args, exc, rows=[r.as_dict() for r in exc.rows])
+    _emit(args, {"imported": count}, f"{count} sites loaded or updated")
     return 0

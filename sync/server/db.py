@@ -3,7 +3,7 @@
     >>> database = open_database(settings)     # SQLite in settings.data_dir, or DATABASE_URL
     >>> migrate()                              # applies and records what is missing
     >>> with writing():                        # one write transaction
-    ...     Station.create(code="s1", name="东关街站")
+    ...     Site.create(code="s1", name="东关街站", tier="station", parent="i1")
 
 Every service function opens its own connection scope with `reading()` or `writing()`:
 FastAPI runs a sync dependency and the endpoint on different pool threads, and peewee
@@ -177,8 +177,65 @@ def _m0001_initial() -> None:
     db.create_tables(MODELS)
 
 
+def table_columns(table: str) -> set[str]:
+    return {c.name for c in db.get_columns(table)}
+
+
+def add_missing_columns(model, *names: str) -> None:
+    """Add these fields of `model` to its table when the table lacks them (idempotent: 0001
+    creates tables from the current models, so on a new database they are there already)."""
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate as run_migration
+    table = model._meta.table_name
+    have = table_columns(table)
+    migrator = PostgresqlMigrator(db.obj) if is_postgres() else SqliteMigrator(db.obj)
+    operations = [migrator.add_column(table, name, model._meta.fields[name])
+                  for name in names if model._meta.fields[name].column_name not in have]
+    if operations:
+        run_migration(*operations)
+
+
+def _m0002_center_sites() -> None:
+    """Sites in three tiers and teams; the free-text `station` table's rows become sites
+    (their institute and center names become sites with code = name) and the table goes."""
+    from sync.server.models import Site, Team
+    db.create_tables([Site, Team], safe=True)
+    if "station" not in db.get_tables():
+        return
+    rows = db.execute_sql('SELECT "code", "name", "institute", "center", "timezone" FROM "station"').fetchall()
+    known = {s.code for s in Site.select(Site.code)}
+
+    def ensure(code, name, tier, parent):
+        if code not in known:
+            Site.create(code=code, name=name, tier=tier, parent=parent)
+            known.add(code)
+    for code, name, institute, center, timezone in rows:
+        parent = None
+        if center:
+            ensure(center, center, "center", None)
+            parent = center
+        if institute:
+            if parent is None:
+                ensure("CENTER", "中心", "center", None)
+                parent = "CENTER"
+            ensure(institute, institute, "institute", parent)
+            parent = institute
+        if parent is None:
+            ensure("CENTER", "中心", "center", None)
+            parent = "CENTER"
+        if code not in known:
+            Site.create(code=code, name=name, tier="station", parent=parent, timezone=timezone or "Asia/Shanghai")
+            known.add(code)
+    # More than one center without a parent (old free text): hang them under one root.
+    roots = [s for s in Site.select().where(Site.parent.is_null()).order_by(Site.code)]
+    if len(roots) > 1:
+        ensure("CENTER", "中心", "center", None)
+        Site.update(parent="CENTER").where(Site.parent.is_null() & (Site.code != "CENTER")).execute()
+    db.execute_sql('DROP TABLE "station"')
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
+    ("0002_center_sites", _m0002_center_sites),
 ]
 
 

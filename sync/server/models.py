@@ -32,12 +32,30 @@ class Admin(BaseModel):
     created_at = BigIntegerField()
 
 
-class Station(BaseModel):
-    code = CharField(primary_key=True)
+class Site(BaseModel):
+    """One place of the network (中心 > 所 > 站): a center (its parent: none, or a center
+    above it), an institute (parent: a center) or a station (parent: an institute or a
+    center). Kiosks stand at stations; everything a coordinator sees is scoped to the
+    subtree of their site (`services.scope`). Replaces the free-text `station` table
+    (migration 0002 moves its rows here)."""
+    code = CharField(primary_key=True, max_length=32)
     name = CharField()
-    institute = CharField(default="")
-    center = CharField(default="")
+    tier = CharField(max_length=16)            # center / institute / station
+    parent = CharField(null=True, index=True)  # NULL: the root
     timezone = CharField(default="Asia/Shanghai")
+
+    class Meta:
+        table_name = "sites"
+
+
+class Team(BaseModel):
+    """A volunteer team (党员, 巾帼, 退役军人"军魂闪耀" …) belonging to one site."""
+    site = CharField(max_length=32)
+    name = CharField()
+
+    class Meta:
+        table_name = "teams"
+        indexes = ((("site", "name"), True),)
 
 
 class Device(BaseModel):
@@ -176,5 +194,5 @@ class ServiceRequest(BaseModel):
         table_name = "service_requests"
 
 
-MODELS = [Migration, Admin, Station, Device, EnrollCode, StoredEvent, ChangeRow, Activity, Volunteer,
+MODELS = [Migration, Admin, Site, Team, Device, EnrollCode, StoredEvent, ChangeRow, Activity, Volunteer,
           Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest]

@@ -30,11 +30,14 @@ def test_init_code_stats(server_settings, capsys, monkeypatch):
     first = run_cli(capsys, "server", "init", "--data", data, "--json")
     assert first["admin_password"] and admin.check_password("admin", first["admin_password"])
     assert (server_settings.keys_dir / f"{first['kid']}.private.pem").exists()
-    assert first["migrations"] == ["0001_initial"]
+    assert first["migrations"] == [name for name, _ in db.MIGRATIONS]
     again = run_cli(capsys, "server", "init", "--data", data, "--json")   # keeps key and account
     assert (again["kid"], again["admin_password"]) == (first["kid"], None)
     assert admin.check_password("admin", first["admin_password"])
 
+    sites = server_settings.data_dir / "sites.csv"
+    sites.write_text("code,name,tier,parent\nGL,广陵区中心,center,\nDGJ,东关街站,station,GL\n", encoding="utf-8")
+    assert run_cli(capsys, "server", "sites", "import", "--data", data, str(sites), "--json") == {"imported": 2}
     code = run_cli(capsys, "server", "code", "--data", data, "--station", "东关街站", "--hours", "2", "--json")
     assert len(code["code"].replace("-", "")) == 12
     assert run_cli(capsys, "server", "stats", "--data", data, "--json") == {
@@ -43,13 +46,13 @@ def test_init_code_stats(server_settings, capsys, monkeypatch):
 
 def test_migrations_are_recorded_and_run_once(server_settings):
     create_app(server_settings)
-    assert db.applied_migrations() == ["0001_initial"]
+    assert db.applied_migrations() == [name for name, _ in db.MIGRATIONS]
     with db.reading():
         recorded = db.db.execute_sql("SELECT COUNT(*) FROM migrations").fetchone()[0]
     create_app(server_settings)                        # a restart
     assert db.migrate() == []
     with db.reading():
-        assert db.db.execute_sql("SELECT COUNT(*) FROM migrations").fetchone()[0] == recorded == 1
+        assert db.db.execute_sql("SELECT COUNT(*) FROM migrations").fetchone()[0] == recorded == len(db.MIGRATIONS)
 
 
 def test_server_run_answers_health(tmp_path):
