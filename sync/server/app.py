@@ -25,7 +25,7 @@ from fastapi import FastAPI
 
 from sync.protocol import API_PREFIX
 from sync.server import db
-from sync.server.api import changes, devices, errors, events, health
+from sync.server.api import center, changes, devices, errors, events, health
 from sync.server.logs import log, setup_logging
 from sync.server.services.changes import publish_public_keys
 from sync.server.services.devices import forget_tokens
@@ -212,12 +212,16 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         yield
         await asyncio.to_thread(writer.close)   # commit and answer what is queued
 
-    app = FastAPI(title="Weiguang center", version="1", description="Kiosk sync API (see sync/protocol.py)",
+    app = FastAPI(title="Weiguang center", version="1",
+                  description="Kiosk sync API (see sync/protocol.py; device tokens) and the center's desk "
+                              "(tag center: session cookie or user API token `wgu_…`)",
                   lifespan=lifespan)
     app.state.settings, app.state.writer = settings, writer
-    for module in (health, devices, events, changes):
+    for module in (health, devices, events, changes, center):
         app.include_router(module.router, prefix=API_PREFIX)
     errors.install(app)
+    from sync.server import web
+    web.install(app, settings)      # the dashboard's pages, static files, the session cookie
 
     app.add_middleware(AccessLog)
     # Outermost last: an oversized body is refused before any other layer reads it, and a

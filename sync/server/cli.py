@@ -6,6 +6,8 @@ handlers). Each takes the parsed args and returns the exit code::
     weiguang server run --data DIR [--host H] [--port P]                  # DATABASE_URL overrides SQLite
     weiguang server stats --data DIR --json
     weiguang server sites import --data DIR SITES.csv [--json]        # code,name,tier,parent[,timezone]
+    weiguang server user add --data DIR --username U --site CODE [--role R] [--password P] [--json]
+    weiguang server token --data DIR --username U --json                # {"token": "wgu_…"}
 
 A refusal (a wrong row, an unknown station) exits 1 with the reason on stderr, or as
 {"error": code, "message": ..., ...} with --json.
@@ -115,4 +117,32 @@ def sites(args) -> int:
     except ImportRefused as exc:
         return _refuse(args, exc, rows=[r.as_dict() for r in exc.rows])
     _emit(args, {"imported": count}, f"{count} sites loaded or updated")
+    return 0
+
+
+def user(args) -> int:
+    """`server user add`: an account at one site (the password is printed once when generated)."""
+    from sync.server.services import ServiceError, accounts
+    _open(args)
+    try:
+        password = accounts.add_user(args.username, site=args.site, role=args.role, password=args.password)
+    except ServiceError as exc:
+        return _refuse(args, exc)
+    generated = None if args.password else password
+    text = f"account {args.username} ({args.role}) at {args.site}"
+    if generated:
+        text += f"\npassword (shown once): {generated}"
+    _emit(args, {"username": args.username, "site": args.site, "role": args.role, "password": generated}, text)
+    return 0
+
+
+def token(args) -> int:
+    """`server token`: an API token with the user's scope, for scripts and other systems."""
+    from sync.server.services import ServiceError, accounts
+    _open(args)
+    try:
+        value = accounts.make_token(args.username)
+    except ServiceError as exc:
+        return _refuse(args, exc)
+    _emit(args, {"token": value, "username": args.username}, value)
     return 0

@@ -233,9 +233,25 @@ def _m0002_center_sites() -> None:
     db.execute_sql('DROP TABLE "station"')
 
 
+def _m0003_center_accounts() -> None:
+    """Users with a site and a role, API tokens, the audit log; the `admin` table's
+    accounts become center administrators of the root (site NULL)."""
+    from sync.server.models import ApiToken, AuditEntry, User
+    db.create_tables([User, ApiToken, AuditEntry], safe=True)
+    if "admin" not in db.get_tables():
+        return
+    for username, password_hash, created_at in db.execute_sql(
+            'SELECT "username", "password_hash", "created_at" FROM "admin"').fetchall():
+        if not User.select().where(User.username == username).exists():
+            User.create(username=username, password_hash=password_hash, site=None, role="center_admin",
+                        created_at=created_at)
+    db.execute_sql('DROP TABLE "admin"')
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_center_sites", _m0002_center_sites),
+    ("0003_center_accounts", _m0003_center_accounts),
 ]
 
 

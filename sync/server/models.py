@@ -26,10 +26,48 @@ class Migration(BaseModel):
         table_name = "migrations"
 
 
-class Admin(BaseModel):
-    username = CharField(primary_key=True)
-    password_hash = CharField()          # argon2
+class User(BaseModel):
+    """A person at the center's desk: one site, one role; acts on that site's subtree only
+    (`services.scope`). Replaces the `admin` table (migration 0003 moves its rows here)."""
+    username = CharField(primary_key=True, max_length=64)
+    password_hash = CharField()                # argon2
+    site = CharField(null=True)                # NULL: the root, the whole network
+    role = CharField(default="coordinator")    # center_admin / coordinator / team_leader
+    failed_logins = IntegerField(default=0)    # consecutive; reset by a good password
+    locked_until = BigIntegerField(null=True)
     created_at = BigIntegerField()
+
+    class Meta:
+        table_name = "users"
+
+
+class ApiToken(BaseModel):
+    """A user's API token for scripts and other systems, with that user's scope. Only the
+    sha256 is stored (256 random bits: a slow hash buys nothing)."""
+    token_hash = CharField(primary_key=True)
+    username = CharField(index=True)
+    created_at = BigIntegerField()
+    revoked_at = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "api_tokens"
+
+
+class AuditEntry(BaseModel):
+    """One change made at the center: who, when, what, before, after, why."""
+    id = BigAutoField()
+    at = BigIntegerField()
+    actor = CharField()                        # a username, or "cli"
+    action = CharField(max_length=64)          # e.g. badge.revoke, session.adjust
+    object_type = CharField(max_length=32)
+    object_id = CharField()
+    site = CharField(null=True, index=True)    # the object's site: who may read this row
+    before = TextField(null=True)              # JSON
+    after = TextField(null=True)               # JSON
+    reason = TextField(default="")
+
+    class Meta:
+        table_name = "audit_log"
 
 
 class Site(BaseModel):
@@ -194,5 +232,5 @@ class ServiceRequest(BaseModel):
         table_name = "service_requests"
 
 
-MODELS = [Migration, Admin, Site, Team, Device, EnrollCode, StoredEvent, ChangeRow, Activity, Volunteer,
+MODELS = [Migration, User, ApiToken, AuditEntry, Site, Team, Device, EnrollCode, StoredEvent, ChangeRow, Activity, Volunteer,
           Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest]
