@@ -248,10 +248,19 @@ def _m0003_center_accounts() -> None:
     db.execute_sql('DROP TABLE "admin"')
 
 
+def _m0004_center_roster() -> None:
+    """Badges issued at the center; a volunteer's status; the roster indexed by station."""
+    from sync.server.models import Badge, Volunteer
+    db.create_tables([Badge], safe=True)
+    add_missing_columns(Volunteer, "status")
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "volunteer_station" ON "volunteer" ("station")')
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_center_sites", _m0002_center_sites),
     ("0003_center_accounts", _m0003_center_accounts),
+    ("0004_center_roster", _m0004_center_roster),
 ]
 
 

@@ -167,10 +167,25 @@ class Activity(BaseModel):
 class Volunteer(BaseModel):
     vid = CharField(primary_key=True, max_length=32)
     name = CharField()
-    team = CharField(default="")
+    team = CharField(default="")              # one or more team names, separated by "、"
     role = CharField(default="volunteer")
     phone = CharField(default="")
-    station = CharField(null=True)            # whose kiosks get this roster row
+    station = CharField(null=True, index=True)  # whose kiosks get this roster row
+    status = CharField(default="active")      # active / inactive
+
+
+class Badge(BaseModel):
+    """A badge the center issued (serials are never reused: `weiguang badge issue` logs
+    its serials in KEYS/issued.csv, and the center takes the next after both)."""
+    serial = BigIntegerField(primary_key=True)
+    vid = CharField(max_length=32, index=True)
+    role = CharField(default="volunteer")
+    expires = CharField()                     # ISO date
+    issued_at = BigIntegerField()
+    revoked_at = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "badges"
 
 
 class Revocation(BaseModel):
@@ -232,5 +247,5 @@ class ServiceRequest(BaseModel):
         table_name = "service_requests"
 
 
-MODELS = [Migration, User, ApiToken, AuditEntry, Site, Team, Device, EnrollCode, StoredEvent, ChangeRow, Activity, Volunteer,
+MODELS = [Migration, User, ApiToken, AuditEntry, Site, Team, Badge, Device, EnrollCode, StoredEvent, ChangeRow, Activity, Volunteer,
           Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest]

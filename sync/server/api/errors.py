@@ -39,6 +39,7 @@ STATUS_BY_CODE = {
     "import_refused": 422,
     "unknown_station": 404,
     "conflict": 409,
+    "has_badge": 409,
 }
 
 
