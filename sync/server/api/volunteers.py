@@ -20,11 +20,11 @@ from pydantic import BaseModel, Field
 from sync.protocol import ErrorBody
 from sync.server.api.auth import Actor, current_actor
 from sync.server.api.deps import get_settings
-from sync.server.api.errors import BAD_QUERY, CENTER_AUTH, NOT_FOUND, _doc
+from sync.server.api.errors import BAD_BODY, BAD_QUERY, CENTER_AUTH, NOT_FOUND, _doc
 from sync.server.services import badges, volunteers
 from sync.server.settings import ServerSettings
 
-router = APIRouter(tags=["center"], responses={**CENTER_AUTH, **NOT_FOUND, **BAD_QUERY})
+router = APIRouter(tags=["center"], responses={**BAD_BODY, **CENTER_AUTH, **NOT_FOUND, **BAD_QUERY})
 
 SITE = Query(None, max_length=32, description="a site's code: its subtree (default: the caller's whole scope)")
 
