@@ -40,6 +40,9 @@ STATUS_BY_CODE = {
     "unknown_station": 404,
     "conflict": 409,
     "has_badge": 409,
+    "not_in_review": 409,
+    "reason_required": 422,
+    "bad_decision": 422,
 }
 
 

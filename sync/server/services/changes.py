@@ -11,6 +11,7 @@ Kinds and data match what `kiosk.store._CHANGE_APPLIERS` applies (keep in sync):
     public_key  key=kid     data: {"public_key": base64 raw}                   global
     station     key=code    data: sync.protocol.StationInfo                    that station
     rules       key=scope   data: hours-rule overrides, already merged         global or station
+    session     key=id      data: id, state, minutes (a review decision)       the session's station
 
 Usage::
 
