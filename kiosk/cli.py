@@ -190,7 +190,7 @@ def cmd_demo(args) -> int:
 
 def cmd_server(args) -> int:
     from sync.server import cli as server_cli
-    return getattr(server_cli, args.server_command)(args)
+    return getattr(server_cli, args.server_command.replace("-", "_"))(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -301,6 +301,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = server.add_parser("token", help="an API token with a user's scope (Authorization: Bearer)")
     p.add_argument("--data", required=True)
     p.add_argument("--username", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_server)
+    p = server.add_parser("devices", help="every kiosk: station, last seen, pending, refused, clock offset")
+    p.add_argument("--data", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_server)
+    p = server.add_parser("revoke-device", help="revoke a kiosk: its next request is refused (403 device_revoked)")
+    p.add_argument("--data", required=True)
+    p.add_argument("device_id")
+    p.add_argument("--reason")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_server)
     p = server.add_parser("run", help="serve the API and the dashboard")

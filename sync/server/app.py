@@ -25,7 +25,8 @@ from fastapi import FastAPI
 
 from sync.protocol import API_PREFIX
 from sync.server import db
-from sync.server.api import center, changes, devices, errors, events, health, review, volunteers
+from sync.server.api import (activities, center, changes, devices, errors, events, health, review,
+                             volunteers)
 from sync.server.logs import log, setup_logging
 from sync.server.services.changes import publish_public_keys
 from sync.server.services.devices import forget_tokens
@@ -217,7 +218,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
                               "(tag center: session cookie or user API token `wgu_…`)",
                   lifespan=lifespan)
     app.state.settings, app.state.writer = settings, writer
-    for module in (health, devices, events, changes, center, volunteers, review):
+    for module in (health, devices, events, changes, center, volunteers, review, activities):
         app.include_router(module.router, prefix=API_PREFIX)
     errors.install(app)
     from sync.server import web

@@ -8,6 +8,8 @@ handlers). Each takes the parsed args and returns the exit code::
     weiguang server sites import --data DIR SITES.csv [--json]        # code,name,tier,parent[,timezone]
     weiguang server user add --data DIR --username U --site CODE [--role R] [--password P] [--json]
     weiguang server token --data DIR --username U --json                # {"token": "wgu_…"}
+    weiguang server devices --data DIR --json                            # {"devices": [...]}
+    weiguang server revoke-device --data DIR DEVICE_ID [--reason R] [--json]
 
 A refusal (a wrong row, an unknown station) exits 1 with the reason on stderr, or as
 {"error": code, "message": ..., ...} with --json.
@@ -145,4 +147,29 @@ def token(args) -> int:
     except ServiceError as exc:
         return _refuse(args, exc)
     _emit(args, {"token": value, "username": args.username}, value)
+    return 0
+
+
+def devices(args) -> int:
+    """`server devices`: every kiosk with its station, last seen and what it last reported."""
+    from sync.server.services import fleet
+    from sync.server.services.scope import CLI
+    _open(args)
+    items = fleet.kiosks(CLI)
+    lines = [f"{k['id']}  {k['station']}  last seen {k['last_seen_at'] or 'never'}  pending {k['pending']}  "
+             f"refused {k['refused']}{'  REVOKED' if k['revoked'] else ''}" for k in items]
+    _emit(args, {"devices": items}, "\n".join(lines) or "no kiosks")
+    return 0
+
+
+def revoke_device(args) -> int:
+    """`server revoke-device`: a stolen or replaced kiosk; its next request is refused."""
+    from sync.server.services import ServiceError, fleet
+    from sync.server.services.scope import CLI
+    _open(args)
+    try:
+        item = fleet.revoke(CLI, args.device_id, "cli", reason=args.reason or "")
+    except ServiceError as exc:
+        return _refuse(args, exc)
+    _emit(args, item, f"kiosk {item['id']} at {item['station']} revoked")
     return 0

@@ -256,11 +256,20 @@ def _m0004_center_roster() -> None:
     db.execute_sql('CREATE INDEX IF NOT EXISTS "volunteer_station" ON "volunteer" ("station")')
 
 
+def _m0005_center_fleet() -> None:
+    """What kiosks report with a pull (pending, refused, clock offset, version); activities
+    cancelled at the center."""
+    from sync.server.models import Activity, Device
+    add_missing_columns(Device, "pending", "refused", "clock_offset_ms", "app_version")
+    add_missing_columns(Activity, "cancelled_at")
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_center_sites", _m0002_center_sites),
     ("0003_center_accounts", _m0003_center_accounts),
     ("0004_center_roster", _m0004_center_roster),
+    ("0005_center_fleet", _m0005_center_fleet),
 ]
 
 

@@ -106,6 +106,12 @@ class Device(BaseModel):
     enrolled_at = BigIntegerField()
     revoked_at = BigIntegerField(null=True)
     last_seen_at = BigIntegerField(null=True)
+    # What the kiosk last reported with a pull (the fleet page): its outbox, its refused
+    # events, its measured clock offset, its app version.
+    pending = IntegerField(null=True)
+    refused = IntegerField(null=True)
+    clock_offset_ms = BigIntegerField(null=True)
+    app_version = CharField(null=True, max_length=32)
 
 
 class EnrollCode(BaseModel):
@@ -152,7 +158,7 @@ class ChangeRow(BaseModel):
 
 class Activity(BaseModel):
     id = CharField(primary_key=True, max_length=64)
-    station = CharField(null=True)            # NULL: shown at every station
+    station = CharField(null=True)            # a site's code (its stations and below); NULL: every station
     title = CharField()
     category = CharField(default="志愿服务")
     starts_at = BigIntegerField()
@@ -162,6 +168,7 @@ class Activity(BaseModel):
     capacity = IntegerField(null=True)
     description = TextField(default="")
     rules = TextField(null=True)              # JSON overrides of the hours rules
+    cancelled_at = BigIntegerField(null=True)  # cancelled at the center: gone from the kiosks
 
 
 class Volunteer(BaseModel):

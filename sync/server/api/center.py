@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from sync.server.api.auth import Actor, current_actor
-from sync.server.api.errors import CENTER_AUTH
-from sync.server.services import dashboard
+from sync.server.api.errors import BAD_QUERY, CENTER_AUTH
+from sync.server.services import audit, dashboard
 
-router = APIRouter(tags=["center"], responses={**CENTER_AUTH})
+router = APIRouter(tags=["center"], responses={**CENTER_AUTH, **BAD_QUERY})
 
 
 class Me(BaseModel):
@@ -44,3 +44,9 @@ class Overview(BaseModel):
 def overview(actor: Actor = Depends(current_actor)) -> Overview:
     """The home page's figures for the caller's subtree."""
     return Overview(**dashboard.overview(actor.scope))
+
+
+@router.get("/audit", response_model=list[dict[str, Any]])
+def audit_log(limit: int = Query(100, ge=1, le=1000), actor: Actor = Depends(current_actor)):
+    """The newest audit rows about the caller's part of the network: who, when, what, before, after, why."""
+    return audit.entries(actor.scope, limit=limit)

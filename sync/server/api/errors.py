@@ -43,6 +43,9 @@ STATUS_BY_CODE = {
     "not_in_review": 409,
     "reason_required": 422,
     "bad_decision": 422,
+    "bad_activity": 422,
+    "bad_rules": 422,
+    "activity_cancelled": 409,
 }
 
 

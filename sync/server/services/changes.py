@@ -68,10 +68,14 @@ def upsert_station(code: str, name: str, institute: str = "", center: str = "",
                    timezone: str = "Asia/Shanghai") -> Site:
     """Shortcut for tests and the bench: a station whose institute and center are given by
     name. Missing parents are made with code = name, the center under the root (a root
-    center "中心" is made when the network is empty). The center's desk uses
+    center "中心" is made when the network is empty); a known station given no parents
+    keeps its place. The center's desk uses
     `sites.import_sites` / `sites.upsert_site` instead."""
     from sync.server.services import sites
     with writing():
+        existing = Site.get_or_none(Site.code == code)
+        if existing is not None and not institute and not center:   # keep its place in the network
+            return sites.upsert_site(code, name, "station", parent=existing.parent, timezone=timezone)
         top = sites.root() or sites.upsert_site("CENTER", "中心", "center")
         parent = top.code
         if center and center != top.name:

@@ -21,8 +21,8 @@ SESSION_SECONDS = 8 * 3600
 
 
 def install(app: FastAPI, settings: ServerSettings) -> None:
-    from sync.server.web import home, review, session, volunteers
-    for module in (session, home, volunteers, review):
+    from sync.server.web import activities, audit, fleet, home, review, session, volunteers
+    for module in (session, home, volunteers, review, activities, fleet, audit):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
