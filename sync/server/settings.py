@@ -52,6 +52,11 @@ class ServerSettings(BaseSettings):
     clock_skew_ms: int = 5 * 60 * 1000         # clock_skew: kiosk clock off by more than this
     two_stations_seconds: int = 30 * 60        # two_stations: same vid at two stations within this
 
+    # The dashboard's log-in limits (services.accounts): tries per minute from one address
+    # and for one username; wrong passwords in a row before the account locks.
+    login_per_client_per_minute: int = Field(default=20, ge=1)
+    login_per_username_per_minute: int = Field(default=10, ge=1)
+
     log_level: str = "INFO"
 
     @model_validator(mode="after")

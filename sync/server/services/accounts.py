@@ -54,6 +54,12 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def configure(per_client: int, per_username: int) -> None:
+    """Set the log-in rate limits (from the settings, at start-up)."""
+    global PER_CLIENT, PER_USERNAME
+    PER_CLIENT, PER_USERNAME = RateLimitItemPerMinute(per_client), RateLimitItemPerMinute(per_username)
+
+
 def reset_limits() -> None:
     """Forget the in-memory log-in rate limits (tests)."""
     _limiter.storage.reset()
