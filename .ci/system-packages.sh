@@ -7,6 +7,7 @@ PACKAGES=(
   libgl1 libgl1-mesa-dri libegl1 libmtdev1 libgles2  # Kivy's OpenGL on Mesa's software renderer
   poppler-utils                  # pdftoppm/pdftotext: tests look inside the badge PDFs
   postgresql-15 postgresql-client-15  # the server's tests against a real PostgreSQL cluster
+  chromium                       # the center's pages driven by Playwright (executable_path=/usr/bin/chromium)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -133,7 +133,8 @@ class Server:
 
     def devices(self, n: int, station: str = "bench-station") -> list[tuple[str, str]]:
         """n enrolled devices: (device_id, token), through the enrolment service."""
-        from sync.server.services import devices
+        from sync.server.services import changes, devices
+        changes.upsert_station(station, station)
         out = []
         for _ in range(n):
             answer = devices.enroll(devices.make_enroll_code(station), device_id=f"bench-{uuid.uuid4()}")
@@ -206,7 +207,9 @@ def postgres_cluster(root: Path):
 
 def bench_backlog(server: Server, root: Path, n: int) -> dict:
     from kiosk.store import OutboxEvent, db, open_store
+    from sync.server.services.changes import upsert_station
     from sync.server.services.devices import make_enroll_code
+    upsert_station("bench-station", "bench-station")
     store = open_store(root / f"kiosk-{uuid.uuid4().hex[:6]}.db")
     enroll(store, server.url, make_enroll_code("bench-station"))
     device_id = store.sync_state()["device_id"]

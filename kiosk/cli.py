@@ -191,7 +191,7 @@ def cmd_demo(args) -> int:
 
 def cmd_server(args) -> int:
     from sync.server import cli as server_cli
-    return getattr(server_cli, args.server_command)(args)
+    return getattr(server_cli, args.server_command.replace("-", "_"))(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -277,8 +277,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_server)
     p = server.add_parser("code", help="a one-time kiosk enrolment code")
     p.add_argument("--data", required=True)
-    p.add_argument("--station", required=True)
+    p.add_argument("--station", required=True, help="a station's code or exact name (it must be in the network)")
     p.add_argument("--hours", type=float, default=24, help="valid for (default 24)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_server)
+    sites = server.add_parser("sites", help="the network: centers, institutes, stations").add_subparsers(
+        dest="sites_command", required=True)
+    p = sites.add_parser("import", help="load or update sites from CSV (code,name,tier,parent[,timezone]); "
+                                        "nothing is loaded while any row is wrong")
+    p.add_argument("--data", required=True)
+    p.add_argument("file", help="SITES.csv: UTF-8 (with or without BOM) or GBK")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_server)
+    users = server.add_parser("user", help="accounts for the center's dashboard").add_subparsers(
+        dest="user_command", required=True)
+    p = users.add_parser("add", help="an account at one site; it acts on that site's subtree only")
+    p.add_argument("--data", required=True)
+    p.add_argument("--username", required=True)
+    p.add_argument("--site", required=True, help="the site's code")
+    p.add_argument("--role", default="coordinator", choices=["center_admin", "coordinator", "team_leader"])
+    p.add_argument("--password", help="default: generated and printed once")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_server)
+    p = server.add_parser("token", help="an API token with a user's scope (Authorization: Bearer)")
+    p.add_argument("--data", required=True)
+    p.add_argument("--username", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_server)
+    p = server.add_parser("devices", help="every kiosk: station, last seen, pending, refused, clock offset")
+    p.add_argument("--data", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_server)
+    p = server.add_parser("revoke-device", help="revoke a kiosk: its next request is refused (403 device_revoked)")
+    p.add_argument("--data", required=True)
+    p.add_argument("device_id")
+    p.add_argument("--reason")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_server)
     p = server.add_parser("run", help="serve the API and the dashboard")

@@ -32,13 +32,41 @@ TZ = ZoneInfo("Asia/Shanghai")
 MARKER = ".weiguang-demo"
 STATION_CODE, STATION_NAME = "WBY", "文博苑社区"
 DEMO_PIN = "2468"
-STATIONS = [  # (code, name, institute, center)
-    ("WBY", "文博苑社区", "新建南路街道新时代文明实践所", "平城区新时代文明实践中心"),
-    ("HYL", "和阳里社区", "新建南路街道新时代文明实践所", "平城区新时代文明实践中心"),
-    ("YGZ", "云冈镇综合站", "云冈镇新时代文明实践所", "云冈区新时代文明实践中心"),
-    ("XRB", "新荣镇便民站", "新荣镇新时代文明实践所", "新荣区新时代文明实践中心"),
-    ("LQW", "武灵镇东关站", "武灵镇新时代文明实践所", "灵丘县新时代文明实践中心"),
+# The Datong network (大同市): the city's center, its four districts and six counties, a few
+# institutes (所) and stations (站). code, name, tier, parent.
+NETWORK = [
+    ("DT", "大同市新时代文明实践中心", "center", ""),
+    ("PC", "平城区新时代文明实践中心", "center", "DT"),
+    ("YG", "云冈区新时代文明实践中心", "center", "DT"),
+    ("XR", "新荣区新时代文明实践中心", "center", "DT"),
+    ("YZ", "云州区新时代文明实践中心", "center", "DT"),
+    ("LQ", "灵丘县新时代文明实践中心", "center", "DT"),
+    ("GL", "广灵县新时代文明实践中心", "center", "DT"),
+    ("HY", "浑源县新时代文明实践中心", "center", "DT"),
+    ("ZY", "左云县新时代文明实践中心", "center", "DT"),
+    ("YGX", "阳高县新时代文明实践中心", "center", "DT"),
+    ("TZ", "天镇县新时代文明实践中心", "center", "DT"),
+    ("PC-XJNL", "新建南路街道新时代文明实践所", "institute", "PC"),
+    ("PC-NG", "南关街道新时代文明实践所", "institute", "PC"),
+    ("YG-YGZ", "云冈镇新时代文明实践所", "institute", "YG"),
+    ("XR-XRZ", "新荣镇新时代文明实践所", "institute", "XR"),
+    ("LQ-WLZ", "武灵镇新时代文明实践所", "institute", "LQ"),
+    ("WBY", "文博苑社区", "station", "PC-XJNL"),
+    ("HYL", "和阳里社区", "station", "PC-XJNL"),
+    ("NGJ", "南关街社区", "station", "PC-NG"),
+    ("YGZ", "云冈镇综合站", "station", "YG-YGZ"),
+    ("XRB", "新荣镇便民站", "station", "XR-XRZ"),
+    ("LQW", "武灵镇东关站", "station", "LQ-WLZ"),
 ]
+STATIONS = [(code, name) for code, name, tier, _ in NETWORK if tier == "station"]
+
+
+def network_csv() -> str:
+    """The demo network as `weiguang server sites import` reads it."""
+    return "code,name,tier,parent,timezone\n" + "".join(
+        f"{code},{name},{tier},{parent},Asia/Shanghai\n" for code, name, tier, parent in NETWORK)
+
+
 TEAMS = ["退役军人“军魂闪耀”志愿服务队", "“邻里关照”志愿服务队", "文博苑巾帼志愿服务队", "青年志愿服务队",
          "文明交通志愿服务队"]
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
@@ -107,8 +135,10 @@ def load_server_data(data: Path, people: list[tuple[str, str, str]], revoked_ser
     from sync.server.settings import ServerSettings
     db.open_database(ServerSettings(data_dir=data))
     db.migrate()
-    for code, name, institute, center in STATIONS:
-        changes.upsert_station(code, name, institute=institute, center=center)
+    from sync.server.services import sites
+    sites.import_sites(network_csv())
+    for team in TEAMS:
+        sites.add_team(STATION_CODE, team)
     entries = [RosterEntry(vid, name, team, "coordinator" if i == 0 else "volunteer")
                for i, (vid, name, team) in enumerate(people)]
     changes.import_roster(entries, station=STATION_CODE)
@@ -151,7 +181,12 @@ class LocalServer:
         self.proc: subprocess.Popen | None = None
 
     def init(self) -> "LocalServer":
+        """`server init`, then the demo network (`server sites import`), so its stations
+        (WBY 文博苑社区 …) can be given enrolment codes."""
         weiguang("server", "init", "--data", str(self.data), "--json")
+        sites_csv = self.data / "demo-sites.csv"
+        sites_csv.write_text(network_csv(), encoding="utf-8")
+        weiguang("server", "sites", "import", "--data", str(self.data), str(sites_csv), "--json")
         return self
 
     def code(self, station: str) -> str:
@@ -246,7 +281,8 @@ def main(args) -> int:
     people = volunteers(300)
     print(f"1/6 server init in {data}", flush=True)
     server = LocalServer(data, args.port, log=folder / "server.log").init()
-    print("2/6 demo data: 5 stations in 4 centers, 300 volunteers at 文博苑社区, 6 activities", flush=True)
+    print(f"2/6 demo data: the Datong network ({len(NETWORK)} sites), 300 volunteers at 文博苑社区, 6 activities",
+          flush=True)
     load_server_data(data, people, revoked_serial=6)
     url = server.url
     xvfb = None

@@ -114,8 +114,10 @@ class Api:
     def push(self, events: list[dict]) -> PushResponse:
         return PushResponse.model_validate(self._call("POST", "/events", json={"events": events}))
 
-    def pull(self, cursor: int, limit: int = PAGE_SIZE) -> PullResponse:
-        params = {"cursor": cursor, "limit": limit}
+    def pull(self, cursor: int, limit: int = PAGE_SIZE, report: dict | None = None) -> PullResponse:
+        """`report`: what the kiosk tells the center's fleet page (pending, refused,
+        clock_offset_ms, app_version), sent with the first page of a round."""
+        params = {"cursor": cursor, "limit": limit, **{k: v for k, v in (report or {}).items() if v is not None}}
         return PullResponse.model_validate(self._call("GET", "/changes", params=params))
 
     def _call(self, method: str, path: str, **kwargs) -> dict:
@@ -327,9 +329,21 @@ class SyncAgent:
                 s["pending"] = pending
                 s["online"] = True
 
+    def _report(self) -> dict:
+        """The kiosk's own state for the center's fleet page."""
+        from sync import __version__
+        refused = getattr(self.store, "count_refused", None)
+        try:
+            return {"pending": self._count_pending(), "refused": refused() if refused else None,
+                    "clock_offset_ms": self.store.sync_state().get("clock_offset_ms"), "app_version": __version__}
+        except Exception:  # noqa: BLE001 - a report must never fail the round
+            return {}
+
     def _pull(self, api: Api, cursor: int) -> None:
+        report = self._report()
         while True:
-            page = api.pull(cursor)
+            page = api.pull(cursor, report=report)
+            report = None
             self.store.apply_changes(page.changes, page.cursor)   # one transaction per page
             with self._lock:
                 self._status["pulled"] += len(page.changes)

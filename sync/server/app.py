@@ -35,7 +35,8 @@ from peewee import InterfaceError, OperationalError
 
 from sync.protocol import API_PREFIX, BODY_TIMEOUT, RATE_LIMITED
 from sync.server import db
-from sync.server.api import changes, devices, errors, events, health
+from sync.server.api import (activities, center, changes, devices, errors, events, health, review,
+                             volunteers)
 from sync.server.logs import log, setup_logging
 from sync.server.models import Device
 from sync.server.services import ServiceError
@@ -358,12 +359,16 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         yield
         await asyncio.to_thread(writer.close)   # commit and answer what is queued
 
-    app = FastAPI(title="Weiguang center", version="1", description="Kiosk sync API (see sync/protocol.py)",
+    app = FastAPI(title="Weiguang center", version="1",
+                  description="Kiosk sync API (see sync/protocol.py; device tokens) and the center's desk "
+                              "(tag center: session cookie or user API token `wgu_…`)",
                   lifespan=lifespan)
     app.state.settings, app.state.writer = settings, writer
-    for module in (health, devices, events, changes):
+    for module in (health, devices, events, changes, center, volunteers, review, activities):
         app.include_router(module.router, prefix=API_PREFIX)
     errors.install(app)
+    from sync.server import web
+    web.install(app, settings)      # the dashboard's pages, static files, the session cookie
 
     # Outermost last: an oversized or slow body is refused before any other layer reads
     # it; an enrolment over its rate, and a push without a valid token or a slot, before

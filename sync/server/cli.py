@@ -5,6 +5,14 @@ handlers). Each takes the parsed args and returns the exit code::
     weiguang server code --data DIR --station NAME [--hours H] [--json]   # {"code": "ABCD-EFGH-JKMN", ...}
     weiguang server run --data DIR [--host H] [--port P]                  # DATABASE_URL overrides SQLite
     weiguang server stats --data DIR --json
+    weiguang server sites import --data DIR SITES.csv [--json]        # code,name,tier,parent[,timezone]
+    weiguang server user add --data DIR --username U --site CODE [--role R] [--password P] [--json]
+    weiguang server token --data DIR --username U --json                # {"token": "wgu_…"}
+    weiguang server devices --data DIR --json                            # {"devices": [...]}
+    weiguang server revoke-device --data DIR DEVICE_ID [--reason R] [--json]
+
+A refusal (a wrong row, an unknown station) exits 1 with the reason on stderr, or as
+{"error": code, "message": ..., ...} with --json.
 """
 
 from __future__ import annotations
@@ -50,10 +58,25 @@ def init(args) -> int:
     return 0
 
 
+def _refuse(args, exc, **extra) -> int:
+    """A service refusal: one JSON line with --json, else the message on stderr; exit 1."""
+    import sys
+    if getattr(args, "json", False):
+        print(json.dumps({"error": exc.code, "message": exc.message, **extra}, ensure_ascii=False), flush=True)
+    else:
+        print(f"weiguang: {exc.message}", file=sys.stderr)
+        for row in extra.get("rows", []):
+            print(f"  line {row['line']}: {row['error']}", file=sys.stderr)
+    return 1
+
+
 def code(args) -> int:
-    from sync.server.services import devices
+    from sync.server.services import ServiceError, devices
     _open(args)
-    enrol_code = devices.make_enroll_code(args.station, hours=args.hours)
+    try:
+        enrol_code = devices.make_enroll_code(args.station, hours=args.hours)
+    except ServiceError as exc:
+        return _refuse(args, exc)
     _emit(args, {"code": enrol_code, "station": args.station, "hours": args.hours},
           f"{enrol_code}  (station {args.station}, valid {args.hours:g} h, once)")
     return 0
@@ -77,4 +100,76 @@ def stats(args) -> int:
     _open(args)
     result = count()
     _emit(args, result, "\n".join(f"{k}: {v}" for k, v in result.items()))
+    return 0
+
+
+def sites(args) -> int:
+    """`server sites import`: the network from CSV, all or nothing."""
+    from sync.server.services import sites as network
+    from sync.server.services.csvfiles import ImportRefused
+    _open(args)
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        import sys
+        print(f"weiguang: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        count = network.import_sites(data)
+    except ImportRefused as exc:
+        return _refuse(args, exc, rows=[r.as_dict() for r in exc.rows])
+    _emit(args, {"imported": count}, f"{count} sites loaded or updated")
+    return 0
+
+
+def user(args) -> int:
+    """`server user add`: an account at one site (the password is printed once when generated)."""
+    from sync.server.services import ServiceError, accounts
+    _open(args)
+    try:
+        password = accounts.add_user(args.username, site=args.site, role=args.role, password=args.password)
+    except ServiceError as exc:
+        return _refuse(args, exc)
+    generated = None if args.password else password
+    text = f"account {args.username} ({args.role}) at {args.site}"
+    if generated:
+        text += f"\npassword (shown once): {generated}"
+    _emit(args, {"username": args.username, "site": args.site, "role": args.role, "password": generated}, text)
+    return 0
+
+
+def token(args) -> int:
+    """`server token`: an API token with the user's scope, for scripts and other systems."""
+    from sync.server.services import ServiceError, accounts
+    _open(args)
+    try:
+        value = accounts.make_token(args.username)
+    except ServiceError as exc:
+        return _refuse(args, exc)
+    _emit(args, {"token": value, "username": args.username}, value)
+    return 0
+
+
+def devices(args) -> int:
+    """`server devices`: every kiosk with its station, last seen and what it last reported."""
+    from sync.server.services import fleet
+    from sync.server.services.scope import CLI
+    _open(args)
+    items = fleet.kiosks(CLI)
+    lines = [f"{k['id']}  {k['station']}  last seen {k['last_seen_at'] or 'never'}  pending {k['pending']}  "
+             f"refused {k['refused']}{'  REVOKED' if k['revoked'] else ''}" for k in items]
+    _emit(args, {"devices": items}, "\n".join(lines) or "no kiosks")
+    return 0
+
+
+def revoke_device(args) -> int:
+    """`server revoke-device`: a stolen or replaced kiosk; its next request is refused."""
+    from sync.server.services import ServiceError, fleet
+    from sync.server.services.scope import CLI
+    _open(args)
+    try:
+        item = fleet.revoke(CLI, args.device_id, "cli", reason=args.reason or "")
+    except ServiceError as exc:
+        return _refuse(args, exc)
+    _emit(args, item, f"kiosk {item['id']} at {item['station']} revoked")
     return 0

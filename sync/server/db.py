@@ -3,7 +3,7 @@
     >>> database = open_database(settings)     # SQLite in settings.data_dir, or DATABASE_URL
     >>> migrate()                              # applies and records what is missing
     >>> with writing():                        # one write transaction
-    ...     Station.create(code="s1", name="东关街站")
+    ...     Site.create(code="s1", name="东关街站", tier="station", parent="i1")
 
 Every service function opens its own connection scope with `reading()` or `writing()`:
 FastAPI runs a sync dependency and the endpoint on different pool threads, and peewee
@@ -178,22 +178,98 @@ def _m0001_initial() -> None:
     db.create_tables(MODELS)
 
 
-# 0001 creates the tables from the current models, so on a new database what a later step
-# adds is there already: each step adds a column or index only where it is missing.
+def table_columns(table: str) -> set[str]:
+    return {c.name for c in db.get_columns(table)}
 
-def _add_missing_columns(model, *names: str) -> None:
-    from playhouse.migrate import SchemaMigrator, migrate as run
+
+def add_missing_columns(model, *names: str) -> None:
+    """Add these fields of `model` to its table when the table lacks them (idempotent: 0001
+    creates tables from the current models, so on a new database they are there already)."""
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator, migrate as run_migration
     table = model._meta.table_name
-    have = {c.name for c in db.get_columns(table)}
-    migrator = SchemaMigrator.from_database(db.obj)
-    run(*[migrator.add_column(table, name, model._meta.fields[name]) for name in names if name not in have])
+    have = table_columns(table)
+    migrator = PostgresqlMigrator(db.obj) if is_postgres() else SqliteMigrator(db.obj)
+    operations = [migrator.add_column(table, name, model._meta.fields[name])
+                  for name in names if model._meta.fields[name].column_name not in have]
+    if operations:
+        run_migration(*operations)
+
+
+def _m0005_center_sites() -> None:
+    """Sites in three tiers and teams; the free-text `station` table's rows become sites
+    (their institute and center names become sites with code = name) and the table goes."""
+    from sync.server.models import Site, Team
+    db.create_tables([Site, Team], safe=True)
+    if "station" not in db.get_tables():
+        return
+    rows = db.execute_sql('SELECT "code", "name", "institute", "center", "timezone" FROM "station"').fetchall()
+    known = {s.code for s in Site.select(Site.code)}
+
+    def ensure(code, name, tier, parent):
+        if code not in known:
+            Site.create(code=code, name=name, tier=tier, parent=parent)
+            known.add(code)
+    for code, name, institute, center, timezone in rows:
+        parent = None
+        if center:
+            ensure(center, center, "center", None)
+            parent = center
+        if institute:
+            if parent is None:
+                ensure("CENTER", "中心", "center", None)
+                parent = "CENTER"
+            ensure(institute, institute, "institute", parent)
+            parent = institute
+        if parent is None:
+            ensure("CENTER", "中心", "center", None)
+            parent = "CENTER"
+        if code not in known:
+            Site.create(code=code, name=name, tier="station", parent=parent, timezone=timezone or "Asia/Shanghai")
+            known.add(code)
+    # More than one center without a parent (old free text): hang them under one root.
+    roots = [s for s in Site.select().where(Site.parent.is_null()).order_by(Site.code)]
+    if len(roots) > 1:
+        ensure("CENTER", "中心", "center", None)
+        Site.update(parent="CENTER").where(Site.parent.is_null() & (Site.code != "CENTER")).execute()
+    db.execute_sql('DROP TABLE "station"')
+
+
+def _m0006_center_accounts() -> None:
+    """Users with a site and a role, API tokens, the audit log; the `admin` table's
+    accounts become center administrators of the root (site NULL)."""
+    from sync.server.models import ApiToken, AuditEntry, User
+    db.create_tables([User, ApiToken, AuditEntry], safe=True)
+    if "admin" not in db.get_tables():
+        return
+    for username, password_hash, created_at in db.execute_sql(
+            'SELECT "username", "password_hash", "created_at" FROM "admin"').fetchall():
+        if not User.select().where(User.username == username).exists():
+            User.create(username=username, password_hash=password_hash, site=None, role="center_admin",
+                        created_at=created_at)
+    db.execute_sql('DROP TABLE "admin"')
+
+
+def _m0007_center_roster() -> None:
+    """Badges issued at the center; a volunteer's status; the roster indexed by station."""
+    from sync.server.models import Badge, Volunteer
+    db.create_tables([Badge], safe=True)
+    add_missing_columns(Volunteer, "status")
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "volunteer_station" ON "volunteer" ("station")')
+
+
+def _m0008_center_fleet() -> None:
+    """What kiosks report with a pull (pending, refused, clock offset, version); activities
+    cancelled at the center."""
+    from sync.server.models import Activity, Device
+    add_missing_columns(Device, "pending", "refused", "clock_offset_ms", "app_version")
+    add_missing_columns(Activity, "cancelled_at")
 
 
 def _m0002_trusted_hours() -> None:
     """Issue 7: event digests (conflicts), deferred events, refusals, review states."""
     from sync.server.models import HoursSession, Refusal, StoredEvent
-    _add_missing_columns(StoredEvent, "digest", "session_id", "deferred")
-    _add_missing_columns(HoursSession, "closed_by_vid")
+    add_missing_columns(StoredEvent, "digest", "session_id", "deferred")
+    add_missing_columns(HoursSession, "closed_by_vid")
     db.create_tables([Refusal], safe=True)
     db.execute_sql('CREATE INDEX IF NOT EXISTS "events_session_id" ON "events" ("session_id")')
     HoursSession.update(state="review").where(HoursSession.state == "flagged").execute()
@@ -201,13 +277,13 @@ def _m0002_trusted_hours() -> None:
 
 def _m0003_activity_closures() -> None:
     from sync.server.models import Activity
-    _add_missing_columns(Activity, "closed_at", "closed_by")
+    add_missing_columns(Activity, "closed_at", "closed_by")
 
 
 def _m0004_order_numbers() -> None:
     """Kiosk numbers for the devices enrolled before them; one order per order number."""
     from sync.server.models import Device, ServiceRequest
-    _add_missing_columns(Device, "kiosk_number")
+    add_missing_columns(Device, "kiosk_number")
     advisory_lock(LOCK_KIOSK_NUMBERS)
     last = Device.select(fn.MAX(Device.kiosk_number)).scalar() or 0
     for device in list(Device.select(Device.id).where(Device.kiosk_number.is_null())
@@ -234,6 +310,10 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0002_trusted_hours", _m0002_trusted_hours),
     ("0003_activity_closures", _m0003_activity_closures),
     ("0004_order_numbers", _m0004_order_numbers),
+    ("0005_center_sites", _m0005_center_sites),
+    ("0006_center_accounts", _m0006_center_accounts),
+    ("0007_center_roster", _m0007_center_roster),
+    ("0008_center_fleet", _m0008_center_fleet),
 ]
 
 

@@ -26,18 +26,74 @@ class Migration(BaseModel):
         table_name = "migrations"
 
 
-class Admin(BaseModel):
-    username = CharField(primary_key=True)
-    password_hash = CharField()          # argon2
+class User(BaseModel):
+    """A person at the center's desk: one site, one role; acts on that site's subtree only
+    (`services.scope`). Replaces the `admin` table (migration 0003 moves its rows here)."""
+    username = CharField(primary_key=True, max_length=64)
+    password_hash = CharField()                # argon2
+    site = CharField(null=True)                # NULL: the root, the whole network
+    role = CharField(default="coordinator")    # center_admin / coordinator / team_leader
+    failed_logins = IntegerField(default=0)    # consecutive; reset by a good password
+    locked_until = BigIntegerField(null=True)
     created_at = BigIntegerField()
 
+    class Meta:
+        table_name = "users"
 
-class Station(BaseModel):
-    code = CharField(primary_key=True)
+
+class ApiToken(BaseModel):
+    """A user's API token for scripts and other systems, with that user's scope. Only the
+    sha256 is stored (256 random bits: a slow hash buys nothing)."""
+    token_hash = CharField(primary_key=True)
+    username = CharField(index=True)
+    created_at = BigIntegerField()
+    revoked_at = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "api_tokens"
+
+
+class AuditEntry(BaseModel):
+    """One change made at the center: who, when, what, before, after, why."""
+    id = BigAutoField()
+    at = BigIntegerField()
+    actor = CharField()                        # a username, or "cli"
+    action = CharField(max_length=64)          # e.g. badge.revoke, session.adjust
+    object_type = CharField(max_length=32)
+    object_id = CharField()
+    site = CharField(null=True, index=True)    # the object's site: who may read this row
+    before = TextField(null=True)              # JSON
+    after = TextField(null=True)               # JSON
+    reason = TextField(default="")
+
+    class Meta:
+        table_name = "audit_log"
+
+
+class Site(BaseModel):
+    """One place of the network (中心 > 所 > 站): a center (its parent: none, or a center
+    above it), an institute (parent: a center) or a station (parent: an institute or a
+    center). Kiosks stand at stations; everything a coordinator sees is scoped to the
+    subtree of their site (`services.scope`). Replaces the free-text `station` table
+    (migration 0002 moves its rows here)."""
+    code = CharField(primary_key=True, max_length=32)
     name = CharField()
-    institute = CharField(default="")
-    center = CharField(default="")
+    tier = CharField(max_length=16)            # center / institute / station
+    parent = CharField(null=True, index=True)  # NULL: the root
     timezone = CharField(default="Asia/Shanghai")
+
+    class Meta:
+        table_name = "sites"
+
+
+class Team(BaseModel):
+    """A volunteer team (党员, 巾帼, 退役军人"军魂闪耀" …) belonging to one site."""
+    site = CharField(max_length=32)
+    name = CharField()
+
+    class Meta:
+        table_name = "teams"
+        indexes = ((("site", "name"), True),)
 
 
 class Device(BaseModel):
@@ -53,6 +109,12 @@ class Device(BaseModel):
     # Short, fleet-unique, never reused: the middle group of this kiosk's order numbers
     # (sync.order_numbers). Given at first enrolment, kept when the kiosk enrols again.
     kiosk_number = IntegerField(null=True, unique=True)
+    # What the kiosk last reported with a pull (the fleet page): its outbox, its refused
+    # events, its measured clock offset, its app version.
+    pending = IntegerField(null=True)
+    refused = IntegerField(null=True)
+    clock_offset_ms = BigIntegerField(null=True)
+    app_version = CharField(null=True, max_length=32)
 
 
 class EnrollCode(BaseModel):
@@ -121,7 +183,7 @@ class ChangeRow(BaseModel):
 
 class Activity(BaseModel):
     id = CharField(primary_key=True, max_length=64)
-    station = CharField(null=True)            # NULL: shown at every station
+    station = CharField(null=True)            # a site's code (its stations and below); NULL: every station
     title = CharField()
     category = CharField(default="志愿服务")
     starts_at = BigIntegerField()
@@ -135,15 +197,31 @@ class Activity(BaseModel):
     # server time, and the coordinator's number.
     closed_at = BigIntegerField(null=True)
     closed_by = CharField(null=True, max_length=32)
+    cancelled_at = BigIntegerField(null=True)  # cancelled at the center: gone from the kiosks
 
 
 class Volunteer(BaseModel):
     vid = CharField(primary_key=True, max_length=32)
     name = CharField()
-    team = CharField(default="")
+    team = CharField(default="")              # one or more team names, separated by "、"
     role = CharField(default="volunteer")
     phone = CharField(default="")
-    station = CharField(null=True)            # whose kiosks get this roster row
+    station = CharField(null=True, index=True)  # whose kiosks get this roster row
+    status = CharField(default="active")      # active / inactive
+
+
+class Badge(BaseModel):
+    """A badge the center issued (serials are never reused: `weiguang badge issue` logs
+    its serials in KEYS/issued.csv, and the center takes the next after both)."""
+    serial = BigIntegerField(primary_key=True)
+    vid = CharField(max_length=32, index=True)
+    role = CharField(default="volunteer")
+    expires = CharField()                     # ISO date
+    issued_at = BigIntegerField()
+    revoked_at = BigIntegerField(null=True)
+
+    class Meta:
+        table_name = "badges"
 
 
 class Revocation(BaseModel):
@@ -206,5 +284,5 @@ class ServiceRequest(BaseModel):
         table_name = "service_requests"
 
 
-MODELS = [Migration, Admin, Station, Device, EnrollCode, StoredEvent, Refusal, ChangeRow, Activity, Volunteer,
+MODELS = [Migration, User, ApiToken, AuditEntry, Site, Team, Badge, Device, EnrollCode, StoredEvent, Refusal, ChangeRow, Activity, Volunteer,
           Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest]

@@ -67,6 +67,11 @@ class ServerSettings(BaseSettings):
     two_stations_seconds: int = 30 * 60        # two_stations: same vid at two stations within this
     future_tolerance_seconds: int = 5 * 60     # future_time: later than our clock (+ the kiosk's offset) by more
 
+    # The dashboard's log-in limits (services.accounts): tries per minute from one address
+    # and for one username; wrong passwords in a row before the account locks.
+    login_per_client_per_minute: int = Field(default=20, ge=1)
+    login_per_username_per_minute: int = Field(default=10, ge=1)
+
     log_level: str = "INFO"
 
     @model_validator(mode="after")

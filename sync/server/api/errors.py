@@ -30,6 +30,23 @@ STATUS_BY_CODE = {
     "rate_limited": 429,
     "body_timeout": 408,
     "payload_too_large": 413,
+    # the center's desk
+    "not_found": 404,
+    "forbidden": 403,
+    "csrf_failed": 403,
+    "account_locked": 403,
+    "rate_limited": 429,
+    "bad_login": 401,
+    "import_refused": 422,
+    "unknown_station": 404,
+    "conflict": 409,
+    "has_badge": 409,
+    "not_in_review": 409,
+    "reason_required": 422,
+    "bad_decision": 422,
+    "bad_activity": 422,
+    "bad_rules": 422,
+    "activity_cancelled": 409,
 }
 
 
@@ -47,6 +64,10 @@ BAD_BODY = {400: _doc("The body is not JSON"),
 BAD_QUERY = {422: _doc("A parameter is invalid; `detail` says which", ValidationErrorBody)}
 BUSY = {503: _doc("Too many pushes in flight (busy), or the database does not answer; retry after "
                   "the Retry-After header's seconds")}
+CENTER_AUTH = {401: _doc("No session and no (or an unknown) user API token; a device token is refused here"),
+               403: _doc("forbidden (the role may not), csrf_failed (a cookie-authenticated change without "
+                         "its X-CSRF-Token)")}
+NOT_FOUND = {404: _doc("not_found: no such object in the caller's part of the network")}
 DEVICE_AUTH = {401: _doc("No or an unknown device token"), 403: _doc("This device was revoked (device_revoked)")}
 
 
@@ -64,7 +85,11 @@ def error_response(status: int, code: str, message: str, headers: dict | None = 
 def install(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError):
-        return error_response(STATUS_BY_CODE.get(exc.code, 400), exc.code, exc.message)
+        if not request.url.path.startswith("/api/"):
+            from sync.server.web import pages
+            return pages.error_page(request, exc, STATUS_BY_CODE.get(exc.code, 400))
+        extra = {"rows": [r.as_dict() for r in exc.rows]} if hasattr(exc, "rows") else {}
+        return error_response(STATUS_BY_CODE.get(exc.code, 400), exc.code, exc.message, **extra)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
@@ -76,6 +101,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        if not request.url.path.startswith("/api/") and exc.status_code == 404:
+            from sync.server.web import pages
+            return pages.error_page(request, ServiceError(code, str(exc.detail)), 404)
         return error_response(exc.status_code, code, str(exc.detail))
 
     @app.exception_handler(OperationalError)

@@ -1,4 +1,5 @@
-"""Center accounts (the dashboard's coordinators); passwords hashed with argon2.
+"""The account `weiguang server init` makes: a center administrator of the root (the whole
+network). Accounts themselves live in `services.accounts`.
 
     >>> password = create_admin("admin")          # generated when not given; shown once
     >>> check_password("admin", password)
@@ -7,38 +8,17 @@
 
 from __future__ import annotations
 
-import secrets
-import time
-
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-
-from sync.server.db import reading, writing
-from sync.server.models import Admin
-
-_hasher = PasswordHasher()
+from sync.server.services import accounts
 
 
 def create_admin(username: str = "admin", password: str | None = None) -> str:
-    """Create (or reset the password of) an account; returns the password."""
-    password = password or secrets.token_urlsafe(12)
-    with writing():
-        Admin.delete().where(Admin.username == username).execute()
-        Admin.create(username=username, password_hash=_hasher.hash(password), created_at=int(time.time()))
-    return password
+    """Create (or reset the password of) the root's center administrator; returns the password."""
+    return accounts.add_user(username, site=None, role="center_admin", password=password, replace=True)
 
 
 def admin_exists(username: str = "admin") -> bool:
-    with reading():
-        return Admin.select().where(Admin.username == username).exists()
+    return accounts.get_user(username) is not None
 
 
 def check_password(username: str, password: str) -> bool:
-    with reading():
-        row = Admin.get_or_none(Admin.username == username)
-    if row is None:
-        return False
-    try:
-        return _hasher.verify(row.password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    return accounts.check_password(username, password)

@@ -12,10 +12,11 @@ Kinds and data match what `kiosk.store._CHANGE_APPLIERS` applies (keep in sync):
     public_key  key=kid     data: {"public_key": base64 raw}                   global
     station     key=code    data: sync.protocol.StationInfo                    that station
     rules       key=scope   data: hours-rule overrides, already merged         global or station
+    session     key=id      data: id, state, minutes (a review decision)       the session's station
 
 Usage::
 
-    >>> upsert_station("dgj", "东关街站", institute="东关街道所")
+    >>> upsert_station("dgj", "东关街站", institute="东关街道所")   # tests; the desk: services.sites
     >>> import_roster(read_roster("roster.csv"), station="dgj")
     >>> revoke_badge(17, vid="14020200001")
     >>> page = pull("dgj", cursor=0, limit=500)
@@ -36,8 +37,8 @@ from sync.badges import load_public_keys, public_key_b64
 from sync.hours import HoursRules
 from sync.roster import RosterEntry
 from sync.server.db import LOCK_CHANGES, advisory_lock, reading, writing
-from sync.server.models import (Activity, ChangeRow, PublishedKey, Revocation, RuleSet, Station,
-                                Volunteer, db)
+from sync.server.models import (Activity, ChangeRow, PublishedKey, Revocation, RuleSet, Site, Volunteer,
+                                db)
 from sync.server.services import ServiceError
 
 GLOBAL_SCOPE = ""
@@ -57,31 +58,35 @@ def append_changes(rows: Iterable[tuple[str, str, dict | None, str | None]]) -> 
         ChangeRow.insert_many(batch).execute()
 
 
-# --- stations -------------------------------------------------------------------------------
+# --- stations (the network itself lives in services.sites) ------------------------------------
 
 def station_info(code: str) -> dict:
-    with reading():
-        row = Station.get_by_id(code)
-    return protocol.StationInfo(code=row.code, name=row.name, institute=row.institute,
-                                center=row.center, timezone=row.timezone).model_dump()
+    from sync.server.services import sites
+    return sites.station_info(code)
 
 
 def upsert_station(code: str, name: str, institute: str = "", center: str = "",
-                   timezone: str = "Asia/Shanghai") -> Station:
+                   timezone: str = "Asia/Shanghai") -> Site:
+    """Shortcut for tests and the bench: a station whose institute and center are given by
+    name. Missing parents are made with code = name, the center under the root (a root
+    center "中心" is made when the network is empty); a known station given no parents
+    keeps its place. The center's desk uses
+    `sites.import_sites` / `sites.upsert_site` instead."""
+    from sync.server.services import sites
     with writing():
-        fields = dict(name=name, institute=institute, center=center, timezone=timezone)
-        if not Station.update(**fields).where(Station.code == code).execute():
-            Station.create(code=code, **fields)
-        append_changes([("station", code, station_info(code), code)])
-        return Station.get_by_id(code)
-
-
-def ensure_station(code_or_name: str) -> Station:
-    """The station with this code (or else this name); made, with code = name, if new."""
-    with writing():
-        row = (Station.get_or_none(Station.code == code_or_name)
-               or Station.select().where(Station.name == code_or_name).first())
-        return row or upsert_station(code_or_name, code_or_name)
+        existing = Site.get_or_none(Site.code == code)
+        if existing is not None and not institute and not center:   # keep its place in the network
+            return sites.upsert_site(code, name, "station", parent=existing.parent, timezone=timezone)
+        top = sites.root() or sites.upsert_site("CENTER", "中心", "center")
+        parent = top.code
+        if center and center != top.name:
+            known = Site.get_or_none(Site.code == center)
+            parent = known.code if known else sites.upsert_site(center, center, "center", parent=parent).code
+        if institute:
+            known = Site.get_or_none(Site.code == institute)
+            parent = known.code if known else sites.upsert_site(institute, institute, "institute",
+                                                                 parent=parent).code
+        return sites.upsert_site(code, name, "station", parent=parent, timezone=timezone)
 
 
 # --- activities and the roster -----------------------------------------------------------------

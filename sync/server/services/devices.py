@@ -22,7 +22,8 @@ from sync.protocol import CODE_INVALID, DEVICE_EXISTS
 from sync.server.db import reading, writing
 from sync.server.models import Device, EnrollCode
 from sync.server.services import ServiceError, kiosk_numbers
-from sync.server.services.changes import ensure_station, public_keys, station_info
+from sync.server.services.changes import public_keys, station_info
+from sync.server.services.sites import resolve_station
 
 # No 0/O, 1/I/L: the code is read off a screen and typed on a kiosk.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -38,11 +39,12 @@ def normalise_code(code: str) -> str:
 
 
 def make_enroll_code(station: str, hours: float = 24, now: float | None = None) -> str:
-    """A one-time code for a kiosk at `station` (a code or a name; made if new)."""
+    """A one-time code for a kiosk at `station` (a code or an exact name). Refuses
+    unknown_station (with the nearest names) for a station not in the network."""
     now = int(time.time() if now is None else now)
     raw = "".join(secrets.choice(_CODE_ALPHABET) for _ in range(_CODE_LENGTH))
     with writing():
-        row = ensure_station(station)
+        row = resolve_station(station)
         EnrollCode.create(code_hash=_sha256(raw), station=row.code, created_at=now,
                           expires_at=now + int(hours * 3600))
     return "-".join(raw[i:i + 4] for i in range(0, _CODE_LENGTH, 4))

@@ -32,7 +32,7 @@ from sync import protocol
 from sync.server.db import db, in_list, insert_ignoring_duplicates, writing
 from sync.server.logs import log
 from sync.server.models import Device, Refusal, StoredEvent
-from sync.server.services import activities, requests
+from sync.server.services import closures, requests
 from sync.server.services.sessions import Accepted, apply_events
 from sync.server.settings import ServerSettings
 
@@ -125,7 +125,7 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
     both is stored by the first and answered duplicate (or conflict) to the second."""
     keys = [str(e.id) for e in events]
     # Closures and orders, against the activities and order numbers the server holds.
-    activities.refuse_closures(device, keys, checked)
+    closures.refuse_closures(device, keys, checked)
     requests.refuse_numbers(device, keys, checked)
     digests = [digest(e) for e in events]
     answers: list[str | None] = [c if isinstance(c, str) else None for c in checked]
@@ -174,7 +174,7 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
         for key, code in refused.items():
             answers[first[key]] = code
     applied = [n for n in new if str(n.event.id) not in refused]
-    activities.apply_closures(applied, device)
+    closures.apply_closures(applied, device)
     requests.store_requests(applied, device)
 
     # 4. One answer per event, in order; an id repeated within the batch is a duplicate.

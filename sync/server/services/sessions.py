@@ -29,7 +29,7 @@ from dataclasses import dataclass, fields
 
 from sync import hours, protocol
 from sync.server.db import in_list, insert_ignoring_duplicates, reading, select_in, update_many, writing
-from sync.server.models import Activity, HoursSession, Revocation, Station, StoredEvent, Volunteer, db
+from sync.server.models import Activity, HoursSession, Revocation, StoredEvent, Volunteer, db
 from sync.server.services.changes import rules_for
 from sync.server.settings import ServerSettings
 
@@ -207,8 +207,8 @@ class _Apply:
 
 def _stations_at_or_above(station: str) -> set[str]:
     """The site codes whose activities a kiosk of `station` may check volunteers in to."""
-    row = Station.get_or_none(Station.code == station)
-    return {station} | ({c for c in (row.institute, row.center) if c} if row else set())
+    from sync.server.services.sites import ancestors
+    return {station} | {site.code for site in ancestors(station)}
 
 
 def _missing_before(device_id: str, seq: int) -> bool:

@@ -61,6 +61,11 @@ class Center:
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         weiguang("server", "init", "--data", data, "--admin-password", "e2e-admin-pw")
+        sites = data / "sites.csv"       # the network: a kiosk can only be enrolled at a known station
+        sites.write_text("code,name,tier,parent\nPC,平城区新时代文明实践中心,center,\n"
+                         "PC-XJNL,新建南路街道新时代文明实践所,institute,PC\nWBY,文博苑社区,station,PC-XJNL\n",
+                         encoding="utf-8")
+        weiguang("server", "sites", "import", "--data", data, sites)
 
     @property
     def url(self) -> str:

@@ -35,6 +35,9 @@ def test_init_code_stats(server_settings, capsys, monkeypatch):
     assert (again["kid"], again["admin_password"]) == (first["kid"], None)
     assert admin.check_password("admin", first["admin_password"])
 
+    sites = server_settings.data_dir / "sites.csv"
+    sites.write_text("code,name,tier,parent\nGL,广陵区中心,center,\nDGJ,东关街站,station,GL\n", encoding="utf-8")
+    assert run_cli(capsys, "server", "sites", "import", "--data", data, str(sites), "--json") == {"imported": 2}
     code = run_cli(capsys, "server", "code", "--data", data, "--station", "东关街站", "--hours", "2", "--json")
     assert len(code["code"].replace("-", "")) == 12
     assert run_cli(capsys, "server", "stats", "--data", data, "--json") == {

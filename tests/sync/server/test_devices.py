@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sync.server.services import devices
+from sync.server.db import reading
+from sync.server.models import Site
+from sync.server.services import ServiceError, changes, devices
 from tests.sync.server.conftest import enrol
 
 ENROLL = "/api/v1/devices/enroll"
@@ -22,14 +24,21 @@ def test_enrol_adopts_the_kiosk_id_and_answers_station_and_keys(api, server_sett
     assert body["device_id"] != kiosk.device_id and body["server_time"]
 
 
-def test_code_for_a_new_station_creates_it(api):
-    code = devices.make_enroll_code("新站")
+def test_a_code_for_a_station_not_in_the_network_is_refused(api):
+    changes.upsert_station("A", "站A", institute="东关街道所", center="广陵区中心")
+    with pytest.raises(ServiceError) as refused:
+        devices.make_enroll_code("站Ａ")           # full-width Ａ: a typo, not a new station
+    assert refused.value.code == "unknown_station" and "站A (A)" in refused.value.message
+    with reading():
+        assert Site.select().where(Site.tier == "station").count() == 1
+    code = devices.make_enroll_code("站A")           # by exact name, or by code
     assert api.post(ENROLL, json={"code": code}).json()["station"] == {
-        "code": "新站", "name": "新站", "institute": "", "center": "", "timezone": "Asia/Shanghai"}
+        "code": "A", "name": "站A", "institute": "东关街道所", "center": "广陵区中心", "timezone": "Asia/Shanghai"}
 
 
 @pytest.mark.parametrize("case", ["used", "expired", "unknown"])
 def test_a_bad_code_is_refused_code_invalid(api, case):
+    changes.upsert_station("s1", "站点 s1")
     code = devices.make_enroll_code("s1", hours=-1 if case == "expired" else 24)
     if case == "used":
         assert api.post(ENROLL, json={"code": code}).status_code == 200
