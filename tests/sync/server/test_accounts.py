@@ -139,7 +139,7 @@ def test_migration_makes_old_admins_root_administrators(server_app):
         db.db.execute_sql('CREATE TABLE "admin" ("username" VARCHAR(255) PRIMARY KEY, '
                           '"password_hash" VARCHAR(255), "created_at" BIGINT)')
         db.db.execute_sql("INSERT INTO \"admin\" VALUES ('old', 'x', 1)")
-        db.db.execute_sql("DELETE FROM migrations WHERE name = '0003_center_accounts'")
-    assert db.migrate() == ["0003_center_accounts"]
+        db.db.execute_sql("DELETE FROM migrations WHERE name = '0006_center_accounts'")
+    assert db.migrate() == ["0006_center_accounts"]
     user = accounts.get_user("old")
     assert (user.site, user.role) == (None, "center_admin")

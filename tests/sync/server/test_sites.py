@@ -127,8 +127,8 @@ def test_migration_moves_the_old_station_table_into_sites(server_app):
                           '"institute" VARCHAR(255), "center" VARCHAR(255), "timezone" VARCHAR(255))')
         db.db.execute_sql('INSERT INTO "station" VALUES (\'dgj\', \'东关街站\', \'东关街道所\', \'广陵区中心\', '
                           '\'Asia/Shanghai\'), (\'s2\', \'二站\', \'\', \'\', \'Asia/Urumqi\')')
-        db.db.execute_sql("DELETE FROM migrations WHERE name = '0002_center_sites'")
-    assert db.migrate() == ["0002_center_sites"]
+        db.db.execute_sql("DELETE FROM migrations WHERE name = '0005_center_sites'")
+    assert db.migrate() == ["0005_center_sites"]
     assert sites.station_info("dgj") == {"code": "dgj", "name": "东关街站", "institute": "东关街道所",
                                          "center": "广陵区中心", "timezone": "Asia/Shanghai"}
     assert sites.station_info("s2")["timezone"] == "Asia/Urumqi"
