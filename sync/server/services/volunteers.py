@@ -20,12 +20,11 @@ from sync.badges import ID_CARD_PATTERN, ROLES, VID_PATTERN
 from sync.roster import RosterEntry
 from sync.server.db import reading, writing
 from sync.server.models import Badge, HoursSession, Site, Team, Volunteer
-from sync.server.services import ServiceError, audit, changes
+from sync.server.services import ServiceError, audit, changes, review
 from sync.server.services.csvfiles import ImportRefused, RowError, read_csv, write_csv
 from sync.server.services.scope import Scope, not_found
 
 STATUSES = ("active", "inactive")
-COUNTED_STATES = ("closed", "approved", "adjusted")
 TEAM_SEPARATORS = re.compile(r"[;；、|]")
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 IMPORT_COLUMNS = ("vid", "name")
@@ -101,7 +100,7 @@ def get(scope: Scope, vid: str) -> dict:
         sessions = list(HoursSession.select().where((HoursSession.vid == vid) & scope.where(HoursSession.station))
                         .order_by(HoursSession.check_in_at.desc()).limit(50))
         minutes = (HoursSession.select(fn.COALESCE(fn.SUM(HoursSession.minutes), 0))
-                   .where((HoursSession.vid == vid) & HoursSession.state.in_(COUNTED_STATES)).scalar())
+                   .where((HoursSession.vid == vid) & HoursSession.state.in_(review.COUNTED)).scalar())
         item = _item(row, scope, _site_names(), badges[0] if badges else None)
     item["badges"] = [{"serial": b.serial, "issued_at": b.issued_at, "expires": b.expires,
                        "revoked": b.revoked_at is not None, "revoked_at": b.revoked_at} for b in badges]
