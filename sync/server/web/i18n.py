@@ -66,6 +66,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "vol.name": ("姓名", "Name"),
     "vol.phone": ("电话", "Phone"),
     "vol.teams": ("队伍", "Teams"),
+    "vol.all_teams": ("全部队伍", "All teams"),
     "vol.status": ("状态", "Status"),
     "vol.status.active": ("在册", "Active"),
     "vol.status.inactive": ("停用", "Inactive"),
