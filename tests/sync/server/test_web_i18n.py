@@ -34,6 +34,10 @@ def test_every_code_shown_on_a_page_has_words():
     codes |= {f"role.{r}" for r in scope.ROLES} | {f"tier.{t}" for t in sites.TIERS}
     codes |= {f"row.{c}" for c in ("id_card", "bad_vid", "name_empty", "bad_phone", "duplicate", "other_site",
                                    "header", "encoding")}
+    codes |= {f"action.{a}" for a in ("user.add", "user.lock", "token.add", "volunteer.import", "badge.issue",
+                                      "badge.reissue", "badge.revoke", "session.approve", "session.adjust",
+                                      "session.reject", "activity.create", "activity.update", "activity.cancel",
+                                      "device.code", "device.revoke")}
     assert not sorted(codes - set(i18n.MESSAGES))
 
 
