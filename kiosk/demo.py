@@ -128,23 +128,60 @@ def prepare_dir(folder: Path) -> None:
     (folder / MARKER).write_text("made by `weiguang demo`; deleted and recreated by the next run\n")
 
 
+DESK_USERS = [  # (username, site, role): the dashboard's demo accounts, all with DESK_PASSWORD
+    ("wby", STATION_CODE, "coordinator"),       # 文博苑社区's coordinator
+    ("pingcheng", "PC", "center_admin"),        # 平城区's center
+]
+DESK_PASSWORD = "weiguang-demo"                  # a demo only: printed on the console
+DEMO_BADGES = 8
+
+
+def review_sessions(people) -> list[dict]:
+    """Sessions at 文博苑社区 as the server leaves them: a few waiting for review (each with
+    its reason), a few closed."""
+    import uuid
+    rows = []
+    cases = [(0, 1, 9, 180, "closed", ""), (1, 1, 9, 150, "closed", ""), (2, 1, 14, 240, "review", "auto_closed"),
+             (3, 2, 8, 130, "review", "recorded_offline,clock_skew"), (4, 2, 15, 120, "review", "two_stations"),
+             (7, 3, 9, 45, "review", "corrected"), (8, 3, 13, 480, "review", "capped"),
+             (9, 4, 10, 90, "review", "late_checkout"), (10, 4, 16, 60, "closed", "")]
+    for person, days_ago, hour, minutes, state, flags in cases:
+        start = day_at(-days_ago, hour)
+        rows.append(dict(id=str(uuid.uuid4()), vid=people[person][0], serial=person + 1, station=STATION_CODE,
+                         device_id="demo-kiosk", check_in_at=start, check_out_at=start + minutes * 60,
+                         minutes=minutes, kiosk_minutes=minutes, flags=flags, state=state,
+                         activity_id="demo-yizhen" if person % 2 else None))
+    return rows
+
+
 def load_server_data(data: Path, people: list[tuple[str, str, str]], revoked_serial: int) -> None:
+    """The network, teams, the roster, activities, badges (serials 1..DEMO_BADGES, as
+    `make_badges` signs them; `revoked_serial` revoked), sessions to review, and the
+    dashboard's demo accounts."""
     from sync.roster import RosterEntry
     from sync.server import db
-    from sync.server.services import changes
+    from sync.server.models import HoursSession
+    from sync.server.services import accounts, badges, changes, sites
+    from sync.server.services.scope import CLI
     from sync.server.settings import ServerSettings
     db.open_database(ServerSettings(data_dir=data))
     db.migrate()
-    from sync.server.services import sites
     sites.import_sites(network_csv())
     for team in TEAMS:
         sites.add_team(STATION_CODE, team)
-    entries = [RosterEntry(vid, name, team, "coordinator" if i == 0 else "volunteer")
+    entries = [RosterEntry(vid, name, team, "coordinator" if i == 0 else "volunteer",
+                           phone=f"139{i:04d}{(i * 7919) % 10000:04d}")
                for i, (vid, name, team) in enumerate(people)]
     changes.import_roster(entries, station=STATION_CODE)
     for a in activities():
         changes.upsert_activity(station=STATION_CODE, **a)
-    changes.revoke_badge(revoked_serial, people[5][0])
+    for vid, _, _ in people[:DEMO_BADGES]:
+        badges.issue(CLI, vid, data / "keys", actor="demo")
+    badges.revoke(CLI, people[revoked_serial - 1][0], actor="demo", reason="志愿者报告丢失")
+    with db.writing():
+        HoursSession.insert_many(review_sessions(people)).execute()
+    for username, site, role in DESK_USERS:
+        accounts.add_user(username, site=site, role=role, password=DESK_PASSWORD, actor="demo", replace=True)
     db.close_database()
 
 
@@ -289,6 +326,8 @@ def main(args) -> int:
     try:
         server.start()
         print(f"3/6 server running at {url}", flush=True)
+        print(f"    dashboard: {url}/  log in as {DESK_USERS[0][0]} / {DESK_PASSWORD} ({STATION_NAME}'s "
+              f"coordinator) or {DESK_USERS[1][0]} / {DESK_PASSWORD} (平城区's center)", flush=True)
         code = server.code(STATION_CODE)
         weiguang("kiosk", "init", "--db", str(kiosk_db), "--station", STATION_NAME, "--code", STATION_CODE)
         weiguang("kiosk", "enroll", "--db", str(kiosk_db), "--server", url, code)

@@ -153,3 +153,33 @@ def test_approve_adjust_reject_and_see_the_totals(browser, desk):
     page.goto("/audit")
     assert "session.adjust" in page.content() and "提前离开" in page.content()
     context.close()
+
+
+def test_a_badge_revoked_and_an_activity_created_in_the_browser_reach_a_real_kiosk(browser, desk, tmp_path):
+    import sqlite3
+
+    from tests.sync.e2e.conftest import weiguang, weiguang_json
+    kiosk = tmp_path / "kiosk.db"
+    weiguang("kiosk", "init", "--db", kiosk, "--station", "文博苑社区", "--code", "WBY", "--keys", desk.data / "keys")
+    code = desk.api("wby", "POST", "/api/v1/kiosks/codes", json={"station": "WBY"}).json()["code"]
+    assert weiguang_json("kiosk", "enroll", "--db", kiosk, "--server", desk.url, code)["enrolled"]
+    token = desk.api("wby", "POST", "/api/v1/badges/14020200002/issue").json()["token"]
+    assert weiguang_json("sync", "--db", kiosk)["ok"]
+    assert weiguang_json("kiosk", "scan", "--db", kiosk, token)["result"] == "checked_in"
+    context, page = logged_in(browser, desk, "wby")
+    page.goto("/volunteers/14020200002")
+    page.once("dialog", lambda dialog: dialog.accept())           # "revoke this badge?"
+    page.click("#revoke")
+    assert "设备下次同步后拒绝此卡" in page.inner_text("[role=status]")
+    page.goto("/activities?site=WBY")
+    page.fill("#title", "城市垃圾捡拾")
+    page.fill("#starts_at", "2026-12-02T09:00")
+    page.fill("#ends_at", "2026-12-02T11:00")
+    page.click("#save-activity")
+    assert "城市垃圾捡拾" in page.inner_text("#activities")
+    context.close()
+    assert weiguang_json("sync", "--db", kiosk)["ok"]
+    refused = weiguang_json("kiosk", "scan", "--db", kiosk, "--at", "2026-12-30T12:00+08:00", token)
+    assert (refused["result"], refused["code"]) == ("refused", "revoked")
+    with sqlite3.connect(kiosk) as db:
+        assert ("城市垃圾捡拾",) in db.execute("SELECT title FROM activity").fetchall()

@@ -65,7 +65,8 @@ class Imported(BaseModel):
 
 class RowErrorItem(BaseModel):
     line: int
-    error: str
+    error: str = Field(description="what is wrong, in English")
+    code: str = Field("invalid", description="a stable code for it (id_card, name_empty, bad_phone, duplicate, ...)")
 
 
 class ImportRefusedBody(ErrorBody):

@@ -38,7 +38,7 @@ def entries(scope, limit: int = 100, object_id: str | None = None) -> list[dict]
     """The newest rows about objects in `scope` (a `services.scope.Scope`)."""
     with reading():
         query = AuditEntry.select().order_by(AuditEntry.id.desc()).limit(limit)
-        query = query.where(scope.where(AuditEntry.site, include_unsited=True))
+        query = query.where(scope.where(AuditEntry.site))
         if object_id is not None:
             query = query.where(AuditEntry.object_id == object_id)
         return [as_dict(r) for r in query]

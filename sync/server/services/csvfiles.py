@@ -26,11 +26,15 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass(frozen=True)
 class RowError:
+    """A wrong row: `error` in English (the JSON contract), `code` and `params` for a page
+    to say it in the reader's language (web/i18n.py "row.<code>")."""
     line: int
     error: str
+    code: str = "invalid"
+    params: dict | None = None
 
     def as_dict(self) -> dict:
-        return {"line": self.line, "error": self.error}
+        return {"line": self.line, "error": self.error, "code": self.code}
 
 
 class ImportRefused(ServiceError):
@@ -56,7 +60,8 @@ def decode(data: bytes | str) -> str:
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise ImportRefused([RowError(1, "the file is neither UTF-8 nor GBK text; save it as CSV")]) from None
+        raise ImportRefused([RowError(1, "the file is neither UTF-8 nor GBK text; save it as CSV",
+                                      "encoding")]) from None
 
 
 def read_csv(data: bytes | str, required: Iterable[str], optional: Iterable[str] = ()) -> list[tuple[int, dict]]:
@@ -64,14 +69,14 @@ def read_csv(data: bytes | str, required: Iterable[str], optional: Iterable[str]
     Refuses a missing header column, unknown columns, or more than MAX_ROWS rows."""
     text = decode(data)
     if "\x00" in text:
-        raise ImportRefused([RowError(1, "the file holds binary data, not CSV text")])
+        raise ImportRefused([RowError(1, "the file holds binary data, not CSV text", "encoding")])
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
-        raise ImportRefused([RowError(1, "the file is empty")]) from None
+        raise ImportRefused([RowError(1, "the file is empty", "empty")]) from None
     except csv.Error as exc:
-        raise ImportRefused([RowError(1, f"not CSV: {exc}")]) from None
+        raise ImportRefused([RowError(1, f"not CSV: {exc}", "not_csv")]) from None
     required, known = tuple(required), set(required) | set(optional)
     missing = [c for c in required if c not in header]
     unknown = [c for c in header if c and c not in known]
@@ -80,7 +85,8 @@ def read_csv(data: bytes | str, required: Iterable[str], optional: Iterable[str]
                 ([f"unknown column(s) {', '.join(unknown)}"] if unknown else [])
         raise ImportRefused([RowError(1, "header: " + "; ".join(parts)
                                       + f" (expected {','.join(required)}"
-                                      + (f"[,{','.join(optional)}]" if optional else "") + ")")])
+                                      + (f"[,{','.join(optional)}]" if optional else "") + ")", "header",
+                                      {"expected": ",".join(required) + (f"[,{','.join(optional)}]" if optional else "")})])
     rows: list[tuple[int, dict]] = []
     try:
         for cells in reader:
@@ -88,14 +94,15 @@ def read_csv(data: bytes | str, required: Iterable[str], optional: Iterable[str]
             if not any(c.strip() for c in cells):
                 continue
             if len(rows) >= MAX_ROWS:
-                raise ImportRefused([RowError(line, f"more than {MAX_ROWS} rows; split the file")])
+                raise ImportRefused([RowError(line, f"more than {MAX_ROWS} rows; split the file", "too_many",
+                                              {"n": MAX_ROWS})])
             if len(cells) > len(header):
                 rows.append((line, {"__error__": f"{len(cells)} cells but the header has {len(header)}"}))
                 continue
             rows.append((line, {name: (cells[i].strip() if i < len(cells) else "")
                                 for i, name in enumerate(header) if name}))
     except csv.Error as exc:
-        raise ImportRefused([RowError(reader.line_num, f"not CSV: {exc}")]) from None
+        raise ImportRefused([RowError(reader.line_num, f"not CSV: {exc}", "not_csv")]) from None
     return rows
 
 

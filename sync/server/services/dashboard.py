@@ -8,10 +8,8 @@ from peewee import fn
 
 from sync.server.db import reading
 from sync.server.models import Activity, Device, HoursSession, Site, Volunteer
-from sync.server.services import sites
+from sync.server.services import review, sites
 from sync.server.services.scope import Scope
-
-COUNTED_STATES = ("closed", "approved", "adjusted")   # what totals count
 
 
 def overview(scope: Scope, now: float | None = None) -> dict:
@@ -21,11 +19,11 @@ def overview(scope: Scope, now: float | None = None) -> dict:
     with reading():
         stations = Site.select().where(scope.where(Site.code) & (Site.tier == "station")).count()
         volunteers = Volunteer.select().where(scope.where(Volunteer.station)).count()
-        review = HoursSession.select().where(scope.where(HoursSession.station)
-                                             & (HoursSession.state.in_(["review", "flagged"]))).count()
+        waiting = HoursSession.select().where(scope.where(HoursSession.station)
+                                             & (HoursSession.state.in_(review.WAITING))).count()
         minutes = (HoursSession.select(fn.COALESCE(fn.SUM(HoursSession.minutes), 0))
-                   .where(scope.where(HoursSession.station) & HoursSession.state.in_(COUNTED_STATES)).scalar())
-        activities = Activity.select().where(scope.where(Activity.station, include_unsited=True)
+                   .where(scope.where(HoursSession.station) & HoursSession.state.in_(review.COUNTED)).scalar())
+        activities = Activity.select().where(scope.where(Activity.station)
                                              & (Activity.ends_at >= now)).count()
         kiosks = Device.select().where(scope.where(Device.station) & Device.revoked_at.is_null()).count()
     top = [scope.site] if scope.site else [c for c, s in network.items() if s.parent is None]
@@ -42,6 +40,6 @@ def overview(scope: Scope, now: float | None = None) -> dict:
     for code in top:
         walk(code, 0)
     return {"site": {"code": own.code, "name": own.name, "tier": own.tier} if own else None,
-            "stations": stations, "volunteers": volunteers, "review": review,
+            "stations": stations, "volunteers": volunteers, "review": waiting,
             "hours": round((minutes or 0) / 60, 1), "activities": activities, "kiosks": kiosks,
             "network": tree[:200]}

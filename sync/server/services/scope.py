@@ -66,12 +66,12 @@ class Scope:
         if not self.contains(site):
             raise not_found(what)
 
-    def where(self, field, include_unsited: bool = False):
-        """A condition limiting `field` (a site code column) to this scope."""
+    def where(self, field):
+        """A condition limiting `field` (a site code column) to this scope. Rows whose site
+        is NULL (objects of the whole network) are the root's only."""
         if self.sites is None:
             return SQL("1 = 1")
-        condition = field.in_(sorted(self.sites))
-        return condition | field.is_null() if include_unsited and self.site is None else condition
+        return field.in_(sorted(self.sites))
 
     def sites_under(self, code: str | None) -> frozenset[str] | None:
         """The sites of `code`'s subtree (None or "": the whole scope). A site outside the

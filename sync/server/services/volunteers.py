@@ -20,12 +20,11 @@ from sync.badges import ID_CARD_PATTERN, ROLES, VID_PATTERN
 from sync.roster import RosterEntry
 from sync.server.db import reading, writing
 from sync.server.models import Badge, HoursSession, Site, Team, Volunteer
-from sync.server.services import ServiceError, audit, changes
+from sync.server.services import ServiceError, audit, changes, review
 from sync.server.services.csvfiles import ImportRefused, RowError, read_csv, write_csv
 from sync.server.services.scope import Scope, not_found
 
 STATUSES = ("active", "inactive")
-COUNTED_STATES = ("closed", "approved", "adjusted")
 TEAM_SEPARATORS = re.compile(r"[;；、|]")
 PHONE = re.compile(r"^\+?[0-9][0-9 \-]{4,19}$")
 IMPORT_COLUMNS = ("vid", "name")
@@ -101,7 +100,7 @@ def get(scope: Scope, vid: str) -> dict:
         sessions = list(HoursSession.select().where((HoursSession.vid == vid) & scope.where(HoursSession.station))
                         .order_by(HoursSession.check_in_at.desc()).limit(50))
         minutes = (HoursSession.select(fn.COALESCE(fn.SUM(HoursSession.minutes), 0))
-                   .where((HoursSession.vid == vid) & HoursSession.state.in_(COUNTED_STATES)).scalar())
+                   .where((HoursSession.vid == vid) & HoursSession.state.in_(review.COUNTED)).scalar())
         item = _item(row, scope, _site_names(), badges[0] if badges else None)
     item["badges"] = [{"serial": b.serial, "issued_at": b.issued_at, "expires": b.expires,
                        "revoked": b.revoked_at is not None, "revoked_at": b.revoked_at} for b in badges]
@@ -133,36 +132,39 @@ def check_rows(scope: Scope, site: str, rows: list[tuple[int, dict]]) -> tuple[l
                  .where(Volunteer.vid.in_(vids)).tuples()} if vids else {}
     for line, cells in rows:
         if "__error__" in cells:
-            errors.append(RowError(line, cells["__error__"]))
+            errors.append(RowError(line, cells["__error__"], "cells"))
             continue
         vid, name = cells.get("vid", ""), cells.get("name", "")
         team = cells.get("teams") or cells.get("team") or ""
         role = cells.get("role") or "volunteer"
         phone, status = cells.get("phone", ""), (cells.get("status") or "active").lower()
-        problems = []
+        problems: list[tuple[str, str, dict]] = []     # (English, code, params)
         if ID_CARD_PATTERN.match(vid):
-            problems.append("this looks like an ID-card number; use the unified volunteer number (统一编号)")
+            problems.append(("this looks like an ID-card number; use the unified volunteer number (统一编号)",
+                             "id_card", {}))
         elif not VID_PATTERN.match(vid):
-            problems.append(f"{vid!r} is not a volunteer number (3-24 letters, digits or -)")
+            problems.append((f"{vid!r} is not a volunteer number (3-24 letters, digits or -)", "bad_vid", {"vid": vid}))
         if not name:
-            problems.append("the name is empty")
+            problems.append(("the name is empty", "name_empty", {}))
         elif len(name) > 50:
-            problems.append("the name is longer than 50 characters")
+            problems.append(("the name is longer than 50 characters", "name_long", {}))
         if role not in ROLES:
-            problems.append(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+            problems.append((f"role must be one of {', '.join(ROLES)}, not {role!r}", "bad_role", {"role": role}))
         if phone and not PHONE.match(phone):
-            problems.append(f"{phone!r} is not a phone number")
+            problems.append((f"{phone!r} is not a phone number", "bad_phone", {"phone": phone}))
         if status not in STATUSES:
-            problems.append(f"status must be active or inactive, not {status!r}")
+            problems.append((f"status must be active or inactive, not {status!r}", "bad_status", {"status": status}))
         if len(team) > 200:
-            problems.append("the teams are longer than 200 characters")
+            problems.append(("the teams are longer than 200 characters", "teams_long", {}))
         if vid in seen:
-            problems.append(f"the number {vid} is on line {seen[vid]} already")
+            problems.append((f"the number {vid} is on line {seen[vid]} already", "duplicate",
+                             {"vid": vid, "first": seen[vid]}))
         elif vid in where and where[vid] != site and not scope.contains(where[vid]):
-            problems.append(f"the number {vid} is registered at another site; ask the center to move it")
+            problems.append((f"the number {vid} is registered at another site; ask the center to move it",
+                             "other_site", {"vid": vid}))
         seen.setdefault(vid, line)
         if problems:
-            errors.extend(RowError(line, p) for p in problems)
+            errors.extend(RowError(line, text, code, params) for text, code, params in problems)
         else:
             parsed.append(dict(vid=vid, name=name, teams=teams_of(team), role=role, phone=phone, status=status))
     return parsed, errors
@@ -177,7 +179,7 @@ def import_csv(scope: Scope, site: str, data: bytes | str, actor: str) -> int:
     if errors:
         raise ImportRefused(errors)
     if not parsed:
-        raise ImportRefused([RowError(2, "the file has no volunteers")])
+        raise ImportRefused([RowError(2, "the file has no volunteers", "no_rows")])
     with writing():
         changes.import_roster([RosterEntry(p["vid"], p["name"], "、".join(p["teams"]), p["role"], p["phone"])
                                for p in parsed], station=site)

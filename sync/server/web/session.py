@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
@@ -58,6 +56,3 @@ def switch_language(language: str, next: str = "/"):
         response.set_cookie(COOKIE, language, max_age=365 * 86400, samesite="lax", httponly=True)
     return response
 
-
-def login_url(path: str) -> str:
-    return f"/login?next={quote(path)}"

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sync.server.api.auth import Actor, current_actor
 from sync.server.api.deps import get_settings
 from sync.server.api.volunteers import csv_response, pdf_response
-from sync.server.services import ServiceError, badges, volunteers
+from sync.server.services import ServiceError, badges, sites, volunteers
 from sync.server.services.csvfiles import ImportRefused
 from sync.server.settings import ServerSettings
 from sync.server.web.pages import render
@@ -24,7 +24,9 @@ def _roster_page(request: Request, actor: Actor, site: str | None, q: str | None
                                offset=(max(page, 1) - 1) * PAGE)
     return render(request, "volunteers.html", actor, status_code=status_code, result=result, site=site or "",
                   q=q or "", team=team or "", page=max(page, 1), pages=(result["total"] + PAGE - 1) // PAGE,
-                  stations=volunteers.stations_in_scope(actor.scope), **extra)
+                  stations=volunteers.stations_in_scope(actor.scope),
+                  teams=sorted({t.name for t in sites.teams_of(None if actor.scope.is_root else
+                                                               sorted(actor.scope.sites))}), **extra)
 
 
 @router.get("/volunteers", response_class=HTMLResponse)

@@ -126,3 +126,15 @@ def test_review_page_decides_in_place(desk):
                                             "csrf_token": token}, headers={"HX-Request": "true"})
     assert row.status_code == 200 and "已调整" in row.text and "1.0 小时" in row.text
     assert desk.post(f"/review/{sid}", data={"action": "approve"}).status_code == 403      # no CSRF token
+
+
+def test_the_home_figures_follow_the_decisions(desk):
+    sid = make_session("WBY", "14020200001", 90)
+    make_session("HYL", "V-HYL-1", 30)
+    wby = desk.tokens["wby"]
+    before = desk.get("/api/v1/overview", headers=wby).json()
+    assert (before["review"], before["hours"], before["volunteers"], before["stations"]) == (1, 0, 2, 1)
+    desk.post(f"/api/v1/review/{sid}", json={"action": "approve"}, headers=wby)
+    after = desk.get("/api/v1/overview", headers=wby).json()
+    assert (after["review"], after["hours"]) == (0, 1.5)
+    assert desk.get("/api/v1/overview", headers=desk.tokens["pc"]).json()["review"] == 1     # HYL's, below PC

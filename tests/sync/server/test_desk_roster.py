@@ -160,3 +160,14 @@ def test_pages_keep_other_stations_out(desk):
     token = page_csrf(desk, "/volunteers")
     answer = desk.post("/volunteers/14020200001/badge", data={"action": "issue", "csrf_token": token})
     assert answer.status_code == 404
+
+
+def test_roster_by_team_on_the_page_and_in_json(desk):
+    csv_post(desk, "WBY", ROSTER, desk.tokens["wby"])
+    body = desk.get("/api/v1/volunteers?team=巾帼志愿服务队", headers=desk.tokens["wby"]).json()
+    assert [v["name"] for v in body["items"]] == ["王秀英"]
+    log_in(desk, "wby")
+    page = desk.get("/volunteers?team=巾帼志愿服务队")
+    assert "王秀英" in page.text and "林建国" not in page.text and '<option value="党员志愿服务队"' in page.text
+    log_in(desk, "hyl")
+    assert "巾帼志愿服务队" not in desk.get("/volunteers").text       # another station's teams are not offered

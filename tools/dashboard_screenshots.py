@@ -1,0 +1,109 @@
+"""Screenshots of every page of the center's dashboard, at desktop (1280×800) and phone
+(390×844) widths, in Chinese and English, into docs/screenshots/center-*.png.
+
+    .venv/bin/python tools/dashboard_screenshots.py [--out docs/screenshots]
+
+A development tool: it builds the demo's data (`kiosk.demo`: the Datong network, 300
+volunteers at 文博苑社区, badges, sessions to review, the demo accounts) in a temporary
+folder, runs a real `weiguang server run`, and drives Debian's Chromium with Playwright
+(never Playwright's own browser download).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SIZES = {"desktop": (1280, 800), "phone": (390, 844)}
+LANGUAGES = ("zh_CN", "en")
+
+
+def build(folder: Path):
+    from kiosk import demo
+    server = demo.LocalServer(folder / "server", log=folder / "server.log").init()
+    people = demo.volunteers(300)
+    demo.load_server_data(folder / "server", people, revoked_serial=6)
+    return server.start(), people
+
+
+def shoot(server, people, out: Path) -> list[Path]:
+    from playwright.sync_api import sync_playwright
+    from kiosk.demo import DESK_PASSWORD, DESK_USERS
+    made = []
+    vid = people[2][0]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for language in LANGUAGES:
+            for size, (width, height) in SIZES.items():
+                context = browser.new_context(base_url=server.url, viewport={"width": width, "height": height},
+                                              device_scale_factor=1)
+                context.add_cookies([{"name": "wg_lang", "value": language, "url": server.url}])
+                page = context.new_page()
+
+                def snap(name: str, full: bool = True):
+                    path = out / f"center-{name}-{size}-{language}.png"
+                    page.screenshot(path=str(path), full_page=full)
+                    made.append(path)
+
+                page.goto("/login")
+                snap("login", full=False)
+                page.fill("#username", DESK_USERS[0][0])
+                page.fill("#password", DESK_PASSWORD)
+                page.click("#login")
+                page.wait_for_url(server.url + "/")
+                snap("home")
+                page.goto("/volunteers")
+                snap("volunteers", full=False)
+                page.goto(f"/volunteers/{vid}")
+                snap("volunteer")
+                page.goto("/review")
+                snap("review")
+                page.goto("/activities")
+                snap("activities")
+                page.click("#activities a >> nth=0")
+                snap("activity")
+                page.goto("/fleet")
+                page.click("#new-code")
+                snap("fleet")
+                page.goto("/audit")
+                snap("audit", full=False)
+                # An import refused, rows named.
+                page.goto("/volunteers")
+                bad = out.parent / ".bad-roster.csv"
+                bad.write_bytes("vid,name\n14020299001,李明\n110101199003077777,张伟\n14020299003,\n".encode("gbk"))
+                page.set_input_files("#file", str(bad))
+                page.click("#import")
+                bad.unlink()
+                page.locator("#refused").scroll_into_view_if_needed()
+                snap("import-refused", full=False)
+                context.close()
+        browser.close()
+    return made
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="wg-shots-") as folder:
+        server, people = build(Path(folder))
+        try:
+            made = shoot(server, people, out)
+        finally:
+            server.stop()
+    print(f"{len(made)} screenshots in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
