@@ -84,8 +84,8 @@ def readme_commands() -> list[str]:
     commands = set()
     for line in block.splitlines():
         if line.startswith("weiguang "):
-            words = line.split()[1:3]   # a command is at most two words; then options and files
-            commands.add(" ".join(w for w in itertools.takewhile(re.compile(r"[a-z]+").fullmatch, words)))
+            words = line.split()[1:4]   # a command is at most three words; then options and files
+            commands.add(" ".join(itertools.takewhile(re.compile(r"[a-z]+(-[a-z]+)*").fullmatch, words)))
     return sorted(commands)
 
 

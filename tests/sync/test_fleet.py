@@ -112,6 +112,7 @@ def test_a_closure_at_one_kiosk_reaches_the_other_and_no_pull_reopens_it(center,
 
 
 def test_a_kiosk_cannot_close_another_stations_activity(center, kiosks):
+    changes.upsert_station("s1", "文博苑社区")
     changes.upsert_station("s2", "东关街站")
     changes.upsert_activity("a2", "义诊", NOW - 3600, NOW + 3600, station="s2")
     kiosk = kiosks("tampered")

@@ -63,7 +63,8 @@ class Center:
         weiguang("server", "init", "--data", data, "--admin-password", "e2e-admin-pw")
         sites = data / "sites.csv"       # the network: a kiosk can only be enrolled at a known station
         sites.write_text("code,name,tier,parent\nPC,平城区新时代文明实践中心,center,\n"
-                         "PC-XJNL,新建南路街道新时代文明实践所,institute,PC\nWBY,文博苑社区,station,PC-XJNL\n",
+                         "PC-XJNL,新建南路街道新时代文明实践所,institute,PC\nWBY,文博苑社区,station,PC-XJNL\n"
+                         "DGJ,东关街站,station,PC-XJNL\n",
                          encoding="utf-8")
         weiguang("server", "sites", "import", "--data", data, sites)
 

@@ -65,12 +65,12 @@ def test_slow_connections_with_a_valid_token_do_not_starve_a_kiosk(center, kiosk
 
 def test_another_kiosks_id_with_a_new_code_is_refused(center, kiosk_store, badges):
     device_id = kiosk_store.sync_state()["device_id"]
-    assert center.query("SELECT station FROM device WHERE id = ?", device_id) == [("文博苑社区",)]
+    assert center.query("SELECT station FROM device WHERE id = ?", device_id) == [("WBY",)]
     hijack = requests.post(center.url + ENROLL, timeout=10,
                            json={"code": center.code("东关街站"), "device_id": device_id})
     assert (hijack.status_code, hijack.json()["code"]) == (409, "device_exists")
     # Kiosk A is still where it was and its token still works.
-    assert center.query("SELECT station FROM device WHERE id = ?", device_id) == [("文博苑社区",)]
+    assert center.query("SELECT station FROM device WHERE id = ?", device_id) == [("WBY",)]
     ids = scan_all(kiosk_store, badges(3))
     done = json.loads(weiguang("sync", "--db", kiosk_store.path).stdout)
     assert done["ok"] and done["pushed"] == 3 and done["pending"] == 0
