@@ -209,6 +209,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_window_with(server: "LocalServer") -> None:
+    """Should the demo's server stop (Ctrl+C reached it too, it crashed), the window stops
+    with it: the kiosk app takes SIGTERM as a clean stop."""
+    import signal
+    import threading
+
+    def watch():
+        server.proc.wait()
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=watch, name="demo-server-watch", daemon=True).start()
+
+
 class LocalServer:
     """A `weiguang server run` subprocess on 127.0.0.1 (the demo, the UI tests, the bench).
 
@@ -357,6 +369,7 @@ def main(args) -> int:
             return 0
         xvfb = ensure_display()
         print("6/6 kiosk window (close it to stop the demo)", flush=True)
+        stop_window_with(server)
         from kiosk.app import run
         return run(db_path=str(kiosk_db), replay=str(made["replay"]), language=args.language)
     except KeyboardInterrupt:
