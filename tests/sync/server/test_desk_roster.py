@@ -90,6 +90,20 @@ def test_a_team_leader_reads_but_does_not_change(desk):
     assert desk.get("/api/v1/volunteers", headers=lead).json()["total"] == 2
     assert csv_post(desk, "WBY", ROSTER, lead).status_code == 403
     assert desk.post("/api/v1/badges/14020200001/issue", headers=lead).status_code == 403
+    # A badge sheet holds signed badges, each as good as the card: not for a reader.
+    assert desk.get("/api/v1/badges.pdf?site=WBY", headers=lead).status_code == 403
+
+
+def test_only_the_centers_administrators_make_a_coordinator(desk):
+    # A coordinator badge opens coordinator mode at kiosks (security review #2).
+    answer = csv_post(desk, "WBY", "vid,name,role\nC0000001,Boss,coordinator\n", desk.tokens["wby"])
+    assert answer.status_code == 422
+    assert [r["code"] for r in answer.json()["rows"]] == ["coordinator_by_admin"]
+    add("boss", "PC", "center_admin")
+    admin = {"Authorization": f"Bearer {accounts.make_token('boss')}"}
+    assert csv_post(desk, "WBY", "vid,name,role\nC0000001,Boss,coordinator\n", admin).status_code == 200
+    # Re-importing an existing coordinator as coordinator changes nothing and is fine.
+    assert csv_post(desk, "WBY", "vid,name,role\nC0000001,Boss,coordinator\n", desk.tokens["wby"]).status_code == 200
 
 
 def test_export_neutralises_formulas(desk):
