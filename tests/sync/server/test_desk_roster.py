@@ -185,3 +185,16 @@ def test_roster_by_team_on_the_page_and_in_json(desk):
     assert "王秀英" in page.text and "林建国" not in page.text and '<option value="党员志愿服务队"' in page.text
     log_in(desk, "hyl")
     assert "巾帼志愿服务队" not in desk.get("/volunteers").text       # another station's teams are not offered
+
+
+@pytest.mark.parametrize("method, url, body", [
+    ("GET", "/api/v1/volunteers?q=%00", None), ("GET", "/api/v1/volunteers/%00", None),
+    ("POST", "/api/v1/review/%00", {"action": "approve"}),
+    ("POST", "/api/v1/review", {"action": "approve", "session_ids": ["\u0000"]}),
+    ("POST", "/api/v1/activities", {"site": "WBY", "title": "a\u0000b", "starts_at": "2026-12-01T09:00:00+08:00",
+                                    "ends_at": "2026-12-01T10:00:00+08:00"}),
+])
+def test_a_nul_character_is_refused_not_a_500(desk, method, url, body):
+    # On PostgreSQL each of these answered 500 (security review #11).
+    answer = desk.request(method, url, json=body, headers=desk.tokens["wby"])
+    assert (answer.status_code, answer.json()["code"]) == (422, "bad_text")
