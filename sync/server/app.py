@@ -62,7 +62,8 @@ def _holds_nul(*parts: bytes) -> bool:
 
 
 async def _nul_refused(scope, receive, send) -> None:
-    response = errors.error_response(422, "bad_text", "a NUL character is not text")
+    response = errors.error_response(422, "bad_text", "a NUL character is not text",
+                                     detail=[{"loc": ["request"], "msg": "a NUL character", "type": "bad_text"}])
     await response(scope, receive, send)
 
 
