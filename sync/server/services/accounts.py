@@ -7,10 +7,13 @@ rate limits and lockout.
     >>> user_for_token(token).username
     'li'
 
-Log-in is limited twice: by the `limits` library per client address and per username
-(a moving window in memory: a burst of guesses is refused with rate_limited before any
-password is hashed), and per account in the database: LOCK_AFTER wrong passwords in a
-row lock the account for LOCK_SECONDS, whatever address they come from.
+Log-in is limited by the `limits` library (a moving window in memory: a burst of guesses
+is refused with rate_limited before any password is hashed): per client address, per
+username from one address, and per username from everywhere (a looser bound on guessing
+spread over many addresses). LOCK_AFTER wrong passwords in a row for one name from one
+address lock that name *from that address* for LOCK_SECONDS: a stranger cannot lock the
+real coordinator out by failing on purpose. Unknown names lock exactly like real ones, so
+the answers never tell which names exist.
 
 User tokens start with USER_TOKEN_PREFIX, device tokens never do: the two kinds are told
 apart before any lookup, and each is looked up only in its own table, so a kiosk's token
@@ -44,7 +47,10 @@ MIN_PASSWORD = 10
 _hasher = PasswordHasher()
 _limiter = MovingWindowRateLimiter(MemoryStorage())
 PER_CLIENT = RateLimitItemPerMinute(20)
-PER_USERNAME = RateLimitItemPerMinute(10)
+PER_USERNAME = RateLimitItemPerMinute(10)           # one name, from one address
+PER_USERNAME_EVERYWHERE = RateLimitItemPerMinute(100)
+_failures: dict[tuple[str, str], tuple[int, float]] = {}
+MAX_REMEMBERED = 100_000   # (name, address) -> (wrong in a row, locked until)
 # A hash to verify against when the username is unknown, so that a wrong username costs
 # the same time as a wrong password (no user enumeration by timing).
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(8))
@@ -61,8 +67,9 @@ def configure(per_client: int, per_username: int) -> None:
 
 
 def reset_limits() -> None:
-    """Forget the in-memory log-in rate limits (tests)."""
+    """Forget the in-memory log-in rate limits and lockouts (tests)."""
     _limiter.storage.reset()
+    _failures.clear()
 
 
 def get_user(username: str) -> User | None:
@@ -116,27 +123,33 @@ def login(username: str, password: str, client: str = "", now: float | None = No
     bad_login (wrong name or password: the answer does not say which)."""
     now = int(time.time() if now is None else now)
     username = (username or "").strip()[:64]
-    if not _limiter.hit(PER_CLIENT, "client", client or "?") or \
-            not _limiter.hit(PER_USERNAME, "user", username.lower()):
+    name, client = username.lower(), client or "?"
+    if not _limiter.hit(PER_CLIENT, "client", client) or \
+            not _limiter.hit(PER_USERNAME, "user", name, client) or \
+            not _limiter.hit(PER_USERNAME_EVERYWHERE, "user-everywhere", name):
         raise ServiceError("rate_limited", "too many log-in attempts; wait a minute")
+    wrong, locked_until = _failures.get((name, client), (0, 0))
+    if locked_until > now:
+        raise ServiceError("account_locked", "locked after repeated wrong passwords from this place; "
+                                             f"try again in {int(locked_until - now) // 60 + 1} minutes")
     user = get_user(username)
-    if user is not None and user.locked_until and user.locked_until > now:
-        raise ServiceError("account_locked", "this account is locked after repeated wrong passwords; "
-                                             f"try again in {(user.locked_until - now) // 60 + 1} minutes")
-    if not check_password(username, password or ""):
-        if user is not None:
-            with writing():
-                failures = User.get_by_id(username).failed_logins + 1
-                locked = now + LOCK_SECONDS if failures >= LOCK_AFTER else None
-                User.update(failed_logins=0 if locked else failures, locked_until=locked) \
-                    .where(User.username == username).execute()
-                if locked:
+    right = check_password(username, password or "")   # hashes even for an unknown name: same time
+    if user is None or not right:
+        wrong += 1
+        if wrong >= LOCK_AFTER:
+            _failures[(name, client)] = (0, now + LOCK_SECONDS)
+            if user is not None:
+                with writing():
                     audit.record("system", "user.lock", "user", username, site=user.site,
-                                 after={"locked_until": locked}, reason=f"{LOCK_AFTER} wrong passwords")
+                                 after={"locked_until": now + LOCK_SECONDS, "address": client},
+                                 reason=f"{LOCK_AFTER} wrong passwords from one address")
+        else:
+            _failures[(name, client)] = (wrong, 0)
+        if len(_failures) > MAX_REMEMBERED:   # bounded memory: forget counts, keep the locks
+            for key in [k for k, (_, until) in _failures.items() if until <= now]:
+                del _failures[key]
         raise ServiceError("bad_login", "wrong username or password")
-    if user.failed_logins or user.locked_until:
-        with writing():
-            User.update(failed_logins=0, locked_until=None).where(User.username == username).execute()
+    _failures.pop((name, client), None)
     return user
 
 

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from kiosk.cli import main
 from sync.server import db
 from sync.server.models import AuditEntry, User
-from sync.server.services import accounts, admin
+from sync.server.services import ServiceError, accounts, admin
 from tests.sync.server.center import PASSWORD, add, load_network, log_in, page_csrf
 from tests.sync.server.conftest import enrol
 
@@ -104,7 +104,30 @@ def test_repeated_wrong_passwords_lock_the_account(desk):
     assert log_in(desk, "pc").status_code == 303              # another account is not affected
     with db.reading():
         assert AuditEntry.select().where(AuditEntry.action == "user.lock").count() == 1
-        assert User.get_by_id("wby").locked_until
+
+
+def test_a_stranger_failing_on_purpose_does_not_lock_the_coordinator_out(desk):
+    # Locked from the stranger's address only (security review #10).
+    for _ in range(accounts.LOCK_AFTER):
+        with pytest.raises(ServiceError):
+            accounts.login("wby", "wrong password", client="198.51.100.7")
+    with pytest.raises(ServiceError) as locked:
+        accounts.login("wby", PASSWORD, client="198.51.100.7")
+    assert locked.value.code == "account_locked"
+    assert accounts.login("wby", PASSWORD, client="203.0.113.5").username == "wby"
+
+
+def test_the_answers_do_not_tell_which_names_exist(desk):
+    answers = {}
+    for name in ("wby", "no-such-user"):
+        codes = []
+        for _ in range(accounts.LOCK_AFTER + 1):
+            try:
+                accounts.login(name, "wrong password", client="198.51.100.8")
+            except ServiceError as exc:
+                codes.append(exc.code)
+        answers[name] = codes
+    assert answers["wby"] == answers["no-such-user"] == ["bad_login"] * accounts.LOCK_AFTER + ["account_locked"]
 
 
 def test_log_in_attempts_are_rate_limited(desk):
