@@ -123,11 +123,20 @@ def sites(args) -> int:
 
 
 def user(args) -> int:
-    """`server user add`: an account at one site (the password is printed once when generated)."""
+    """`server user add`: an account at one site (the password is printed once when generated);
+    `server user disable`: no more log-in, sessions or tokens for it."""
     from sync.server.services import ServiceError, accounts
     _open(args)
+    if args.user_command == "disable":
+        try:
+            accounts.disable_user(args.username)
+        except ServiceError as exc:
+            return _refuse(args, exc)
+        _emit(args, {"username": args.username, "disabled": True}, f"account {args.username} disabled")
+        return 0
     try:
-        password = accounts.add_user(args.username, site=args.site, role=args.role, password=args.password)
+        password = accounts.add_user(args.username, site=args.site, role=args.role, password=args.password,
+                                     replace=args.replace)
     except ServiceError as exc:
         return _refuse(args, exc)
     generated = None if args.password else password
@@ -143,6 +152,10 @@ def token(args) -> int:
     from sync.server.services import ServiceError, accounts
     _open(args)
     try:
+        if args.revoke:
+            count = accounts.revoke_tokens(args.username)
+            _emit(args, {"username": args.username, "revoked": count}, f"{count} tokens of {args.username} revoked")
+            return 0
         value = accounts.make_token(args.username)
     except ServiceError as exc:
         return _refuse(args, exc)

@@ -312,6 +312,12 @@ def _m0004_order_numbers() -> None:
     db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "servicerequest_number" ON "service_requests" ("number")')
 
 
+def _m0009_sessions_end() -> None:
+    """Users get a session generation (log-out ends every copy of the cookie) and can be disabled."""
+    from sync.server.models import User
+    add_missing_columns(User, "session_generation", "disabled_at")
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_trusted_hours", _m0002_trusted_hours),
@@ -321,6 +327,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0006_center_accounts", _m0006_center_accounts),
     ("0007_center_roster", _m0007_center_roster),
     ("0008_center_fleet", _m0008_center_fleet),
+    ("0009_sessions_end", _m0009_sessions_end),
 ]
 
 

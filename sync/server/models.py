@@ -36,6 +36,10 @@ class User(BaseModel):
     failed_logins = IntegerField(default=0)    # consecutive; reset by a good password
     locked_until = BigIntegerField(null=True)
     created_at = BigIntegerField()
+    # Bumped at log-out, password reset and disable: every session cookie signed before
+    # carries the old number and is refused (a copied cookie dies with the log-out).
+    session_generation = IntegerField(default=0)
+    disabled_at = BigIntegerField(null=True)   # a disabled account: no log-in, no session, no token
 
     class Meta:
         table_name = "users"

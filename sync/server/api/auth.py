@@ -37,6 +37,7 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 SESSION_USER = "user"
+SESSION_GENERATION = "gen"
 
 _bearer = HTTPBearer(auto_error=False, scheme_name="UserToken",
                      description="a user API token (`weiguang server token`), or the dashboard's session cookie")
@@ -88,8 +89,9 @@ async def current_actor(request: Request) -> Actor:
         return request.state.actor
     username = request.session.get(SESSION_USER)
     user = accounts.get_user(username) if username else None
-    if user is None:
-        request.session.pop(SESSION_USER, None)
+    if user is None or user.disabled_at is not None or \
+            request.session.get(SESSION_GENERATION) != user.session_generation:
+        request.session.pop(SESSION_USER, None)   # logged out, reset or disabled since: this copy is dead
         raise LoginRequired()
     if request.method not in SAFE_METHODS:
         await check_csrf(request)

@@ -97,11 +97,14 @@ def add_user(username: str, site: str | None, role: str = "coordinator", passwor
         if existing is not None and not replace:
             raise ServiceError("user_exists", f"the account {username} exists already")
         fields = dict(password_hash=_hasher.hash(password), site=site, role=role, failed_logins=0,
-                      locked_until=None)
+                      locked_until=None, disabled_at=None)
         if existing is None:
             User.create(username=username, created_at=int(time.time()), **fields)
-        else:
-            User.update(**fields).where(User.username == username).execute()
+        else:   # a reset: the old password's sessions and tokens end with it
+            User.update(session_generation=User.session_generation + 1, **fields) \
+                .where(User.username == username).execute()
+            ApiToken.update(revoked_at=int(time.time())).where(
+                (ApiToken.username == username) & ApiToken.revoked_at.is_null()).execute()
         audit.record(actor, "user.add" if existing is None else "user.reset", "user", username, site=site,
                      before=None if existing is None else {"site": existing.site, "role": existing.role},
                      after={"site": site, "role": role})
@@ -134,6 +137,8 @@ def login(username: str, password: str, client: str = "", now: float | None = No
                                              f"try again in {int(locked_until - now) // 60 + 1} minutes")
     user = get_user(username)
     right = check_password(username, password or "")   # hashes even for an unknown name: same time
+    if user is not None and user.disabled_at is not None:
+        user, right = None, False                        # answered like a wrong password
     if user is None or not right:
         wrong += 1
         if wrong >= LOCK_AFTER:
@@ -151,6 +156,38 @@ def login(username: str, password: str, client: str = "", now: float | None = No
         raise ServiceError("bad_login", "wrong username or password")
     _failures.pop((name, client), None)
     return user
+
+
+def end_sessions(username: str) -> None:
+    """Every session cookie of this user stops working (log-out ends the copies too)."""
+    with writing():
+        User.update(session_generation=User.session_generation + 1).where(User.username == username).execute()
+
+
+def revoke_tokens(username: str, actor: str = "cli") -> int:
+    """Revoke every API token of this user; returns how many."""
+    with writing():
+        user = User.get_or_none(User.username == username)
+        if user is None:
+            raise ServiceError("not_found", f"no account {username!r}")
+        count = ApiToken.update(revoked_at=int(time.time())).where(
+            (ApiToken.username == username) & ApiToken.revoked_at.is_null()).execute()
+        audit.record(actor, "token.revoke", "user", username, site=user.site, after={"revoked": count})
+    return count
+
+
+def disable_user(username: str, actor: str = "cli") -> None:
+    """No more log-in, sessions or tokens for this account (a reset with `user add --replace`
+    enables it again)."""
+    with writing():
+        user = User.get_or_none(User.username == username)
+        if user is None:
+            raise ServiceError("not_found", f"no account {username!r}")
+        User.update(disabled_at=int(time.time()), session_generation=User.session_generation + 1) \
+            .where(User.username == username).execute()
+        ApiToken.update(revoked_at=int(time.time())).where(
+            (ApiToken.username == username) & ApiToken.revoked_at.is_null()).execute()
+        audit.record(actor, "user.disable", "user", username, site=user.site, after={"disabled": True})
 
 
 def make_token(username: str, actor: str = "cli") -> str:
@@ -173,6 +210,6 @@ def user_for_token(token: str | None) -> User:
     with reading():
         row = ApiToken.get_or_none(ApiToken.token_hash == _sha256(token))
         user = User.get_or_none(User.username == row.username) if row and row.revoked_at is None else None
-    if user is None:
+    if user is None or user.disabled_at is not None:
         raise ServiceError("unauthorized", "unknown or revoked API token")
     return user

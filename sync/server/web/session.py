@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from sync.server.api.auth import SESSION_USER, Actor, check_csrf, csrf_token, current_actor
+from sync.server.api.auth import SESSION_GENERATION, SESSION_USER, Actor, check_csrf, csrf_token, current_actor
 from sync.server.services import ServiceError, accounts
 from sync.server.web.i18n import COOKIE, LANGUAGES
 from sync.server.web.pages import render
@@ -39,12 +39,14 @@ async def login(request: Request, username: str = Form(""), password: str = Form
     # A fresh session at log-in (new CSRF token): a session fixed before log-in is worthless.
     request.session.clear()
     request.session[SESSION_USER] = user.username
+    request.session[SESSION_GENERATION] = user.session_generation
     csrf_token(request)
     return RedirectResponse(safe_next(next), status_code=303)
 
 
 @router.post("/logout")
 async def logout(request: Request, actor: Actor = Depends(current_actor)):
+    accounts.end_sessions(actor.user.username)   # a copy of this cookie dies too
     request.session.clear()
     return RedirectResponse("/login?out=1", status_code=303)
 

@@ -166,3 +166,35 @@ def test_migration_makes_old_admins_root_administrators(server_app):
     assert db.migrate() == ["0006_center_accounts"]
     user = accounts.get_user("old")
     assert (user.site, user.role) == (None, "center_admin")
+
+
+def test_log_out_ends_every_copy_of_the_session_cookie(desk):
+    # A cookie copied before log-out worked afterwards (security review #9).
+    assert log_in(desk, "wby").status_code == 303
+    copied = desk.cookies.get("wg_session")
+    assert desk.post("/logout", data={"csrf_token": page_csrf(desk, "/")}).status_code in (200, 303)
+    desk.cookies.set("wg_session", copied)
+    assert desk.get("/api/v1/me").status_code == 401
+
+
+def test_a_disabled_account_has_no_log_in_session_or_token(desk, capsys, server_settings, monkeypatch):
+    if server_settings.database_url:
+        monkeypatch.setenv("DATABASE_URL", server_settings.database_url)
+    token = accounts.make_token("wby")
+    assert log_in(desk, "wby").status_code == 303
+    data = str(server_settings.data_dir)
+    assert main(["server", "user", "disable", "--data", data, "--username", "wby", "--json"]) == 0
+    assert desk.get("/api/v1/me").status_code == 401                                   # the session
+    assert desk.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert log_in(desk, "wby").status_code == 401                                      # like a wrong password
+
+
+def test_tokens_can_be_revoked(desk, capsys, server_settings, monkeypatch):
+    if server_settings.database_url:
+        monkeypatch.setenv("DATABASE_URL", server_settings.database_url)
+    token = accounts.make_token("wby")
+    assert desk.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert main(["server", "token", "--data", str(server_settings.data_dir), "--username", "wby",
+                 "--revoke", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["revoked"] == 1
+    assert desk.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
