@@ -43,6 +43,7 @@ from sync.server.services import ServiceError
 from sync.server.services import devices as device_service
 from sync.server.services.changes import publish_public_keys
 from sync.server.services.devices import forget_tokens
+from sync.server.services.sessions import forget_network
 from sync.server.services.writer import GroupWriter
 from sync.server.settings import ServerSettings
 
@@ -373,6 +374,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     log.info("server ready", extra={"fields": {"database": db.describe(), "migrations_applied": applied}})
 
     forget_tokens()  # tokens cached from a previous app's database (tests)
+    forget_network()
     writer = GroupWriter(settings)
 
     @asynccontextmanager

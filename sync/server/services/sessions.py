@@ -205,10 +205,23 @@ class _Apply:
         return None
 
 
-def _stations_at_or_above(station: str) -> set[str]:
-    """The site codes whose activities a kiosk of `station` may check volunteers in to."""
+_ABOVE: dict[str, tuple[float, frozenset[str]]] = {}
+_ABOVE_SECONDS = 60.0   # the network changes rarely; a push should not load 1,946 sites
+
+
+def forget_network() -> None:
+    _ABOVE.clear()
+
+
+def _stations_at_or_above(station: str) -> frozenset[str]:
+    """The site codes whose activities a kiosk of `station` may check volunteers in to
+    (cached a minute per station: this runs on every push)."""
     from sync.server.services.sites import ancestors
-    return {station} | {site.code for site in ancestors(station)}
+    cached = _ABOVE.get(station)
+    if cached is None or cached[0] < time.monotonic():
+        cached = (time.monotonic() + _ABOVE_SECONDS, frozenset({station} | {s.code for s in ancestors(station)}))
+        _ABOVE[station] = cached
+    return cached[1]
 
 
 def _missing_before(device_id: str, seq: int) -> bool:

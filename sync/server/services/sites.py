@@ -224,6 +224,8 @@ def _save(rows: list[dict]) -> list[str]:
             if below not in affected:
                 affected.append(below)
     _publish_stations(affected, sites)
+    from sync.server.services.sessions import forget_network
+    forget_network()   # the push path's cache of which sites are above a station
     return changed
 
 
