@@ -27,10 +27,12 @@ FLAG_TWO_STATIONS = "two_stations"      # server side: the same badge at two sta
 FLAG_FUTURE_TIME = "future_time"        # a time later than the clock that judged it (plus tolerance)
 FLAG_UNKNOWN_VOLUNTEER = "unknown_volunteer"  # server side: the number is on no roster
 FLAG_REVOKED_BADGE = "revoked_badge"    # server side: the badge serial was revoked before the scan
+FLAG_BADGE_MISMATCH = "badge_mismatch"  # server side: the center issued this serial to someone else,
+                                        # or this volunteer's badges and this serial are not one
 
 # Doubtful: a session carrying one of these waits for a person (state "review").
 REVIEW_FLAGS = frozenset({FLAG_AUTO_CLOSED, FLAG_LATE_CHECKOUT, FLAG_CLOCK_SKEW, FLAG_TWO_STATIONS,
-                          FLAG_FUTURE_TIME, FLAG_UNKNOWN_VOLUNTEER, FLAG_REVOKED_BADGE})
+                          FLAG_FUTURE_TIME, FLAG_UNKNOWN_VOLUNTEER, FLAG_REVOKED_BADGE, FLAG_BADGE_MISMATCH})
 # A coordinator's correction at the kiosk is the person's word on these.
 APPROVED_BY_CORRECTION = frozenset({FLAG_AUTO_CLOSED, FLAG_LATE_CHECKOUT})
 # Recomputed from the times on every change; every other flag, once set, stays.

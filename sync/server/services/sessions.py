@@ -29,7 +29,7 @@ from dataclasses import dataclass, fields
 
 from sync import hours, protocol
 from sync.server.db import in_list, insert_ignoring_duplicates, reading, select_in, update_many, writing
-from sync.server.models import Activity, HoursSession, Revocation, StoredEvent, Volunteer, db
+from sync.server.models import Activity, Badge, HoursSession, Revocation, StoredEvent, Volunteer, db
 from sync.server.services.changes import rules_for
 from sync.server.settings import ServerSettings
 
@@ -338,11 +338,19 @@ def _flag_roster(batch: _Batch) -> None:
         return
     known = {r["vid"] for r in select_in(Volunteer, "vid", {s.vid for s in new})}
     revoked = {r["serial"]: r["revoked_at"] for r in select_in(Revocation, "serial", {s.serial for s in new})}
+    # Badges the center issued (those made with `weiguang badge issue` alone are not in this
+    # table): a serial of someone else's, or not among this volunteer's, is a forged claim.
+    issued = select_in(Badge, "serial", {s.serial for s in new}) + select_in(Badge, "vid", {s.vid for s in new})
+    owner = {r["serial"]: r["vid"] for r in issued}
+    has_badges = {r["vid"] for r in issued}
     for session in new:
         if session.vid not in known:
             _add_flags(session, hours.FLAG_UNKNOWN_VOLUNTEER)
         if session.serial in revoked and revoked[session.serial] <= session.check_in_at:
             _add_flags(session, hours.FLAG_REVOKED_BADGE)
+        if owner.get(session.serial, session.vid) != session.vid or \
+                (session.vid in has_badges and session.serial not in owner):
+            _add_flags(session, hours.FLAG_BADGE_MISMATCH)
         batch.touched.add(session.id)
 
 

@@ -122,6 +122,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "flag.future_time": ("未来时间", "time in the future"),
     "flag.unknown_volunteer": ("未知志愿者", "unknown volunteer"),
     "flag.revoked_badge": ("已作废胸卡", "revoked badge"),
+    "flag.badge_mismatch": ("胸卡与志愿者不符", "badge not this volunteer's"),
     "flag.corrected": ("设备上修改过时间", "corrected at a kiosk"),
     "flag.capped": ("超过上限", "over the cap"),
     "flag.below_minimum": ("不足最低时长", "below the minimum"),

@@ -210,3 +210,18 @@ def test_hours_rules_the_center_sets_are_bounded(kiosk, rules):
     assert refused.value.code == "bad_rules"
     with pytest.raises(ServiceError):
         changes.upsert_activity("a9", "义诊", NOW, NOW + 3600, station="s1", rules=rules)
+
+
+def test_a_badge_serial_of_someone_else_is_flagged(kiosk):
+    # A kiosk crediting hours to any volunteer with a serial never theirs (security review #7).
+    from sync.server.models import Badge
+    with writing():
+        Badge.create(serial=41, vid="V0004", expires="2030-01-01", issued_at=NOW - 86400)
+        Badge.create(serial=42, vid="V0005", expires="2030-01-01", issued_at=NOW - 86400)
+    cases = {"V0004": 41, "V0005": 4242, "V0006": 41, "V0007": 9}   # own, not V0005's, V0004's, no center badges
+    for vid, serial in cases.items():
+        checkin = kiosk.checkin(vid, NOW - 3600)
+        checkin["payload"]["serial"] = serial
+        kiosk.statuses([checkin, kiosk.checkout(checkin, NOW - 60)])
+    assert {vid: ("badge_mismatch" in flags(vid), session_of(vid).state) for vid in cases} == {
+        "V0004": (False, "closed"), "V0005": (True, "review"), "V0006": (True, "review"), "V0007": (False, "closed")}
