@@ -17,6 +17,26 @@ from sync.server.settings import ServerSettings
 from sync.server.web.pages import HERE
 
 SESSION_COOKIE = "wg_session"
+
+# Every answer: no other site may frame the desk (a click on "revoke" under a decoy), no
+# content sniffing, no page address leaked to other sites.
+PAGE_HEADERS = [(b"x-frame-options", b"DENY"), (b"content-security-policy", b"frame-ancestors 'none'"),
+                (b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"same-origin")]
+
+
+class PageHeaders:
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *PAGE_HEADERS]
+            await send(message)
+        await self.app(scope, receive, sending)
 SESSION_SECONDS = 8 * 3600
 
 
@@ -34,6 +54,7 @@ def install(app: FastAPI, settings: ServerSettings) -> None:
         from sync.assets import font_path
         return FileResponse(font_path(), media_type="font/ttf", headers={"Cache-Control": "max-age=604800"})
 
+    app.add_middleware(PageHeaders)
     # Signed (itsdangerous, settings.session_secret()), HttpOnly, SameSite=Lax; Secure in production.
     app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie=SESSION_COOKIE,
                        max_age=SESSION_SECONDS, same_site="lax", https_only=settings.env == "production")

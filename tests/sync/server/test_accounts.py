@@ -198,3 +198,10 @@ def test_tokens_can_be_revoked(desk, capsys, server_settings, monkeypatch):
                  "--revoke", "--json"]) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["revoked"] == 1
     assert desk.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_no_other_site_may_frame_the_desk(desk):
+    answer = desk.get("/login")
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in answer.headers["content-security-policy"]
+    assert answer.headers["x-content-type-options"] == "nosniff"
