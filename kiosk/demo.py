@@ -336,10 +336,11 @@ def main(args) -> int:
               flush=True)
         made = make_badges(folder, data / "keys", people)
         from kiosk.store import open_store
-        from kiosk.ui.services import KioskServices
         store = open_store(kiosk_db)
         store.settings.set(language=args.language)
-        KioskServices(store).set_pin(people[0][0], DEMO_PIN)
+        # The coordinator's PIN as the center publishes it (an argon2 hash in a pulled change).
+        from kiosk.coordinator import hash_pin, receive_pin_hash
+        receive_pin_hash(store, people[0][0], hash_pin(DEMO_PIN))
         coordinator = made["cards"][0]
         print(f"5/6 badge sheet to print: {folder / 'badges.pdf'}", flush=True)
         print(f"    replayed camera: {made['replay']}", flush=True)

@@ -422,7 +422,13 @@ _CHANGE_APPLIERS = {
     "station": _apply_setting("station"),
     "rules": _apply_setting("rules"),
     "session": _apply_session_decision,
+    "coordinator_pin": lambda store, key, data: _apply_coordinator_pin(store, key, data),
 }
+
+
+def _apply_coordinator_pin(store: KioskStore, key: str, data: dict | None) -> None:
+    from kiosk.coordinator import apply_pin_change
+    apply_pin_change(store, key, data)
 
 
 def open_store(path: str | Path, clock: Callable[[], float] = time.time) -> KioskStore:

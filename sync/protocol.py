@@ -31,7 +31,8 @@ PAGE_SIZE = 500            # changes in one pull page
 
 EventType = Literal["checkin", "checkout", "correction", "activity_closed", "service_request"]
 EventStatus = Literal["stored", "duplicate", "refused"]
-ChangeKind = Literal["activity", "volunteer", "revocation", "public_key", "station", "rules", "session"]
+ChangeKind = Literal["activity", "volunteer", "revocation", "public_key", "station", "rules", "session",
+                     "coordinator_pin"]
 
 # Codes a server answers for a refused event (keep in sync with kiosk/i18n catalogs and
 # the README's table).

@@ -265,6 +265,13 @@ def _m0008_center_fleet() -> None:
     add_missing_columns(Activity, "cancelled_at")
 
 
+def _m0009_coordinator_pins_signups() -> None:
+    """Coordinators' kiosk PINs set at the center (argon2 hashes); sign-ups on an
+    activity's public page."""
+    from sync.server.models import ActivitySignup, CoordinatorPin
+    db.create_tables([CoordinatorPin, ActivitySignup], safe=True)
+
+
 def _m0002_trusted_hours() -> None:
     """Issue 7: event digests (conflicts), deferred events, refusals, review states."""
     from sync.server.models import HoursSession, Refusal, StoredEvent
@@ -314,6 +321,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0006_center_accounts", _m0006_center_accounts),
     ("0007_center_roster", _m0007_center_roster),
     ("0008_center_fleet", _m0008_center_fleet),
+    ("0009_coordinator_pins_signups", _m0009_coordinator_pins_signups),
 ]
 
 

@@ -47,6 +47,9 @@ STATUS_BY_CODE = {
     "bad_activity": 422,
     "bad_rules": 422,
     "activity_cancelled": 409,
+    "bad_pin": 422,
+    "weak_pin": 422,
+    "not_coordinator": 422,
 }
 
 

@@ -13,6 +13,8 @@ Kinds and data match what `kiosk.store._CHANGE_APPLIERS` applies (keep in sync):
     station     key=code    data: sync.protocol.StationInfo                    that station
     rules       key=scope   data: hours-rule overrides, already merged         global or station
     session     key=id      data: id, state, minutes (a review decision)       the session's station
+    coordinator_pin key=vid data: {"hash": argon2, "set_at"} (None: cleared)  each station in the
+                            coordinator's subtree (services.coordinator_pins)
 
 Usage::
 

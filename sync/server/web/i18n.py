@@ -215,6 +215,23 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "row.other_site": ("编号 {vid} 已登记在其他站点；请联系中心转移。", "The number {vid} is registered at another site; ask the center to move it."),
     "row.no_rows": ("文件里没有志愿者。", "The file has no volunteers."),
     "row.invalid": ("这一行有错误。", "This row is wrong."),
+    # coordinators' kiosk PINs (services.coordinator_pins)
+    "pin.title": ("一体机管理密码", "Kiosk PIN"),
+    "pin.help": ("协调员在一体机上出示胸卡并输入此密码进入管理模式。密码只在中心设置，一体机不能自行设置；系统只保存其加密摘要，下次同步后到达以下站点的一体机：{stations}。",
+                 "The coordinator shows the badge at a kiosk and types this PIN to enter coordinator mode. PINs are set here only, never at a kiosk; only an argon2 hash is kept, and it reaches the kiosks of these stations at their next sync: {stations}."),
+    "pin.is_set": ("已设置（{when}，{who}）", "Set ({when}, by {who})"),
+    "pin.not_set": ("未设置：该协调员暂不能在一体机进入管理模式。", "Not set: this coordinator cannot enter coordinator mode at a kiosk yet."),
+    "pin.new": ("新密码（4–8 位数字）", "New PIN (4-8 digits)"),
+    "pin.submit": ("设置密码", "Set PIN"),
+    "pin.clear": ("清除密码", "Clear PIN"),
+    "pin.confirm_clear": ("清除后该协调员不能在一体机进入管理模式，确定吗？", "Without a PIN this coordinator cannot enter coordinator mode at a kiosk. Clear it?"),
+    "pin.done_set": ("密码已设置，一体机下次同步后生效。", "PIN set; kiosks use it after their next sync."),
+    "pin.done_clear": ("密码已清除，一体机下次同步后生效。", "PIN cleared; kiosks forget it after their next sync."),
+    "error.bad_pin": ("密码应为 4–8 位数字。", "A PIN is 4 to 8 digits."),
+    "error.weak_pin": ("密码太容易被猜到（如 1234、1111），请换一个。", "This PIN is too easy to guess (like 1234 or 1111); choose another."),
+    "error.not_coordinator": ("该志愿者不是协调员，没有一体机管理密码。", "This volunteer is not a coordinator and has no kiosk PIN."),
+    "action.coordinator.pin_set": ("设置一体机密码", "Kiosk PIN set"),
+    "action.coordinator.pin_clear": ("清除一体机密码", "Kiosk PIN cleared"),
 }
 
 
