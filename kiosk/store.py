@@ -383,6 +383,11 @@ def _apply_activity(store: KioskStore, key: str, data: dict | None) -> None:
     if data is not None:
         closed_here = Activity.select(Activity.closed).where(Activity.id == key).scalar()
         data = {**data, "closed": bool(data.get("closed") or closed_here)}
+        url = data.get("signup_url") or ""
+        if url.startswith("/"):   # the center has no public address set: its sign-up page at our server's
+            server = (store.settings.get("server_url") or "").rstrip("/")
+            data["signup_url"] = server + url if server else ""
+        data["signed_up"] = int(data.get("signed_up") or 0)
     _upsert_activity(store, key, data)
 
 

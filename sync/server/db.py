@@ -268,8 +268,12 @@ def _m0008_center_fleet() -> None:
 def _m0009_coordinator_pins_signups() -> None:
     """Coordinators' kiosk PINs set at the center (argon2 hashes); sign-ups on an
     activity's public page."""
-    from sync.server.models import ActivitySignup, CoordinatorPin
+    import secrets
+    from sync.server.models import Activity, ActivitySignup, CoordinatorPin
     db.create_tables([CoordinatorPin, ActivitySignup], safe=True)
+    add_missing_columns(Activity, "signup_token")
+    for (activity_id,) in Activity.select(Activity.id).where(Activity.signup_token.is_null()).tuples():
+        Activity.update(signup_token=secrets.token_urlsafe(12)).where(Activity.id == activity_id).execute()
 
 
 def _m0002_trusted_hours() -> None:

@@ -198,6 +198,7 @@ class Activity(BaseModel):
     closed_at = BigIntegerField(null=True)
     closed_by = CharField(null=True, max_length=32)
     cancelled_at = BigIntegerField(null=True)  # cancelled at the center: gone from the kiosks
+    signup_token = CharField(null=True, unique=True, max_length=32)   # its public sign-up page: /signup/TOKEN
 
 
 class Volunteer(BaseModel):

@@ -50,6 +50,10 @@ STATUS_BY_CODE = {
     "bad_pin": 422,
     "weak_pin": 422,
     "not_coordinator": 422,
+    "bad_phone": 422,
+    "activity_full": 409,
+    "activity_over": 409,
+    "already_signed_up": 409,
 }
 
 
