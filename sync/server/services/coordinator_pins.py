@@ -60,8 +60,12 @@ def pin_state(scope: Scope, vid: str) -> dict:
     volunteer = _coordinator(scope, vid)
     with reading():
         row = CoordinatorPin.get_or_none(CoordinatorPin.vid == vid)
+    from sync.server.services import sites
+    stations = stations_of(volunteer.station)
+    names = {code: site.name for code, site in sites.all_sites().items()}
     return {"vid": vid, "pin_set": row is not None, "set_at": row.set_at if row else None,
-            "set_by": row.set_by if row else None, "stations": stations_of(volunteer.station)}
+            "set_by": row.set_by if row else None, "stations": stations,
+            "station_names": [names.get(code, code) for code in stations]}
 
 
 def set_pin(scope: Scope, vid: str, pin: str, actor: str, reason: str = "") -> dict:
