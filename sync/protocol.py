@@ -149,7 +149,9 @@ class PushResponse(BaseModel):
 
 
 class Change(BaseModel):
-    kind: ChangeKind
+    # A kind this kiosk does not know (a newer server) is accepted and skipped by the store,
+    # so one new kind never stops a whole fleet's pulls.
+    kind: ChangeKind | str
     key: str
     data: dict[str, Any] | None = None  # None: deleted
     version: int                         # the cursor value of this change

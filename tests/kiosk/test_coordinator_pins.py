@@ -50,3 +50,12 @@ def test_a_new_pin_from_the_center_lifts_the_lockout_and_bad_hashes_are_ignored(
     assert store.settings.get("cursor") == 7
     store.apply_changes([protocol.Change(kind="coordinator_pin", key=A, version=8, data={"hash": "4826"})], 8)
     assert pins.state(A)["has_pin"] is False                 # not an argon2 hash: never a plain PIN
+
+
+def test_a_kind_this_kiosk_does_not_know_is_skipped_not_a_failed_pull(store):
+    page = protocol.PullResponse.model_validate({"changes": [
+        {"kind": "something_newer", "key": "x", "data": {"a": 1}, "version": 1},
+        {"kind": "coordinator_pin", "key": A, "data": {"hash": PasswordHasher().hash("2580")}, "version": 2}],
+        "cursor": 2, "more": False, "server_time": "2026-11-30T08:00:00+00:00"})
+    store.apply_changes(page.changes, page.cursor)
+    assert CoordinatorPins(store).check(A, "2580")["ok"] is True and store.settings.get("cursor") == 2

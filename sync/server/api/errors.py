@@ -61,6 +61,11 @@ class ValidationErrorBody(ErrorBody):
     detail: list[dict[str, Any]]
 
 
+class RefusalBody(ErrorBody):
+    """A 422 that is either a domain refusal (code, message) or invalid fields (with detail)."""
+    detail: list[dict[str, Any]] | None = None
+
+
 def _doc(description: str, model=ErrorBody) -> dict:
     return {"model": model, "description": description}
 

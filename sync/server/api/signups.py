@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from sync.server.api.errors import BAD_BODY, NOT_FOUND, _doc
+from sync.server.api.errors import BAD_BODY, NOT_FOUND, RefusalBody, _doc
 from sync.server.services import signups
 
 router = APIRouter(tags=["public"], responses={**NOT_FOUND})
@@ -58,7 +58,8 @@ def signup_page(token: str):
 
 
 @router.post("/signup/{token}", response_model=SignupDone, responses={
-    **BAD_BODY, 409: _doc("already_signed_up, activity_full, activity_over or activity_cancelled"),
+    **BAD_BODY, 422: _doc("bad_phone, or a field is invalid (invalid_request, with detail)", RefusalBody),
+    409: _doc("already_signed_up, activity_full, activity_over or activity_cancelled"),
     429: _doc("rate_limited: too many sign-ups from this address")})
 def sign_up(token: str, body: SignupIn, request: Request):
     """Sign up with a phone number: one per phone per activity, counted against the capacity."""

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from sync.protocol import ErrorBody
 from sync.server.api.auth import Actor, current_actor
 from sync.server.api.deps import get_settings
-from sync.server.api.errors import BAD_BODY, BAD_QUERY, CENTER_AUTH, NOT_FOUND, ValidationErrorBody, _doc
+from sync.server.api.errors import BAD_BODY, BAD_QUERY, CENTER_AUTH, NOT_FOUND, RefusalBody, _doc
 from sync.server.services import badges, coordinator_pins, volunteers
 from sync.server.settings import ServerSettings
 
@@ -179,8 +179,8 @@ class PinState(BaseModel):
     stations: list[str] = Field(description="the stations whose kiosks get (or got) the hash")
 
 
-PIN_ERRORS = {422: _doc("bad_pin (not 4-8 digits), weak_pin, not_coordinator, or a field is invalid",
-                        ValidationErrorBody)}
+PIN_ERRORS = {422: _doc("bad_pin (not 4-8 digits), weak_pin, not_coordinator, or a field is invalid "
+                        "(invalid_request, with detail)", RefusalBody)}
 
 
 @router.get("/volunteers/{vid}/pin", response_model=PinState, responses={422: _doc("not_coordinator")})

@@ -134,6 +134,8 @@ def check_rate(client: str) -> None:
 
 def sign_up(token: str, phone: str, client: str, name: str = "", now: float | None = None) -> dict:
     check_rate(client)
+    with reading():
+        _activity(token)                     # an unknown link is not_found, whatever the phone
     phone = normalise_phone(phone)
     name = (name or "").strip()[:MAX_NAME]
     now = int(time.time() if now is None else now)
