@@ -156,6 +156,9 @@ def import_roster(entries: list[RosterEntry], station: str | None = None) -> int
                  if e.vid in previous and previous[e.vid] != station]
                 + [("volunteer", e.vid, {"name": e.name, "team": e.team, "role": e.role}, station)
                    for e in batch])
+            from sync.server.services.coordinator_pins import follow_moves
+            follow_moves({e.vid: (previous[e.vid], station) for e in batch
+                          if e.vid in previous and previous[e.vid] != station})
     return len(entries)
 
 

@@ -100,4 +100,21 @@ def clear_pin(scope: Scope, vid: str, actor: str, reason: str = "") -> dict:
     return {"vid": vid, "pin_set": False, "set_at": None, "stations": stations}
 
 
-__all__ = ["set_pin", "clear_pin", "pin_state", "check_pin_text", "stations_of"]
+def follow_moves(moved: dict[str, tuple[str | None, str | None]]) -> None:
+    """Volunteers moved between stations ({vid: (old, new)}, inside the import's `writing()`):
+    a coordinator's PIN leaves the old stations' kiosks and reaches the new ones."""
+    if not moved:
+        return
+    rows = {p.vid: p for p in CoordinatorPin.select().where(CoordinatorPin.vid.in_(list(moved)))}
+    out = []
+    for vid, pin in rows.items():
+        old, new = moved[vid]
+        before, after = set(stations_of(old)), set(stations_of(new))
+        out += [("coordinator_pin", vid, None, code) for code in sorted(before - after)]
+        out += [("coordinator_pin", vid, {"hash": pin.pin_hash, "set_at": pin.set_at}, code)
+                for code in sorted(after - before)]
+    if out:
+        changes.append_changes(out)
+
+
+__all__ = ["set_pin", "clear_pin", "pin_state", "check_pin_text", "stations_of", "follow_moves"]

@@ -122,3 +122,17 @@ def test_the_page_sets_a_pin_with_csrf(desk):
     log_in(desk, "hyl")
     token = page_csrf(desk, "/volunteers")
     assert desk.post("/volunteers/14020200009/pin", data={"pin": "2580", "csrf_token": token}).status_code == 404
+
+
+def test_a_coordinator_who_moves_takes_the_pin_to_the_new_stations_kiosks(desk, api):
+    from sync.roster import RosterEntry
+    from sync.server.services import changes
+    wby, hyl = enrol(api, "WBY"), enrol(api, "HYL")
+    assert desk.post("/api/v1/volunteers/14020200009/pin", json={"pin": "2580"},
+                     headers=desk.tokens["wby"]).status_code == 200
+    changes.import_roster([RosterEntry("14020200009", "张协调", "", "coordinator", "")], station="HYL")
+
+    def pins(kiosk):
+        return [c["data"] for c in kiosk.pull(limit=500).json()["changes"] if c["kind"] == "coordinator_pin"]
+    assert pins(wby)[-1] is None                                  # gone from the old station's kiosks
+    assert pins(hyl)[-1]["hash"].startswith("$argon2")           # there at the new one's
