@@ -32,6 +32,7 @@ def configure_kivy(fullscreen: bool = False, size: tuple[int, int] | None = None
     os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")   # no xclip/xsel on a kiosk
     os.environ.setdefault("KIVY_CAMERA", "opencv")    # Linux: the OpenCV camera provider
     logging.getLogger("peewee").setLevel(logging.INFO)
+    logging.getLogger("PIL").setLevel(logging.INFO)   # else a DEBUG line per chunk of every frame
     from kivy.config import Config
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "pause_on_minimize", "0")
@@ -140,6 +141,7 @@ def make_app_class():
 
         def on_start(self):
             from kiosk.camera import CameraFeed
+            self._install_stop_signals()
             svc = self.services
             svc.on_decision = self.on_decision
             self.camera = CameraFeed(on_texts=self._on_texts)
@@ -226,6 +228,22 @@ def make_app_class():
 
         def _on_request_close(self, *args, **kwargs):
             return not self.allow_quit  # True: refuse to close (kiosk lock)
+
+        def _install_stop_signals(self) -> None:
+            """SIGTERM (`systemctl stop`) and SIGINT stop the app cleanly: camera released,
+            workers joined, queued scans decided. The kiosk lock refuses a passer-by's window
+            close, not the system's own request."""
+            import signal
+
+            def stop_now(signum, frame):
+                Clock.schedule_once(lambda dt: self.system_stop(signal.Signals(signum).name), 0)
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, stop_now)
+
+        def system_stop(self, why: str) -> None:
+            log.info("stopping: %s", why)
+            self.allow_quit = True
+            self.stop()
 
         def leave_kiosk(self) -> None:
             """Coordinator mode only: exit fullscreen and quit the app."""

@@ -44,10 +44,18 @@ def parse_when(text: str) -> int:
 
 
 def existing_store(path: str):
-    from kiosk.store import open_store
     if not Path(path).exists():
         raise SystemExit(fail(f"no kiosk database at {path}: run `weiguang kiosk init` first"))
-    return open_store(path)
+    return usable_store(path)
+
+
+def usable_store(path: str):
+    """The store, or exit with the reason it cannot be used (damaged, empty, read-only)."""
+    from kiosk.store import StoreError, open_store
+    try:
+        return open_store(path)
+    except StoreError as exc:
+        raise SystemExit(fail(str(exc)))
 
 
 # --- keys and badges ---------------------------------------------------------------------
@@ -120,9 +128,13 @@ def cmd_decode(args) -> int:
 # --- the kiosk ---------------------------------------------------------------------------
 
 def cmd_kiosk_init(args) -> int:
-    from kiosk.store import TrustedKey, open_store
+    from zoneinfo import available_timezones
+
+    from kiosk.store import TrustedKey
     from sync.badges import load_public_keys, public_key_b64
-    store = open_store(args.db)
+    if args.timezone not in available_timezones():   # "Asia/Beijing" is not a zone: every scan would fail
+        return fail(f"unknown time zone {args.timezone!r}; China's is Asia/Shanghai")
+    store = usable_store(args.db)
     store.settings.set(station={"code": args.code or args.station, "name": args.station,
                                 "timezone": args.timezone})
     if args.keys:
@@ -136,7 +148,8 @@ def cmd_kiosk_init(args) -> int:
         except RosterError as exc:
             return fail(str(exc))
         for e in entries:
-            Volunteer.replace(vid=e.vid, name=e.name, team=e.team, role=e.role, phone=e.phone).execute()
+            # No phone number: a kiosk never needs one (privacy at rest).
+            Volunteer.replace(vid=e.vid, name=e.name, team=e.team, role=e.role).execute()
     emit({"db": args.db, "station": args.station, "device_id": store.settings.get("device_id"),
           "trusted_keys": sorted(store.public_keys())})
     return 0
@@ -158,7 +171,11 @@ def cmd_kiosk_request(args) -> int:
 
 def cmd_kiosk_run(args) -> int:
     from kiosk.app import run
-    return run(db_path=args.db, replay=args.replay, fullscreen=args.fullscreen, language=args.language)
+    from kiosk.store import StoreError
+    try:
+        return run(db_path=args.db, replay=args.replay, fullscreen=args.fullscreen, language=args.language)
+    except StoreError as exc:   # before any window opens: said plainly, no traceback
+        return fail(str(exc))
 
 
 def cmd_kiosk_enroll(args) -> int:

@@ -140,15 +140,20 @@ def review_sessions(people) -> list[dict]:
     """Sessions at 文博苑社区 as the server leaves them: a few waiting for review (each with
     its reason), a few closed."""
     import uuid
+    from sync import hours
     rows = []
-    cases = [(0, 1, 9, 180, "closed", ""), (1, 1, 9, 150, "closed", ""), (2, 1, 14, 240, "review", "auto_closed"),
-             (3, 2, 8, 130, "review", "recorded_offline,clock_skew"), (4, 2, 15, 120, "review", "two_stations"),
-             (7, 3, 9, 45, "review", "corrected"), (8, 3, 13, 480, "review", "capped"),
-             (9, 4, 10, 90, "review", "late_checkout"), (10, 4, 16, 60, "closed", "")]
-    for person, days_ago, hour, minutes, state, flags in cases:
+    # (person, days ago, hour, minutes on the clock, observed flags); credit and state are
+    # what the rules (sync.hours.settle) make of them, as on the server.
+    cases = [(0, 1, 9, 180, ""), (1, 1, 9, 150, ""), (2, 1, 14, 240, "auto_closed"),
+             (3, 2, 8, 130, "recorded_offline,clock_skew"), (4, 2, 15, 120, "two_stations"),
+             (7, 3, 9, 45, "auto_closed,corrected"), (8, 3, 13, 120, "revoked_badge"),
+             (9, 4, 10, 90, "auto_closed,late_checkout"), (10, 4, 16, 60, ""), (11, 5, 9, 600, "")]
+    for person, days_ago, hour, elapsed, observed in cases:
         start = day_at(-days_ago, hour)
+        settled = hours.settle(start, start + elapsed * 60, hours.HoursRules(), hours.split_flags(observed))
+        minutes, flags, state = settled.minutes, ",".join(settled.flags), settled.state
         rows.append(dict(id=str(uuid.uuid4()), vid=people[person][0], serial=person + 1, station=STATION_CODE,
-                         device_id="demo-kiosk", check_in_at=start, check_out_at=start + minutes * 60,
+                         device_id="demo-kiosk", check_in_at=start, check_out_at=start + elapsed * 60,
                          minutes=minutes, kiosk_minutes=minutes, flags=flags, state=state,
                          activity_id="demo-yizhen" if person % 2 else None))
     return rows
@@ -205,6 +210,18 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def stop_window_with(server: "LocalServer") -> None:
+    """Should the demo's server stop (Ctrl+C reached it too, it crashed), the window stops
+    with it: the kiosk app takes SIGTERM as a clean stop."""
+    import signal
+    import threading
+
+    def watch():
+        server.proc.wait()
+        os.kill(os.getpid(), signal.SIGTERM)
+    threading.Thread(target=watch, name="demo-server-watch", daemon=True).start()
 
 
 class LocalServer:
@@ -353,6 +370,7 @@ def main(args) -> int:
             return 0
         xvfb = ensure_display()
         print("6/6 kiosk window (close it to stop the demo)", flush=True)
+        stop_window_with(server)
         from kiosk.app import run
         return run(db_path=str(kiosk_db), replay=str(made["replay"]), language=args.language)
     except KeyboardInterrupt:

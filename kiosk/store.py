@@ -16,6 +16,7 @@ Times are Unix seconds (UTC) in INTEGER columns: unambiguous, compact, fast to i
 from __future__ import annotations
 
 import json
+import os
 import threading
 import time
 import uuid
@@ -25,7 +26,8 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterable, Iterator
 
 import uuid6
-from peewee import BooleanField, CharField, Check, IntegerField, Model, SqliteDatabase, TextField
+from peewee import (BooleanField, CharField, Check, DatabaseError, IntegerField, Model, OperationalError,
+                    SqliteDatabase, TextField)
 
 db = SqliteDatabase(None)
 
@@ -436,15 +438,37 @@ def _apply_coordinator_pin(store: KioskStore, key: str, data: dict | None) -> No
     apply_pin_change(store, key, data)
 
 
+class StoreError(Exception):
+    """The kiosk database cannot be used; the message says why in a person's words."""
+
+
 def open_store(path: str | Path, clock: Callable[[], float] = time.time) -> KioskStore:
-    """Point the models at `path`, set the pragmas, run pending migrations."""
+    """Point the models at `path`, set the pragmas, run pending migrations. A new file is
+    made readable by its owner only (it holds volunteers' names and the device token)."""
     path = Path(path)
+    if path.exists() and path.is_file() and path.stat().st_size == 0:
+        # An empty file is not a new kiosk: something truncated it, or it is the wrong path.
+        raise StoreError(f"{path} is an empty file, not a kiosk database; restore it from a copy, "
+                         "or remove it and run `weiguang kiosk init` to start a new kiosk")
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))   # SQLite's -wal/-shm follow its mode
     if not db.is_closed():
         db.close()
     db.init(str(path), pragmas=PRAGMAS, check_same_thread=False)
-    db.connect(reuse_if_open=True)
-    SETTINGS.invalidate()
-    migrate(db)
+    try:
+        db.connect(reuse_if_open=True)
+        SETTINGS.invalidate()
+        migrate(db)
+        db.execute_sql("SELECT COUNT(*) FROM outbox").fetchone()
+    except OperationalError as exc:
+        db.close()
+        if "readonly" in str(exc) or "read-only" in str(exc):
+            raise StoreError(f"{path} is read-only: the kiosk must be able to write its records there") from exc
+        raise StoreError(f"{path} cannot be opened: {exc}") from exc
+    except DatabaseError as exc:
+        db.close()
+        raise StoreError(f"{path} is damaged or not a kiosk database ({exc}); restore it from a copy") from exc
     store = KioskStore(path, clock)
     if store.settings.get("device_id") is None:
         store.settings.set(device_id=str(uuid.uuid4()))

@@ -194,10 +194,12 @@ def looks_like_badge(text: str) -> bool:
 
 
 def verify(text: str, keys: KeyRing, today: date | None = None) -> BadgeCheck:
-    """Check a scanned text. Never raises; see REASON_CODES for the answers."""
+    """Check a scanned text. Never raises; see REASON_CODES for the answers. White space
+    around the text (a USB scanner's suffix, a pasted line) is not part of a badge."""
+    if isinstance(text, str):
+        text = text.strip()
     if not looks_like_badge(text):
         return BadgeCheck(False, "foreign")
-    text = text.strip()
     encoded = text[len(PREFIX):]
     if len(text) > MAX_TOKEN_CHARS or not encoded:
         return BadgeCheck(False, "malformed")

@@ -109,7 +109,10 @@ class Api:
 
     def enroll(self, code: str, device_id: str | None, device_name: str) -> EnrollResponse:
         body = {"code": code, "device_id": device_id, "device_name": device_name}
-        return EnrollResponse.model_validate(self._call("POST", "/devices/enroll", json=body))
+        # A coordinator is waiting at the screen: "too many attempts" is said at once, not
+        # retried for minutes behind "enrolling…".
+        return EnrollResponse.model_validate(self._call("POST", "/devices/enroll", json=body,
+                                                        retry_rate_limited=False))
 
     def push(self, events: list[dict]) -> PushResponse:
         return PushResponse.model_validate(self._call("POST", "/events", json={"events": events}))
@@ -120,9 +123,12 @@ class Api:
         params = {"cursor": cursor, "limit": limit, **{k: v for k, v in (report or {}).items() if v is not None}}
         return PullResponse.model_validate(self._call("GET", "/changes", params=params))
 
-    def _call(self, method: str, path: str, **kwargs) -> dict:
+    def _call(self, method: str, path: str, retry_rate_limited: bool = True, **kwargs) -> dict:
+        def retryable(exc) -> bool:
+            return (isinstance(exc, SyncError) and exc.retryable
+                    and (retry_rate_limited or exc.code != "rate_limited"))
         retrying = Retrying(
-            retry=retry_if_exception(lambda exc: isinstance(exc, SyncError) and exc.retryable),
+            retry=retry_if_exception(retryable),
             wait=self._wait,
             stop=stop_after_attempt(self.retries), reraise=True)
         return retrying(self._once, method, path, **kwargs)

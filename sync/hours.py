@@ -44,6 +44,15 @@ DECIDED_STATES = (STATE_APPROVED, STATE_ADJUSTED, STATE_REJECTED)   # a person's
 STATES = (STATE_OPEN, STATE_CLOSED, STATE_REVIEW, *DECIDED_STATES)
 
 
+# The largest value each rule may take: rules are set at the center (per station or
+# activity), and "max_credit_minutes: 10**30" credited one session 41,745 minutes.
+RULE_MAXIMUMS = {
+    "rounding_minutes": 60, "min_credit_minutes": 240, "max_credit_minutes": 1440,
+    "auto_checkout_grace_minutes": 720, "station_duty_max_minutes": 1440, "repeat_window_seconds": 3600,
+    "held_badge_seconds": 60, "early_checkin_minutes": 720, "out_of_order_window_seconds": 86400,
+}
+
+
 @dataclass(frozen=True)
 class HoursRules:
     rounding_minutes: int = 15          # credit is rounded down to a multiple of this
@@ -60,7 +69,8 @@ class HoursRules:
     out_of_order_window_seconds: int = 900
 
     def merged(self, overrides: dict | None) -> "HoursRules":
-        """These rules with known keys of `overrides` applied (unknown keys are ignored)."""
+        """These rules with known keys of `overrides` applied (unknown keys are ignored,
+        so an older kiosk takes a newer center's rules)."""
         if not overrides:
             return self
         known = {f.name for f in fields(self)}
@@ -72,6 +82,9 @@ class HoursRules:
     def validate(self) -> None:
         if self.rounding_minutes < 1:
             raise ValueError("rounding_minutes must be at least 1")
+        for name, most in RULE_MAXIMUMS.items():
+            if getattr(self, name) > most:
+                raise ValueError(f"{name} must be at most {most}")
         if not 0 <= self.min_credit_minutes <= self.max_credit_minutes:
             raise ValueError("need 0 <= min_credit_minutes <= max_credit_minutes")
         for f in fields(self):

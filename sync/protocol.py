@@ -19,7 +19,7 @@ put them on its own clock.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
@@ -53,8 +53,12 @@ REFUSAL_CODES = (
 )
 
 # Times on the wire are integers of Unix seconds: StrictInt refuses true and "1796040000",
-# which a lax integer would take as 1 and as a number.
-Seconds = StrictInt
+# which a lax integer would take as 1 and as a number. Up to the last second a calendar
+# shows (9999): a year 2200 is stored and flagged future_time; a year 285 million is no
+# time at all, and would break every page that shows it. From 0: a kiosk without a
+# battery-backed clock boots in 1970, and its measured offset still puts its scans right.
+EARLIEST, LATEST = 0, 253_402_300_799
+Seconds = Annotated[StrictInt, Field(ge=EARLIEST, le=LATEST)]
 
 # Codes of error answers (ErrorBody.code) at the doors: enrolment and admission.
 CODE_INVALID = "code_invalid"    # 400: the enrolment code is unknown, used or expired (one answer for all)

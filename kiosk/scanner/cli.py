@@ -34,6 +34,8 @@ def decode_command(paths: list[str], out: TextIO | None = None) -> int:
             line["error"] = "file not found"
         except UnidentifiedImageError:
             line["error"] = "not an image file"
+        except Image.DecompressionBombError as exc:   # not an OSError: caught apart, the next file goes on
+            line["error"] = f"image too large to decode safely: {exc}"
         except (OSError, ValueError) as exc:
             line["error"] = f"{type(exc).__name__}: {exc}"
         if "error" in line:

@@ -246,6 +246,12 @@ class CoordinatorScreen(Screen):
         self.reload()
 
     def _error(self, exc) -> None:
+        """A known code in the kiosk's own words (both languages); else the error's text."""
+        code = getattr(exc, "code", None)
+        for key in (f"ui.enroll_error.{code}", f"ui.sync_error.{code}"):
+            if code and i18n.has(key, "en"):
+                self.message = i18n._(key)
+                return
         self.message = i18n._("ui.error", error=str(exc))
 
     def leave(self) -> None:

@@ -85,7 +85,7 @@ class KioskServices:
                 self.sync_agent.stop(timeout=3)
             except Exception:  # noqa: BLE001
                 log.exception("stopping the sync agent failed")
-        self._db.shutdown(wait=True, cancel_futures=True)
+        self._db.shutdown(wait=True)   # scans already queued are decided and recorded first
 
     # --- scans ---------------------------------------------------------------------------
 

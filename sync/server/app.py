@@ -52,6 +52,21 @@ from sync.server.settings import ServerSettings
 CLOSE = {"Connection": "close"}
 
 
+# A kiosk's push refuses a NUL per event (bad_text), and a roster import per row; every
+# other request holding one is refused whole: PostgreSQL text cannot hold it (a 500).
+NUL_CHECKED_APART = (API_PREFIX + "/events", "/import")
+
+
+def _holds_nul(*parts: bytes) -> bool:
+    return any(b"\x00" in part or b"%00" in part or b"\\u0000" in part for part in parts)
+
+
+async def _nul_refused(scope, receive, send) -> None:
+    response = errors.error_response(422, "bad_text", "a NUL character is not text",
+                                     detail=[{"loc": ["request"], "msg": "a NUL character", "type": "bad_text"}])
+    await response(scope, receive, send)
+
+
 class BodyLimit:
     """Read a POST's body in full before anything parses it, and refuse it early: 413 for
     a body over `limit` bytes (by Content-Length when declared, else by counting the
@@ -64,7 +79,11 @@ class BodyLimit:
         self.app, self.limit, self.timeout = app, limit, timeout
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        if _holds_nul(scope.get("raw_path") or b"", scope.get("query_string") or b""):
+            return await _nul_refused(scope, receive, send)
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             return await self.app(scope, receive, send)
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
@@ -80,6 +99,8 @@ class BodyLimit:
             return
         if len(body) > self.limit:
             return await self._too_large(scope, receive, send)
+        if not scope["path"].endswith(NUL_CHECKED_APART) and _holds_nul(body):
+            return await _nul_refused(scope, receive, send)
         replayed = False
 
         async def replay():

@@ -17,6 +17,7 @@ of failing), so a burst of pushes queues up instead of meeting "database is lock
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from contextlib import contextmanager
@@ -49,6 +50,12 @@ def open_database(settings: ServerSettings) -> Database:
     url = settings.database
     if url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        if not settings.database_url:
+            # Volunteers' names and phones live here: readable by its owner only (the WAL
+            # and shared-memory files SQLite makes beside it take the same mode).
+            path = settings.data_dir / "weiguang.db"
+            if not path.exists():
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         database = db_url.connect(url, pragmas=SQLITE_PRAGMAS)
     else:
         # A pooled connection: one per busy worker thread, returned on close.

@@ -6,21 +6,26 @@
 Environment: ``DATABASE_URL`` (PostgreSQL in production, e.g.
 ``postgresql://user:pw@db/weiguang``; the SQLite file in the data dir when unset) and
 ``WEIGUANG_*`` for the rest (``WEIGUANG_DATA_DIR``, ``WEIGUANG_ENV``, ``WEIGUANG_SECRET_KEY``…).
-Outside ``WEIGUANG_ENV=development`` the default secret is refused.
+The dashboard's session key is WEIGUANG_SECRET_KEY or else a random one kept in DATA/secret_key.
 """
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
 import limits
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from sync import protocol
 
-DEFAULT_SECRET = "insecure-development-secret"
+# The session-signing key comes from WEIGUANG_SECRET_KEY (several servers behind one load
+# balancer share it) or else from DATA/secret_key, made at random on first use (0600).
+SECRET_FILE = "secret_key"
+MIN_SECRET_CHARS = 32
 
 
 class ServerSettings(BaseSettings):
@@ -31,7 +36,7 @@ class ServerSettings(BaseSettings):
     database_url: str | None = Field(default=None, validation_alias=AliasChoices("DATABASE_URL", "database_url"))
     env: Literal["development", "production"] = "development"
     # Signs coordinator dashboard sessions; never the default in production.
-    secret_key: str = DEFAULT_SECRET
+    secret_key: str | None = None
     pool_size: int = Field(default=20, ge=1)
 
     # Limits (the wire's hard limits stay in sync.protocol; these may only be lower).
@@ -77,11 +82,33 @@ class ServerSettings(BaseSettings):
     # the sign-up links in activities' QR codes; unset: a path, which kiosks complete with theirs.
     public_url: str | None = Field(default=None, max_length=200)
 
-    @model_validator(mode="after")
-    def _no_default_secret_in_production(self) -> "ServerSettings":
-        if self.env != "development" and self.secret_key == DEFAULT_SECRET:
-            raise ValueError("WEIGUANG_SECRET_KEY must be set outside development")
-        return self
+    @field_validator("secret_key")
+    @classmethod
+    def _a_real_secret(cls, value: str | None) -> str | None:
+        if value is not None and len(value) < MIN_SECRET_CHARS:
+            raise ValueError(f"WEIGUANG_SECRET_KEY must be at least {MIN_SECRET_CHARS} random characters")
+        return value
+
+    def session_secret(self) -> str:
+        """The key that signs dashboard sessions: WEIGUANG_SECRET_KEY, else DATA/secret_key,
+        made at random the first time. Never a value written in the source: a known key
+        would let anyone forge an administrator's session."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / SECRET_FILE
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+            except FileExistsError:   # another server process made it first
+                pass
+            else:
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(secrets.token_urlsafe(48))
+        secret = path.read_text().strip()
+        if len(secret) < MIN_SECRET_CHARS:
+            raise ValueError(f"{path} holds no usable key; remove it to make a new one")
+        return secret
 
     @field_validator("enroll_rate_limit")
     @classmethod

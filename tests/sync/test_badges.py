@@ -152,3 +152,11 @@ def test_any_single_bit_flip_is_refused(position, bit):
     raw[position % len(raw)] ^= 1 << bit
     forged = "WG1:" + base64.b32encode(bytes(raw)).decode().rstrip("=")
     assert not verify(forged, KeyRing({key.kid: key.public_key}), today=TODAY).valid
+
+
+@pytest.mark.parametrize("around", [(" ", ""), ("", " "), ("\t", "\r\n"), ("", "\n")])
+def test_white_space_around_a_badge_is_not_part_of_it(key, ring, around):
+    # A USB scanner's suffix or a pasted line: leading and trailing alike (leading was "foreign").
+    token = issue(key, "14020200001", 7, "volunteer", date(2030, 1, 1))
+    check = verify(around[0] + token + around[1], ring, today=date(2026, 11, 30))
+    assert (check.valid, check.vid) == (True, "14020200001")

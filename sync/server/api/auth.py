@@ -14,7 +14,7 @@ CSRF: a synchronizer token kept in the signed session (`csrf_token`), sent back 
 form as the field ``csrf_token`` and by htmx/scripts as the ``X-CSRF-Token`` header, and
 compared in constant time. Chosen over starlette-csrf's double-submit cookie because that
 middleware reads only a header, and our forms are plain HTML forms that must work
-without JavaScript; the session is already signed (itsdangerous, settings.secret_key), so
+without JavaScript; the session is already signed (itsdangerous, settings.session_secret()), so
 the token in it cannot be forged or read by another site. A request with a user API
 token carries no cookie and needs no CSRF token (a browser never adds that header on
 its own).

@@ -36,6 +36,9 @@ def stations_of(site: str | None) -> list[str | None]:
     return [c for c in sites.subtree(site, network) if network[c].tier == "station"]
 
 
+YEARS_AROUND = 2 * 366 * 86400   # further off is a typing slip (year 9999), not a plan
+
+
 def _check(values: dict) -> dict:
     problems = []
     for name, limit in LIMITS.items():
@@ -52,6 +55,8 @@ def _check(values: dict) -> dict:
         problems.append("an activity must end after it starts")
     elif ends - starts > MAX_SPAN:
         problems.append("an activity lasts at most 31 days")
+    elif not time.time() - YEARS_AROUND <= starts <= time.time() + YEARS_AROUND:
+        problems.append("an activity starts within two years of today")
     capacity = values.get("capacity")
     if capacity is not None and (isinstance(capacity, bool) or not isinstance(capacity, int) or not 0 < capacity <= 100000):
         problems.append("capacity is a whole number from 1 to 100000")

@@ -101,8 +101,9 @@ def revoke(scope: Scope, vid: str, actor: str, reason: str = "") -> dict:
 
 
 def sheet_pdf(scope: Scope, keys_dir: Path, site: str | None = None, vids: list[str] | None = None) -> bytes:
-    """A PDF sheet of the active badges of `site`'s subtree (or of `vids`), in number order."""
-    scope.require("read")
+    """A PDF sheet of the active badges of `site`'s subtree (or of `vids`), in number order.
+    `manage`, not `read`: the sheet holds signed badges, each as good as the card itself."""
+    scope.require("manage")
     codes = scope.sites_under(site)
     with reading():
         query = (Badge.select(Badge, Volunteer).join(Volunteer, on=(Badge.vid == Volunteer.vid))

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Iterable
 
@@ -200,6 +200,12 @@ def public_keys() -> dict[str, str]:
 # --- hours rules -----------------------------------------------------------------------------
 
 def _checked_rules(overrides: dict) -> dict:
+    """Overrides the center may set: known rule names, whole numbers within RULE_MAXIMUMS."""
+    unknown = set(overrides) - {f.name for f in fields(HoursRules)}
+    if unknown:
+        raise ServiceError("bad_rules", f"unknown rules: {', '.join(sorted(unknown))}")
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in overrides.values()):
+        raise ServiceError("bad_rules", "rules are whole numbers")
     try:
         HoursRules().merged(overrides)
     except (ValueError, TypeError) as exc:

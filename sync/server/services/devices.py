@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -24,6 +25,8 @@ from sync.server.models import Device, EnrollCode
 from sync.server.services import ServiceError, kiosk_numbers
 from sync.server.services.changes import public_keys, station_info
 from sync.server.services.sites import resolve_station
+
+DEVICE_ID = re.compile(r"[A-Za-z0-9-]{1,64}")
 
 # No 0/O, 1/I/L: the code is read off a screen and typed on a kiosk.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -68,8 +71,10 @@ def enroll(code: str, device_id: str | None = None, device_name: str = "kiosk",
     comes with a fresh id). A refused enrolment leaves the code unused."""
     now = int(time.time() if now is None else now)
     token = secrets.token_urlsafe(32)
-    if device_id is not None and not device_id.isprintable():
-        raise ServiceError("bad_device_id", "a device id is printable text")
+    # Letters, digits and "-" only: a device id is put into page addresses (the fleet's
+    # revoke button), and "../fleet/<another id>/revoke?" aimed it at another kiosk.
+    if device_id is not None and not DEVICE_ID.fullmatch(device_id):
+        raise ServiceError("bad_device_id", "a device id is 1-64 letters, digits or '-'")
     device_name = "".join(ch for ch in device_name if ch.isprintable()) or "kiosk"
     with writing():
         code_hash = _sha256(normalise_code(code))

@@ -33,7 +33,7 @@ from sync.server.db import db, in_list, insert_ignoring_duplicates, writing
 from sync.server.logs import log
 from sync.server.models import Device, Refusal, StoredEvent
 from sync.server.services import closures, requests
-from sync.server.services.sessions import Accepted, apply_events
+from sync.server.services.sessions import Accepted, apply_events, server_time
 from sync.server.settings import ServerSettings
 
 # The wire leaves integers unbounded; the database holds 64 bits and times are summed
@@ -98,6 +98,11 @@ def _validate(event: protocol.Event, device: Device) -> Accepted | str:
         payload = protocol.PAYLOAD_MODELS[event.type].model_validate(event.payload)
     except ValidationError:
         return "bad_payload"
+    # On our clock too, the time must be one a calendar can show.
+    for name in ("at", "value"):
+        at = getattr(payload, name, None)
+        if at is not None and not protocol.EARLIEST <= server_time(event, at) <= protocol.LATEST:
+            return "bad_payload"
     return Accepted(event, payload)
 
 

@@ -128,8 +128,10 @@ def check_rows(scope: Scope, site: str, rows: list[tuple[int, dict]]) -> tuple[l
     parsed, errors, seen = [], [], {}
     vids = [cells.get("vid", "") for _, cells in rows]
     with reading():
-        where = {v: s for v, s in Volunteer.select(Volunteer.vid, Volunteer.station)
-                 .where(Volunteer.vid.in_(vids)).tuples()} if vids else {}
+        known = list(Volunteer.select(Volunteer.vid, Volunteer.station, Volunteer.role)
+                     .where(Volunteer.vid.in_(vids)).tuples()) if vids else []
+    where = {v: s for v, s, _ in known}
+    roles = {v: r for v, _, r in known}
     for line, cells in rows:
         if "__error__" in cells:
             errors.append(RowError(line, cells["__error__"], "cells"))
@@ -150,6 +152,10 @@ def check_rows(scope: Scope, site: str, rows: list[tuple[int, dict]]) -> tuple[l
             problems.append(("the name is longer than 50 characters", "name_long", {}))
         if role not in ROLES:
             problems.append((f"role must be one of {', '.join(ROLES)}, not {role!r}", "bad_role", {"role": role}))
+        elif role == "coordinator" and roles.get(vid) != "coordinator" and not scope.can("admin"):
+            # A coordinator badge opens coordinator mode at kiosks: only the center names one.
+            problems.append(("only the center's administrators make someone a coordinator", "coordinator_by_admin",
+                             {"vid": vid}))
         if phone and not PHONE.match(phone):
             problems.append((f"{phone!r} is not a phone number", "bad_phone", {"phone": phone}))
         if status not in STATUSES:

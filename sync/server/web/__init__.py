@@ -36,6 +36,6 @@ def install(app: FastAPI, settings: ServerSettings) -> None:
         from sync.assets import font_path
         return FileResponse(font_path(), media_type="font/ttf", headers={"Cache-Control": "max-age=604800"})
 
-    # Signed (itsdangerous, settings.secret_key), HttpOnly, SameSite=Lax; Secure in production.
-    app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
+    # Signed (itsdangerous, settings.session_secret()), HttpOnly, SameSite=Lax; Secure in production.
+    app.add_middleware(SessionMiddleware, secret_key=settings.session_secret(), session_cookie=SESSION_COOKIE,
                        max_age=SESSION_SECONDS, same_site="lax", https_only=settings.env == "production")

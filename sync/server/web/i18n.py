@@ -207,6 +207,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "row.bad_vid": ("“{vid}”不是志愿者编号（3–24 位字母、数字或 -）。", "“{vid}” is not a volunteer number (3-24 letters, digits or -)."),
     "row.name_empty": ("姓名是空的。", "The name is empty."),
     "row.name_long": ("姓名超过 50 个字。", "The name is longer than 50 characters."),
+    "row.coordinator_by_admin": ("只有中心管理员可以指定协调员（{vid}）。", "Only the center's administrators can make someone a coordinator ({vid})."),
     "row.bad_role": ("角色应为 volunteer 或 coordinator，不是“{role}”。", "The role must be volunteer or coordinator, not “{role}”."),
     "row.bad_phone": ("“{phone}”不是电话号码。", "“{phone}” is not a phone number."),
     "row.bad_status": ("状态应为 active 或 inactive，不是“{status}”。", "The status must be active or inactive, not “{status}”."),

@@ -25,7 +25,14 @@ DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def local_time(ts: int | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    return "" if ts is None else datetime.fromtimestamp(ts, DISPLAY_TZ).strftime(fmt)
+    """A time for a page; one no calendar can show (a kiosk's wild clock) is shown as "?",
+    never a failed page."""
+    if ts is None:
+        return ""
+    try:
+        return datetime.fromtimestamp(ts, DISPLAY_TZ).strftime(fmt)
+    except (OverflowError, OSError, ValueError):
+        return "?"
 
 
 templates.env.filters["local_time"] = local_time

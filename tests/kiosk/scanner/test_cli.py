@@ -47,3 +47,24 @@ def test_unreadable_files_print_an_error_line_and_exit_1(tmp_path, capsys):
 def test_no_files_is_success(capsys):
     assert decode_command([]) == 0
     assert capsys.readouterr().out == ""
+
+
+def _png_header_only(width: int, height: int) -> bytes:
+    """A PNG that claims width x height (a decompression bomb as the header tells it)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IEND", b""))
+
+
+def test_a_400_megapixel_image_is_refused_and_the_next_file_still_decoded(tmp_path, capsys):
+    bomb, badge = tmp_path / "bomb.png", tmp_path / "badge.png"
+    bomb.write_bytes(_png_header_only(20_000, 20_000))
+    Image.fromarray(qr_rgb()).save(badge)
+    assert decode_command([str(bomb), str(badge)]) == 1
+    _, got = lines(capsys)
+    assert got[0]["texts"] == [] and "too large" in got[0]["error"]
+    assert got[1] == {"file": str(badge), "texts": [BADGE]}

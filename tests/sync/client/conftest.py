@@ -73,6 +73,10 @@ class FakeCenter:
         @app.post(API_PREFIX + "/devices/enroll")
         async def enroll(body: dict):
             self.requests.append(("enroll", 0))
+            if body.get("code") == "TOO-MANY":   # the center's per-address enrolment limit
+                answer = self.error(429, "rate_limited")
+                answer.headers["Retry-After"] = "60"
+                return answer
             if body.get("code") not in self.codes:
                 return self.error(400, "bad_code")
             return {"device_id": body.get("device_id") or str(uuid.uuid4()), "token": "tok-1",

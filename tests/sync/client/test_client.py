@@ -45,6 +45,13 @@ def test_enroll_refused_raises_with_the_servers_code(store, center):
     assert center.requests == [("enroll", 0)]          # a 4xx is not retried
 
 
+def test_enroll_rate_limited_is_said_at_once_not_retried(store, center):
+    # A coordinator waits at the screen: no minutes of "enrolling…" behind Retry-After: 60.
+    with pytest.raises(EnrollError) as refused:
+        enroll(store, center.url, "TOO-MANY")
+    assert refused.value.code == "rate_limited" and center.requests == [("enroll", 0)]
+
+
 def test_enroll_unreachable_raises_network(store, unused_port):
     with pytest.raises(EnrollError) as failed:
         enroll(store, f"http://127.0.0.1:{unused_port}", "GOOD-CODE")

@@ -81,3 +81,9 @@ def test_server_run_answers_health(tmp_path):
     # Structured logs: every line on stderr is one JSON object.
     lines = [line for line in process.stderr.read().decode().splitlines() if line.strip()]
     assert lines and all(json.loads(line) for line in lines)
+
+
+def test_the_server_database_is_readable_by_its_owner_only(tmp_path, capsys):
+    import stat
+    run_cli(capsys, "server", "init", "--data", str(tmp_path / "srv"), "--json")
+    assert stat.S_IMODE((tmp_path / "srv" / "weiguang.db").stat().st_mode) == 0o600

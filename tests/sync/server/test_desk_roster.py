@@ -90,6 +90,20 @@ def test_a_team_leader_reads_but_does_not_change(desk):
     assert desk.get("/api/v1/volunteers", headers=lead).json()["total"] == 2
     assert csv_post(desk, "WBY", ROSTER, lead).status_code == 403
     assert desk.post("/api/v1/badges/14020200001/issue", headers=lead).status_code == 403
+    # A badge sheet holds signed badges, each as good as the card: not for a reader.
+    assert desk.get("/api/v1/badges.pdf?site=WBY", headers=lead).status_code == 403
+
+
+def test_only_the_centers_administrators_make_a_coordinator(desk):
+    # A coordinator badge opens coordinator mode at kiosks (security review #2).
+    answer = csv_post(desk, "WBY", "vid,name,role\nC0000001,Boss,coordinator\n", desk.tokens["wby"])
+    assert answer.status_code == 422
+    assert [r["code"] for r in answer.json()["rows"]] == ["coordinator_by_admin"]
+    add("boss", "PC", "center_admin")
+    admin = {"Authorization": f"Bearer {accounts.make_token('boss')}"}
+    assert csv_post(desk, "WBY", "vid,name,role\nC0000001,Boss,coordinator\n", admin).status_code == 200
+    # Re-importing an existing coordinator as coordinator changes nothing and is fine.
+    assert csv_post(desk, "WBY", "vid,name,role\nC0000001,Boss,coordinator\n", desk.tokens["wby"]).status_code == 200
 
 
 def test_export_neutralises_formulas(desk):
@@ -171,3 +185,16 @@ def test_roster_by_team_on_the_page_and_in_json(desk):
     assert "王秀英" in page.text and "林建国" not in page.text and '<option value="党员志愿服务队"' in page.text
     log_in(desk, "hyl")
     assert "巾帼志愿服务队" not in desk.get("/volunteers").text       # another station's teams are not offered
+
+
+@pytest.mark.parametrize("method, url, body", [
+    ("GET", "/api/v1/volunteers?q=%00", None), ("GET", "/api/v1/volunteers/%00", None),
+    ("POST", "/api/v1/review/%00", {"action": "approve"}),
+    ("POST", "/api/v1/review", {"action": "approve", "session_ids": ["\u0000"]}),
+    ("POST", "/api/v1/activities", {"site": "WBY", "title": "a\u0000b", "starts_at": "2026-12-01T09:00:00+08:00",
+                                    "ends_at": "2026-12-01T10:00:00+08:00"}),
+])
+def test_a_nul_character_is_refused_not_a_500(desk, method, url, body):
+    # On PostgreSQL each of these answered 500 (security review #11).
+    answer = desk.request(method, url, json=body, headers=desk.tokens["wby"])
+    assert (answer.status_code, answer.json()["code"]) == (422, "bad_text")

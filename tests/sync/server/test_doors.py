@@ -11,6 +11,7 @@ thread of this process), with raw sockets that declare a body and trickle it.
 
 from __future__ import annotations
 
+import pytest
 import threading
 import time
 from collections import Counter
@@ -180,3 +181,13 @@ def test_a_slow_enrolment_body_is_cut_off(server_settings):
         with SlowSenders(url, ENROLL, [None], every=0.2) as slow:
             assert slow.answers(within=10) == [(408, "body_timeout", True)]
         assert enrol_over_http(url).token       # a prompt one is unaffected
+
+
+@pytest.mark.parametrize("device_id", ["../fleet/abc/revoke?", "a b", "ä", "x" * 65, ""])
+def test_a_device_id_is_letters_digits_and_dashes(api, device_id):
+    # It is put into page addresses: "../fleet/<id>/revoke?" aimed an admin's revoke button
+    # at another station's kiosk (security review #6).
+    from sync.server.services import changes, devices
+    changes.upsert_station("s1", "站点 s1")
+    answer = api.post("/api/v1/devices/enroll", json={"code": devices.make_enroll_code("s1"), "device_id": device_id})
+    assert answer.status_code in (400, 422) and answer.json()["code"] in ("bad_device_id", "invalid_request")

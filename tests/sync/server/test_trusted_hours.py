@@ -185,3 +185,28 @@ def test_a_coordinators_check_out_is_recorded_with_the_coordinator(kiosk):
     checkout["payload"]["by_vid"] = "C0001"
     kiosk.statuses([checkin, checkout])
     assert (session_of("V0001").closed_by, session_of("V0001").closed_by_vid) == ("coordinator", "C0001")
+
+
+@pytest.mark.parametrize("at, offset_ms", [(2**53, 0), (253_402_300_800, 0), (NOW, 2**52), (-1, 0)])
+def test_a_time_no_calendar_shows_is_refused_not_stored(kiosk, at, offset_ms):
+    # Stored, it broke every page that shows the session (security review #4).
+    assert kiosk.statuses([kiosk.checkin("V0001", at, offset_ms=offset_ms)]) == [("refused", "bad_payload")]
+
+
+def test_a_kiosk_clock_in_1970_still_records_on_the_servers_clock(kiosk):
+    # No battery-backed clock: the kiosk boots in 1970 and measures its offset to us.
+    offset_ms = (NOW - 1000) * 1000
+    assert kiosk.statuses([kiosk.checkin("V0001", 1000, offset_ms=offset_ms)]) == [("stored", None)]
+    assert session_of("V0001").check_in_at == NOW
+
+
+@pytest.mark.parametrize("rules", [{"max_credit_minutes": 10**30}, {"auto_checkout_grace_minutes": 10**9},
+                                   {"max_credit_mins": 60}, {"rounding_minutes": True}])
+def test_hours_rules_the_center_sets_are_bounded(kiosk, rules):
+    # "max_credit_minutes": 10**30 credited one session 41,745 minutes (security review #8).
+    from sync.server.services import ServiceError
+    with pytest.raises(ServiceError) as refused:
+        changes.set_rules(rules, station="s1")
+    assert refused.value.code == "bad_rules"
+    with pytest.raises(ServiceError):
+        changes.upsert_activity("a9", "义诊", NOW, NOW + 3600, station="s1", rules=rules)
