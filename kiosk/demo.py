@@ -187,6 +187,9 @@ def load_server_data(data: Path, people: list[tuple[str, str, str]], revoked_ser
         HoursSession.insert_many(review_sessions(people)).execute()
     for username, site, role in DESK_USERS:
         accounts.add_user(username, site=site, role=role, password=DESK_PASSWORD, actor="demo", replace=True)
+    # The coordinator's kiosk PIN, set at the center: the kiosk gets its argon2 hash in its pull.
+    from sync.server.services import coordinator_pins
+    coordinator_pins.set_pin(CLI, people[0][0], DEMO_PIN, actor="demo")
     db.close_database()
 
 
@@ -353,10 +356,8 @@ def main(args) -> int:
               flush=True)
         made = make_badges(folder, data / "keys", people)
         from kiosk.store import open_store
-        from kiosk.ui.services import KioskServices
         store = open_store(kiosk_db)
         store.settings.set(language=args.language)
-        KioskServices(store).set_pin(people[0][0], DEMO_PIN)
         coordinator = made["cards"][0]
         print(f"5/6 badge sheet to print: {folder / 'badges.pdf'}", flush=True)
         print(f"    replayed camera: {made['replay']}", flush=True)

@@ -385,6 +385,11 @@ def _apply_activity(store: KioskStore, key: str, data: dict | None) -> None:
     if data is not None:
         closed_here = Activity.select(Activity.closed).where(Activity.id == key).scalar()
         data = {**data, "closed": bool(data.get("closed") or closed_here)}
+        url = data.get("signup_url") or ""
+        if url.startswith("/"):   # the center has no public address set: its sign-up page at our server's
+            server = (store.settings.get("server_url") or "").rstrip("/")
+            data["signup_url"] = server + url if server else ""
+        data["signed_up"] = int(data.get("signed_up") or 0)
     _upsert_activity(store, key, data)
 
 
@@ -424,7 +429,13 @@ _CHANGE_APPLIERS = {
     "station": _apply_setting("station"),
     "rules": _apply_setting("rules"),
     "session": _apply_session_decision,
+    "coordinator_pin": lambda store, key, data: _apply_coordinator_pin(store, key, data),
 }
+
+
+def _apply_coordinator_pin(store: KioskStore, key: str, data: dict | None) -> None:
+    from kiosk.coordinator import apply_pin_change
+    apply_pin_change(store, key, data)
 
 
 class StoreError(Exception):

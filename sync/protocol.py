@@ -31,7 +31,8 @@ PAGE_SIZE = 500            # changes in one pull page
 
 EventType = Literal["checkin", "checkout", "correction", "activity_closed", "service_request"]
 EventStatus = Literal["stored", "duplicate", "refused"]
-ChangeKind = Literal["activity", "volunteer", "revocation", "public_key", "station", "rules", "session"]
+ChangeKind = Literal["activity", "volunteer", "revocation", "public_key", "station", "rules", "session",
+                     "coordinator_pin"]
 
 # Codes a server answers for a refused event (keep in sync with kiosk/i18n catalogs and
 # the README's table).
@@ -152,7 +153,9 @@ class PushResponse(BaseModel):
 
 
 class Change(BaseModel):
-    kind: ChangeKind
+    # A kind this kiosk does not know (a newer server) is accepted and skipped by the store,
+    # so one new kind never stops a whole fleet's pulls.
+    kind: ChangeKind | str
     key: str
     data: dict[str, Any] | None = None  # None: deleted
     version: int                         # the cursor value of this change

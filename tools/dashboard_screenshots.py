@@ -31,7 +31,30 @@ def build(folder: Path):
     server = demo.LocalServer(folder / "server", log=folder / "server.log").init()
     people = demo.volunteers(300)
     demo.load_server_data(folder / "server", people, revoked_serial=6)
+    _signups_and_a_closure(folder / "server", people)
     return server.start(), people
+
+
+def _signups_and_a_closure(data: Path, people) -> None:
+    """A few residents signed up on two activities' public pages; the activity under way
+    ended early at the kiosk by the station's coordinator (what a pushed closure does)."""
+    import time
+    from sync.server import db
+    from sync.server.models import Activity
+    from sync.server.services import signups
+    from sync.server.settings import ServerSettings
+    db.open_database(ServerSettings(data_dir=data))
+    try:
+        with db.reading():
+            tokens = dict(Activity.select(Activity.id, Activity.signup_token).tuples())
+        for n, (activity, name) in enumerate([("demo-yizhen", "王阿姨"), ("demo-yizhen", "李大爷"),
+                                              ("demo-yizhen", ""), ("demo-laji", "赵同学")]):
+            signups.sign_up(tokens[activity], f"1380013{n:04d}", client=f"demo-{n}", name=name)
+        with db.writing():
+            Activity.update(closed_at=int(time.time()) - 600, closed_by=people[0][0]).where(
+                Activity.id == "demo-yizhen").execute()
+    finally:
+        db.close_database()
 
 
 def shoot(server, people, out: Path) -> list[Path]:
@@ -64,12 +87,23 @@ def shoot(server, people, out: Path) -> list[Path]:
                 snap("volunteers", full=False)
                 page.goto(f"/volunteers/{vid}")
                 snap("volunteer")
+                page.goto(f"/volunteers/{people[0][0]}")          # the station's coordinator: the kiosk PIN
+                page.fill("#pin-input", "2580")
+                page.click("#pin-submit")
+                page.locator("#pin").scroll_into_view_if_needed()
+                snap("coordinator-pin", full=False)
                 page.goto("/review")
                 snap("review")
                 page.goto("/activities")
                 snap("activities")
                 page.click("#activities a >> nth=0")
                 snap("activity")
+                link = page.request.get("/api/v1/activities/demo-laji").json()["signup_url"]
+                page.goto(link)                                       # the public page (no log-in needed)
+                snap("signup")
+                page.fill("#phone", f"1390000{len(made):04d}")
+                page.click("#signup-submit")
+                snap("signup-done")
                 page.goto("/fleet")
                 page.click("#new-code")
                 snap("fleet")

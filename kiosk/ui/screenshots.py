@@ -34,7 +34,8 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     from kiosk.store import Revocation
     Revocation.replace(serial=2, vid="14020200002", revoked_at=0).execute()
     services = KioskServices(store)
-    services.set_pin("14020200009", "2468")
+    from kiosk.coordinator import hash_pin, receive_pin_hash
+    receive_pin_hash(store, "14020200009", hash_pin("2468"))   # as the center sends it
     desk = services.attendance
     now = int(clock())
     desk.scan(tokens["14020200003"], at=now - 7200, activity_id="a1")
@@ -76,6 +77,8 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     go(lambda: (app.screen("unlock").offer(CoordinatorBadge(tokens["14020200009"], "14020200009", "张*调")),
                 app.go("unlock")), "unlock-choice")
     go(lambda: setattr(app.screen("unlock"), "stage", "pin"), "unlock-pin")
+    go(lambda: app.screen("unlock")._pin_state({"has_pin": False, "locked_for": 0, "failures": 0}),
+       "unlock-no-pin")
     go(lambda: (setattr(app, "coordinator", {"vid": "14020200009", "name": "张*调"}),
                 app.screen("coordinator").open(), app.go("coordinator")), "coordinator-here")
     go(lambda: app.screen("coordinator").show("correct"), "coordinator-correct")

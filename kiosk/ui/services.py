@@ -21,13 +21,12 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from kiosk.attendance import Attendance, Decision
+from kiosk.coordinator import CoordinatorPins
 from kiosk.store import Activity, KioskStore, OutboxEvent, Session, Volunteer
 
 log = logging.getLogger(__name__)
 
 DEDUPE_SECONDS = 2.0          # the same text seen again this soon (sliding) is the same badge, still held
-PIN_MAX_FAILURES = 5
-PIN_LOCK_SECONDS = 5 * 60
 CLOSE_OVERDUE_EVERY = 60.0
 
 
@@ -50,6 +49,7 @@ class KioskServices:
     def __init__(self, store: KioskStore, sync_agent: Any = None):
         self.store = store
         self.attendance = Attendance(store)
+        self.pins = CoordinatorPins(store)
         set_station_tz(self.attendance.timezone())
         self.sync_agent = sync_agent
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="weiguang-db")
@@ -191,46 +191,13 @@ class KioskServices:
         return {"pending": self.store.count_pending(), "refused_count": len(refused), "refused": refused,
                 "stored": OutboxEvent.select().where(OutboxEvent.status == "stored").count()}
 
-    # --- coordinator PIN (argon2; worker thread) -----------------------------------------
+    # --- coordinator PIN (kiosk.coordinator; worker thread) -------------------------------
 
     def pin_state(self, vid: str) -> dict:
-        lock = self.store.settings.get("pin_lock") or {}
-        now = self.store.clock()
-        pins = self.store.settings.get("coordinator_pins") or {}
-        return {"has_pin": vid in pins, "locked_for": max(0, int(lock.get("until", 0) - now)),
-                "failures": int(lock.get("failures", 0))}
-
-    def set_pin(self, vid: str, pin: str) -> bool:
-        from argon2 import PasswordHasher
-        if not (pin.isdigit() and 4 <= len(pin) <= 8):
-            return False
-        pins = self.store.settings.get("coordinator_pins") or {}
-        pins[vid] = PasswordHasher().hash(pin)
-        self.store.settings.set(coordinator_pins=pins, pin_lock={"failures": 0, "until": 0})
-        return True
+        return self.pins.state(vid)
 
     def check_pin(self, vid: str, pin: str) -> dict:
-        """{'ok': bool, 'locked_for': seconds, 'left': tries left}. Five wrong PINs lock for 5 minutes."""
-        from argon2 import PasswordHasher
-        from argon2.exceptions import InvalidHashError, VerificationError
-        state = self.pin_state(vid)
-        if state["locked_for"] > 0:
-            return {"ok": False, "locked_for": state["locked_for"], "left": 0}
-        pins = self.store.settings.get("coordinator_pins") or {}
-        try:
-            ok = vid in pins and PasswordHasher().verify(pins[vid], pin)
-        except (VerificationError, InvalidHashError):
-            ok = False
-        if ok:
-            self.store.settings.set(pin_lock={"failures": 0, "until": 0})
-            return {"ok": True, "locked_for": 0, "left": PIN_MAX_FAILURES}
-        failures = state["failures"] + 1
-        until = 0
-        if failures >= PIN_MAX_FAILURES:
-            until, failures = int(self.store.clock()) + PIN_LOCK_SECONDS, 0
-        self.store.settings.set(pin_lock={"failures": failures, "until": until})
-        return {"ok": False, "locked_for": PIN_LOCK_SECONDS if until else 0,
-                "left": 0 if until else PIN_MAX_FAILURES - failures}
+        return self.pins.check(vid, pin)
 
     # --- sync ----------------------------------------------------------------------------
 

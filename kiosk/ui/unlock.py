@@ -1,8 +1,9 @@
 """A coordinator badge was shown: check in/out, or coordinator mode behind a PIN.
 
-The PIN is checked (argon2) on the DB worker; five wrong PINs lock the pad for five
-minutes (kept in the store, so restarting the app does not reset it). A coordinator
-without a PIN sets one here, typing it twice.
+The PIN is set at the center and checked here against that coordinator's argon2 hash
+(`kiosk.coordinator`, on the DB worker); five wrong PINs lock that coordinator out for
+five minutes. A coordinator the center has not given a PIN is told to ask for one: no
+one chooses a PIN at a kiosk.
 """
 
 from __future__ import annotations
@@ -15,18 +16,17 @@ from kiosk import i18n
 
 
 class UnlockScreen(Screen):
-    stage = StringProperty("choice")       # choice / pin / set / confirm
+    stage = StringProperty("choice")       # choice / pin / nopin
     pin = StringProperty("")
     message = StringProperty("")
     badge = None
-    _first = ""
 
     def on_stage(self, screen, stage) -> None:
-        self.ids.stages.current = "choice" if stage == "choice" else "pad"
+        self.ids.stages.current = {"choice": "choice", "pin": "pad"}.get(stage, "none")
 
     def offer(self, badge) -> None:
         self.badge = badge
-        self.stage, self.pin, self.message, self._first = "choice", "", "", ""
+        self.stage, self.pin, self.message = "choice", "", ""
         self.ids.who.text = i18n._("result.greeting", name=badge.name)
 
     def attendance(self) -> None:
@@ -39,12 +39,13 @@ class UnlockScreen(Screen):
         app.services.run(app.services.pin_state, self.badge.vid, then=self._pin_state)
 
     def _pin_state(self, state: dict) -> None:
-        if state["locked_for"] > 0:
-            self.stage = "pin"
-            self.message = i18n._("ui.pin.locked", minutes=max(1, -(-state["locked_for"] // 60)))
+        if not state["has_pin"]:
+            self.stage = "nopin"
+            self.message = i18n._("ui.pin.ask_center")
             return
-        self.stage = "pin" if state["has_pin"] else "set"
-        self.message = "" if state["has_pin"] else i18n._("ui.pin.set_first")
+        self.stage = "pin"
+        self.message = (i18n._("ui.pin.locked", minutes=max(1, -(-state["locked_for"] // 60)))
+                        if state["locked_for"] > 0 else "")
 
     def key(self, digit: str) -> None:
         if len(self.pin) < 8:
@@ -58,18 +59,6 @@ class UnlockScreen(Screen):
         pin, self.pin = self.pin, ""
         if self.stage == "pin":
             app.services.run(app.services.check_pin, self.badge.vid, pin, then=self._checked)
-        elif self.stage == "set":
-            if not (pin.isdigit() and 4 <= len(pin) <= 8):
-                self.message = i18n._("ui.pin.length")
-                return
-            self._first, self.stage = pin, "confirm"
-            self.message = i18n._("ui.pin.again")
-        elif self.stage == "confirm":
-            if pin != self._first:
-                self.stage, self._first = "set", ""
-                self.message = i18n._("ui.pin.mismatch")
-                return
-            app.services.run(app.services.set_pin, self.badge.vid, pin, then=lambda ok: self._checked({"ok": ok}))
 
     def _checked(self, answer: dict) -> None:
         if answer.get("ok"):
@@ -78,7 +67,10 @@ class UnlockScreen(Screen):
             app.screen("coordinator").open()
             app.go("coordinator")
             return
-        if answer.get("locked_for"):
+        if answer.get("no_pin"):
+            self.stage = "nopin"
+            self.message = i18n._("ui.pin.ask_center")
+        elif answer.get("locked_for"):
             self.message = i18n._("ui.pin.locked", minutes=max(1, -(-answer["locked_for"] // 60)))
         else:
             self.message = i18n._("ui.pin.wrong", left=answer.get("left", 0))

@@ -272,6 +272,17 @@ def _m0008_center_fleet() -> None:
     add_missing_columns(Activity, "cancelled_at")
 
 
+def _m0010_coordinator_pins_signups() -> None:
+    """Coordinators' kiosk PINs set at the center (argon2 hashes); sign-ups on an
+    activity's public page."""
+    import secrets
+    from sync.server.models import Activity, ActivitySignup, CoordinatorPin
+    db.create_tables([CoordinatorPin, ActivitySignup], safe=True)
+    add_missing_columns(Activity, "signup_token")
+    for (activity_id,) in Activity.select(Activity.id).where(Activity.signup_token.is_null()).tuples():
+        Activity.update(signup_token=secrets.token_urlsafe(12)).where(Activity.id == activity_id).execute()
+
+
 def _m0002_trusted_hours() -> None:
     """Issue 7: event digests (conflicts), deferred events, refusals, review states."""
     from sync.server.models import HoursSession, Refusal, StoredEvent
@@ -328,6 +339,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0007_center_roster", _m0007_center_roster),
     ("0008_center_fleet", _m0008_center_fleet),
     ("0009_sessions_end", _m0009_sessions_end),
+    ("0010_coordinator_pins_signups", _m0010_coordinator_pins_signups),
 ]
 
 

@@ -202,6 +202,7 @@ class Activity(BaseModel):
     closed_at = BigIntegerField(null=True)
     closed_by = CharField(null=True, max_length=32)
     cancelled_at = BigIntegerField(null=True)  # cancelled at the center: gone from the kiosks
+    signup_token = CharField(null=True, unique=True, max_length=32)   # its public sign-up page: /signup/TOKEN
 
 
 class Volunteer(BaseModel):
@@ -288,5 +289,30 @@ class ServiceRequest(BaseModel):
         table_name = "service_requests"
 
 
+class CoordinatorPin(BaseModel):
+    """A coordinator's kiosk PIN, set at the center: only its argon2 hash, never the PIN."""
+    vid = CharField(primary_key=True, max_length=32)
+    pin_hash = CharField()
+    set_at = BigIntegerField()
+    set_by = CharField()
+
+    class Meta:
+        table_name = "coordinator_pins"
+
+
+class ActivitySignup(BaseModel):
+    """A resident's or volunteer's sign-up on an activity's public page (one per phone).
+    The phone is kept until `services.signups.RETENTION_DAYS` after the activity ends."""
+    id = BigAutoField()
+    activity_id = CharField(max_length=64, index=True)
+    phone = CharField(null=True, max_length=11)   # NULL once purged
+    name = CharField(default="", max_length=40)
+    created_at = BigIntegerField()
+
+    class Meta:
+        table_name = "activity_signups"
+        indexes = ((("activity_id", "phone"), True),)
+
+
 MODELS = [Migration, User, ApiToken, AuditEntry, Site, Team, Badge, Device, EnrollCode, StoredEvent, Refusal, ChangeRow, Activity, Volunteer,
-          Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest]
+          Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest, CoordinatorPin, ActivitySignup]

@@ -78,6 +78,9 @@ class ServerSettings(BaseSettings):
     login_per_username_per_minute: int = Field(default=10, ge=1)
 
     log_level: str = "INFO"
+    # The address residents' phones reach this server at (e.g. https://weiguang.example.cn), for
+    # the sign-up links in activities' QR codes; unset: a path, which kiosks complete with theirs.
+    public_url: str | None = Field(default=None, max_length=200)
 
     @field_validator("secret_key")
     @classmethod

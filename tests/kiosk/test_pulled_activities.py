@@ -27,3 +27,17 @@ def test_a_closed_activity_stays_closed_whatever_a_pull_brings(store, desk, acti
     assert desk.open_activities(at("2026-11-30 13:00")) == []
     store.apply_changes([Change(kind="activity", key="a1", data=None, version=5)], cursor=5)   # withdrawn
     assert Activity.get_or_none(Activity.id == "a1") is None
+
+
+def test_a_pulled_sign_up_link_and_count_show_as_places_left(store):
+    from kiosk.ui.services import activity_dict
+    store.settings.set(server_url="http://192.168.1.20:8000/")
+    store.apply_changes([pulled("a1", 1, capacity=30, signed_up=12, signup_url="/signup/AbCdEfGhIjKlMnOp"),
+                         pulled("a2", 2, capacity=10, signed_up=3, signup_url="https://wg.example.cn/signup/x1y2z3w4")],
+                        cursor=2)
+    a1, a2 = activity_dict(Activity.get_by_id("a1")), activity_dict(Activity.get_by_id("a2"))
+    assert a1["signup_url"] == "http://192.168.1.20:8000/signup/AbCdEfGhIjKlMnOp"   # a path: our server's
+    assert a1["places_left"] == 18
+    assert a2["signup_url"] == "https://wg.example.cn/signup/x1y2z3w4" and a2["places_left"] == 7
+    store.apply_changes([pulled("a1", 3, capacity=30, signed_up=13, signup_url="/signup/AbCdEfGhIjKlMnOp")], 3)
+    assert activity_dict(Activity.get_by_id("a1"))["places_left"] == 17

@@ -4,6 +4,7 @@
     POST /api/v1/activities                       {"site","title","category","starts_at","ends_at",...}
     PATCH /api/v1/activities/{id}                 some fields
     POST /api/v1/activities/{id}/cancel           {"reason"}
+    GET  /api/v1/activities/{id}/signups          -> who signed up on its public page (phones masked but for its site)
     GET  /api/v1/kiosks?site=CODE                 -> {"items": [{"id","station","last_seen_at","pending",...}]}
     POST /api/v1/kiosks/codes                     {"station"} -> {"code", "qr_svg", ...}
     POST /api/v1/kiosks/{id}/revoke
@@ -20,7 +21,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from sync.server.api.auth import Actor, current_actor
 from sync.server.api.errors import BAD_BODY, BAD_QUERY, CENTER_AUTH, NOT_FOUND, _doc
-from sync.server.services import activities, fleet
+from sync.server.services import activities, fleet, signups
 
 router = APIRouter(tags=["center"], responses={**BAD_BODY, **CENTER_AUTH, **NOT_FOUND, **BAD_QUERY,
                                               409: _doc("activity_cancelled: a cancelled activity is not edited")})
@@ -40,6 +41,10 @@ class ActivityItem(BaseModel):
     description: str
     rules: dict[str, Any] | None
     cancelled: bool
+    closed_at: int | None = Field(None, description="ended early at a kiosk (Unix seconds); null: not")
+    closed_by: str | None = Field(None, description="the number of the coordinator who ended it at the kiosk")
+    signed_up: int = Field(0, description="sign-ups on its public page")
+    signup_url: str = Field("", description="its public sign-up page (a path when the server has no public_url)")
 
 
 class ActivityList(BaseModel):
@@ -110,6 +115,28 @@ def update_activity(activity_id: str, body: ActivityPatch, actor: Actor = Depend
 def cancel_activity(activity_id: str, body: Reason = Body(default_factory=Reason),
                     actor: Actor = Depends(current_actor)):
     return activities.cancel(actor.scope, activity_id, actor.username, reason=body.reason)
+
+
+class SignupItem(BaseModel):
+    name: str
+    phone: str = Field(description="whole for coordinators of the activity's own site, else masked; "
+                                   "empty once deleted (services.signups.RETENTION_DAYS after the activity)")
+    created_at: int
+
+
+class SignupList(BaseModel):
+    activity_id: str
+    signup_url: str
+    signed_up: int
+    capacity: int | None
+    phones_whole: bool
+    items: list[SignupItem]
+
+
+@router.get("/activities/{activity_id}/signups", response_model=SignupList)
+def activity_signups(activity_id: str, actor: Actor = Depends(current_actor)):
+    """Who signed up on the activity's public page."""
+    return signups.for_activity(actor.scope, activity_id)
 
 
 class KioskItem(BaseModel):

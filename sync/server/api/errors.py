@@ -47,11 +47,23 @@ STATUS_BY_CODE = {
     "bad_activity": 422,
     "bad_rules": 422,
     "activity_cancelled": 409,
+    "bad_pin": 422,
+    "weak_pin": 422,
+    "not_coordinator": 422,
+    "bad_phone": 422,
+    "activity_full": 409,
+    "activity_over": 409,
+    "already_signed_up": 409,
 }
 
 
 class ValidationErrorBody(ErrorBody):
     detail: list[dict[str, Any]]
+
+
+class RefusalBody(ErrorBody):
+    """A 422 that is either a domain refusal (code, message) or invalid fields (with detail)."""
+    detail: list[dict[str, Any]] | None = None
 
 
 def _doc(description: str, model=ErrorBody) -> dict:

@@ -6,6 +6,7 @@
     POST /api/v1/volunteers/import?site=CODE        (text/csv) -> {"imported": n} | 422 {"rows": [{"line","error"}]}
     GET  /api/v1/volunteers.csv?site=CODE           -> the roster as CSV (formula-safe)
     POST /api/v1/badges/{vid}/issue | /reissue | /revoke
+    GET|POST|DELETE /api/v1/volunteers/{vid}/pin   -> a coordinator's kiosk PIN (POST {"pin"}: argon2 to the kiosks)
     GET  /api/v1/badges.pdf?site=CODE               -> a printable sheet of badge cards
 """
 
@@ -20,8 +21,8 @@ from pydantic import BaseModel, Field
 from sync.protocol import ErrorBody
 from sync.server.api.auth import Actor, current_actor
 from sync.server.api.deps import get_settings
-from sync.server.api.errors import BAD_BODY, BAD_QUERY, CENTER_AUTH, NOT_FOUND, _doc
-from sync.server.services import badges, volunteers
+from sync.server.api.errors import BAD_BODY, BAD_QUERY, CENTER_AUTH, NOT_FOUND, RefusalBody, _doc
+from sync.server.services import badges, coordinator_pins, volunteers
 from sync.server.settings import ServerSettings
 
 router = APIRouter(tags=["center"], responses={**BAD_BODY, **CENTER_AUTH, **NOT_FOUND, **BAD_QUERY})
@@ -161,3 +162,41 @@ def csv_response(text: str, filename: str) -> Response:
 def pdf_response(data: bytes, filename: str) -> Response:
     return Response(data, media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="{_ascii(filename)}"'})
+
+
+# --- coordinators' kiosk PINs ---------------------------------------------------------------
+
+class PinBody(BaseModel):
+    pin: str = Field(..., min_length=1, max_length=16, description="4 to 8 digits; only its argon2 hash is kept")
+    reason: str = Field("", max_length=500)
+
+
+class PinState(BaseModel):
+    vid: str
+    pin_set: bool
+    set_at: int | None = None
+    set_by: str | None = None
+    stations: list[str] = Field(description="the stations whose kiosks get (or got) the hash")
+
+
+PIN_ERRORS = {422: _doc("bad_pin (not 4-8 digits), weak_pin, not_coordinator, or a field is invalid "
+                        "(invalid_request, with detail)", RefusalBody)}
+
+
+@router.get("/volunteers/{vid}/pin", response_model=PinState, responses={422: _doc("not_coordinator")})
+def coordinator_pin_state(vid: str, actor: Actor = Depends(current_actor)):
+    """Whether this coordinator has a kiosk PIN (never the PIN or its hash)."""
+    return coordinator_pins.pin_state(actor.scope, vid)
+
+
+@router.post("/volunteers/{vid}/pin", response_model=PinState, responses=PIN_ERRORS)
+def set_coordinator_pin(vid: str, body: PinBody, actor: Actor = Depends(current_actor)):
+    """Set a coordinator's kiosk PIN: the kiosks of the coordinator's subtree get its argon2
+    hash at their next pull. Audited (without the PIN)."""
+    return coordinator_pins.set_pin(actor.scope, vid, body.pin, actor.username, reason=body.reason)
+
+
+@router.delete("/volunteers/{vid}/pin", response_model=PinState, responses={422: _doc("not_coordinator")})
+def clear_coordinator_pin(vid: str, actor: Actor = Depends(current_actor)):
+    """The kiosks forget this coordinator's PIN at their next pull (no coordinator mode)."""
+    return coordinator_pins.clear_pin(actor.scope, vid, actor.username)

@@ -20,7 +20,7 @@ import time
 from sync.server.db import reading, writing
 from sync.server.models import Activity, Site
 from sync.server.services import ServiceError, audit, sites
-from sync.server.services.changes import ACTIVITY_FIELDS, _checked_rules, append_changes
+from sync.server.services.changes import _checked_rules, activity_data, append_changes
 from sync.server.services.scope import Scope, not_found
 
 EDITABLE = ("title", "category", "starts_at", "ends_at", "place", "team", "capacity", "description")
@@ -28,7 +28,7 @@ MAX_SPAN = 31 * 86400
 LIMITS = {"title": 100, "category": 50, "place": 200, "team": 100, "description": 2000}
 
 
-def _stations_of(site: str | None) -> list[str | None]:
+def stations_of(site: str | None) -> list[str | None]:
     """Where a change row for an activity at `site` goes: each station below it (None: all)."""
     if site is None:
         return [None]
@@ -66,18 +66,24 @@ def _check(values: dict) -> dict:
     return values
 
 
-def as_dict(row: Activity, names: dict | None = None) -> dict:
+def as_dict(row: Activity, names: dict | None = None, signed_up: int | None = None) -> dict:
+    """An activity for the desk: `closed_at`/`closed_by` when a coordinator ended it at a
+    kiosk (Unix seconds; the coordinator's volunteer number); `signed_up` on its public page."""
+    from sync.server.services import signups
     names = names if names is not None else {}
+    if signed_up is None:
+        signed_up = signups.counts([row.id]).get(row.id, 0)
     return {"id": row.id, "site": row.station, "site_name": names.get(row.station, ""),
             **{f: getattr(row, f) for f in EDITABLE},
-            "rules": json.loads(row.rules) if row.rules else None, "cancelled": row.cancelled_at is not None}
+            "rules": json.loads(row.rules) if row.rules else None, "cancelled": row.cancelled_at is not None,
+            "closed_at": row.closed_at, "closed_by": row.closed_by,
+            "signed_up": signed_up, "signup_url": signups.signup_url(row.signup_token)}
 
 
 def _publish(row: Activity, old_site: str | None, old_exists: bool) -> None:
-    data = {name: getattr(row, name) for name in ACTIVITY_FIELDS}
-    data["rules"] = json.loads(row.rules) if row.rules else None
-    now_at = set(_stations_of(row.station)) if row.cancelled_at is None else set()
-    before = set(_stations_of(old_site)) if old_exists else set()
+    data = activity_data(row)
+    now_at = set(stations_of(row.station)) if row.cancelled_at is None else set()
+    before = set(stations_of(old_site)) if old_exists else set()
     append_changes([("activity", row.id, None, s) for s in sorted(before - now_at, key=str)]
                    + [("activity", row.id, data, s) for s in sorted(now_at, key=str)])
 
@@ -111,7 +117,10 @@ def listing(scope: Scope, site: str | None = None, include_past: bool = False, n
         if not include_past:
             query = query.where(Activity.ends_at >= now - 86400)
         names = dict(Site.select(Site.code, Site.name).tuples())
-        return {"items": [as_dict(r, names) for r in query.limit(500)]}
+        rows = list(query.limit(500))
+        from sync.server.services import signups
+        signed = signups.counts([r.id for r in rows])
+        return {"items": [as_dict(r, names, signed.get(r.id, 0)) for r in rows]}
 
 
 def get(scope: Scope, activity_id: str) -> dict:
@@ -127,7 +136,8 @@ def create(scope: Scope, site: str | None, values: dict, actor: str, rules: dict
     if rules:
         _checked_rules(rules)
     with writing():
-        row = Activity.create(id="act-" + secrets.token_hex(6), station=site,
+        from sync.server.services.signups import new_token
+        row = Activity.create(id="act-" + secrets.token_hex(6), station=site, signup_token=new_token(),
                               rules=json.dumps(rules) if rules else None, **values)
         _publish(row, None, False)
         audit.record(actor, "activity.create", "activity", row.id, site=site, after=as_dict(row))

@@ -6,13 +6,16 @@ station NULL goes to every kiosk, a row with a station only to that station's ki
 Kinds and data match what `kiosk.store._CHANGE_APPLIERS` applies (keep in sync):
 
     activity    key=id      data: kiosk Activity fields (rules as a dict,     station or global
-                            closed: true once closed at a kiosk)
+                            closed: true once closed at a kiosk,
+                            signup_url, signed_up: services.signups)
     volunteer   key=vid     data: name, team, role                            the roster's station
     revocation  key=serial  data: vid, revoked_at (None: revocation lifted)    global
     public_key  key=kid     data: {"public_key": base64 raw}                   global
     station     key=code    data: sync.protocol.StationInfo                    that station
     rules       key=scope   data: hours-rule overrides, already merged         global or station
     session     key=id      data: id, state, minutes (a review decision)       the session's station
+    coordinator_pin key=vid data: {"hash": argon2, "set_at"} (None: cleared)  each station in the
+                            coordinator's subtree (services.coordinator_pins)
 
 Usage::
 
@@ -110,7 +113,8 @@ def upsert_activity(id: str, title: str, starts_at: int, ends_at: int, station: 
     with writing():
         old = Activity.get_or_none(Activity.id == id)
         if old is None:
-            Activity.create(id=id, **values)
+            from sync.server.services.signups import new_token
+            Activity.create(id=id, signup_token=new_token(), **values)
         else:
             Activity.update(**values).where(Activity.id == id).execute()
         row = Activity.get_by_id(id)
@@ -121,10 +125,14 @@ def upsert_activity(id: str, title: str, starts_at: int, ends_at: int, station: 
 
 def activity_data(row: Activity) -> dict:
     """An activity as kiosks pull it; `closed` once a coordinator closed it (a kiosk never
-    reopens an activity closed at its station, see `kiosk.store`)."""
+    reopens an activity closed at its station, see `kiosk.store`); `signup_url` (its public
+    sign-up page; a path when the server has no public_url) and `signed_up` (how many)."""
+    from sync.server.services import signups
     data = {name: getattr(row, name) for name in ACTIVITY_FIELDS}
     data["rules"] = json.loads(row.rules) if row.rules else None
     data["closed"] = row.closed_at is not None
+    data["signup_url"] = signups.signup_url(row.signup_token)
+    data["signed_up"] = signups.counts([row.id]).get(row.id, 0)
     return data
 
 
@@ -148,6 +156,9 @@ def import_roster(entries: list[RosterEntry], station: str | None = None) -> int
                  if e.vid in previous and previous[e.vid] != station]
                 + [("volunteer", e.vid, {"name": e.name, "team": e.team, "role": e.role}, station)
                    for e in batch])
+            from sync.server.services.coordinator_pins import follow_moves
+            follow_moves({e.vid: (previous[e.vid], station) for e in batch
+                          if e.vid in previous and previous[e.vid] != station})
     return len(entries)
 
 

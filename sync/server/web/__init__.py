@@ -43,8 +43,10 @@ SESSION_SECONDS = 8 * 3600
 def install(app: FastAPI, settings: ServerSettings) -> None:
     from sync.server.services import accounts
     accounts.configure(settings.login_per_client_per_minute, settings.login_per_username_per_minute)
-    from sync.server.web import activities, audit, fleet, home, review, session, volunteers
-    for module in (session, home, volunteers, review, activities, fleet, audit):
+    from sync.server.services import signups
+    signups.configure(settings.public_url)
+    from sync.server.web import activities, audit, fleet, home, public, review, session, volunteers
+    for module in (session, home, volunteers, review, activities, fleet, audit, public):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from sync.server.api.auth import Actor, current_actor
-from sync.server.services import ServiceError, activities, sites, volunteers
+from sync.server.services import ServiceError, activities, fleet, signups, sites, volunteers
 from sync.server.web.pages import render
 
 router = APIRouter(include_in_schema=False)
@@ -75,7 +75,18 @@ def edit_page(request: Request, activity_id: str, actor: Actor = Depends(current
     form = {**a, "starts_at": datetime.fromtimestamp(a["starts_at"], zone).strftime(LOCAL_FORMAT),
             "ends_at": datetime.fromtimestamp(a["ends_at"], zone).strftime(LOCAL_FORMAT),
             "capacity": a["capacity"] or ""}
-    return render(request, "activity.html", actor, a=a, form=form)
+    return render(request, "activity.html", actor, a=a, form=form, **_signups(request, actor, activity_id))
+
+
+def _signups(request: Request, actor: Actor, activity_id: str) -> dict:
+    """Who signed up on the public page, and its link and QR (absolute: this server's address
+    when no public_url is set)."""
+    signups.maybe_purge()
+    found = signups.for_activity(actor.scope, activity_id)
+    link = found["signup_url"]
+    if link.startswith("/"):
+        link = str(request.base_url).rstrip("/") + link
+    return {"signups": found, "signup_link": link, "signup_qr": fleet.qr_svg(link) if link else ""}
 
 
 @router.post("/activities/{activity_id}", response_class=HTMLResponse)
@@ -93,7 +104,7 @@ def edit(request: Request, activity_id: str, title: str = Form("", max_length=10
             raise
         return render(request, "activity.html", actor, status_code=422, a=a, error=exc.message, form=dict(
             title=title, category=category, place=place, team=team, capacity=capacity, description=description,
-            starts_at=starts_at, ends_at=ends_at))
+            starts_at=starts_at, ends_at=ends_at), **_signups(request, actor, activity_id))
     return RedirectResponse(f"/activities?site={a['site'] or ''}&saved=1", status_code=303)
 
 

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sync.server.api.auth import Actor, current_actor
 from sync.server.api.deps import get_settings
 from sync.server.api.volunteers import csv_response, pdf_response
-from sync.server.services import ServiceError, badges, sites, volunteers
+from sync.server.services import ServiceError, badges, coordinator_pins, sites, volunteers
 from sync.server.services.csvfiles import ImportRefused
 from sync.server.settings import ServerSettings
 from sync.server.web.pages import render
@@ -63,10 +63,32 @@ def badge_sheet(site: str | None = Query(None, max_length=32), actor: Actor = De
                         f"badges-{site or 'all'}.pdf")
 
 
+def _volunteer_page(request: Request, actor: Actor, vid: str, status_code: int = 200, **extra):
+    v = volunteers.get(actor.scope, vid)
+    pin = coordinator_pins.pin_state(actor.scope, vid) if v["role"] == "coordinator" else None
+    return render(request, "volunteer.html", actor, status_code=status_code, v=v, pin=pin, **extra)
+
+
 @router.get("/volunteers/{vid}", response_class=HTMLResponse)
-def volunteer(request: Request, vid: str, done: str | None = None, serial: int | None = None,
-              actor: Actor = Depends(current_actor)):
-    return render(request, "volunteer.html", actor, v=volunteers.get(actor.scope, vid), done=done, serial=serial)
+def volunteer(request: Request, vid: str, done: str | None = Query(None, max_length=20),
+              serial: int | None = Query(None, ge=0, le=10**12), actor: Actor = Depends(current_actor)):
+    return _volunteer_page(request, actor, vid, done=done, serial=serial)
+
+
+@router.post("/volunteers/{vid}/pin", response_class=HTMLResponse)
+async def coordinator_pin(request: Request, vid: str, pin: str = Form("", max_length=16),
+                          action: str = Form("set", pattern="^(set|clear)$"), actor: Actor = Depends(current_actor)):
+    """Set (or clear) a coordinator's kiosk PIN; a wrong PIN shows the page again saying why."""
+    try:
+        if action == "clear":
+            coordinator_pins.clear_pin(actor.scope, vid, actor.username)
+        else:
+            coordinator_pins.set_pin(actor.scope, vid, pin, actor.username)
+    except ServiceError as exc:
+        if exc.code not in ("bad_pin", "weak_pin"):
+            raise
+        return _volunteer_page(request, actor, vid, status_code=422, pin_error=exc.code)
+    return RedirectResponse(f"/volunteers/{vid}?done=pin_{action}", status_code=303)
 
 
 @router.post("/volunteers/{vid}/badge")

@@ -208,16 +208,33 @@ def _pin(ctx, digits):
     tap(unlock.ids.key_ok)
 
 
+def _center_sends_pin(store, vid="14020200009", pin="2468"):
+    """The PIN hash arrives as the center sends it: a pulled "coordinator_pin" change."""
+    from argon2 import PasswordHasher
+    from kiosk.coordinator import receive_pin_hash
+    receive_pin_hash(store, vid, PasswordHasher().hash(pin))
+
+
 def coordinator_unlock(ctx):
-    """Coordinator badge -> 管理模式 -> set a PIN (first time) -> coordinator mode; later five wrong PINs lock."""
+    """Coordinator badge -> 管理模式 without a PIN from the center: no pad, 'ask the center';
+    the center's hash arrives -> the PIN opens coordinator mode; later five wrong PINs lock."""
     yield 0.3
     yield from _coordinator_badge(ctx, wait_dedupe=False)
     unlock = ctx.app.screen("unlock")
     ctx.note("choice_labels")
     tap(unlock.ids.btn_manage)
-    yield until(lambda: unlock.stage == "set", 5, "set stage")
-    yield from _pin(ctx, "2468")
-    yield until(lambda: unlock.stage == "confirm", 5, "confirm stage")
+    yield until(lambda: unlock.stage == "nopin", 5, "no-PIN stage")
+    yield 0.3
+    ctx.note("nopin_message", unlock.message)
+    ctx.note("nopin_pad", unlock.ids.stages.current)
+    ctx.note("nopin_labels")
+    tap(unlock.ids.btn_cancel)
+    yield until(_home(ctx), 5, "home")
+    done = ctx.app.services.run(_center_sends_pin, ctx.store)
+    yield until(done.done, 10, "PIN hash applied")
+    yield from _coordinator_badge(ctx)
+    tap(unlock.ids.btn_manage)
+    yield until(lambda: unlock.stage == "pin", 5, "pin stage")
     yield from _pin(ctx, "2468")
     yield until(lambda: ctx.app.sm.current == "coordinator", 10, "coordinator mode")
     yield 0.3
@@ -275,7 +292,7 @@ def correct_time(ctx):
 
 def _setup_sessions(store, services, folder):
     from datetime import datetime
-    services.set_pin("14020200009", "2468")
+    _center_sends_pin(store)
     now = int(store.clock())
     desk = services.attendance
     import json
@@ -294,7 +311,7 @@ def _setup_server(store, services, folder):
     """A real `weiguang server run` on 127.0.0.1, a station, a one-time code (in ctx.extra)."""
     import atexit
     from kiosk.demo import LocalServer
-    services.set_pin("14020200009", "2468")
+    _center_sends_pin(store)
     # A kiosk gets its activities from the center: the harness's sample ones are unknown to
     # this server, which refuses check-ins to them (activity_not_here). Station duty here.
     from kiosk.store import Activity

@@ -3,6 +3,8 @@ assertions on what the screen said and on the rows in the kiosk database."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.kiosk.ui.conftest import ok
@@ -69,12 +71,17 @@ def test_browse_activities_and_order_a_service(journeys):
 def test_coordinator_unlock_and_lockout(journeys):
     j = ok(journeys["coordinator_unlock"])
     assert "管理模式" in j["choice_labels"] and "签到 / 签退" in j["choice_labels"]
+    # no PIN from the center yet: no pad to choose one, the screen says whom to ask
+    assert j["nopin_message"] == "管理密码由中心设置，请联系中心为您设置，同步后即可使用"
+    assert j["nopin_pad"] == "none" and "尚无管理密码" in j["nopin_labels"]
     assert "管理模式 · 张*调" in j["coordinator_labels"]
     assert j["wrong_messages"][:4] == [f"密码错误，还可尝试 {n} 次" for n in (4, 3, 2, 1)]
     assert j["wrong_messages"][4] == j["locked_message"] == "错误次数过多，请 5 分钟后再试"
     assert j["screen_after_lock"] == "unlock"                     # the right PIN does not help while locked
-    (pins,) = j.rows("SELECT value FROM setting WHERE key = 'coordinator_pins'")[0]
+    (pins,) = j.rows("SELECT value FROM setting WHERE key = 'center_pins'")[0]
     assert "$argon2" in pins and "2468" not in pins
+    (locks,) = j.rows("SELECT value FROM setting WHERE key = 'pin_locks'")[0]
+    assert list(json.loads(locks)) == ["14020200009"]             # the lockout is this coordinator's
     assert j.rows("SELECT COUNT(*) FROM attendance") == [(0,)]   # managing is not attending
 
 
