@@ -305,6 +305,18 @@ def _m0004_order_numbers() -> None:
     db.execute_sql('CREATE UNIQUE INDEX IF NOT EXISTS "servicerequest_number" ON "service_requests" ("number")')
 
 
+def _m0009_service_request_states() -> None:
+    """Service requests move through states (services.service_requests): their columns, the
+    transitions table, a team leader's team; "ordered" becomes "submitted"."""
+    from sync.server.models import RequestTransition, ServiceRequest, User
+    add_missing_columns(User, "team")
+    add_missing_columns(ServiceRequest, "team", "updated_at", "dispatched_at", "reason", "report", "minutes",
+                        "volunteers", "rating", "comments", "details", "closed_at", "phone_erased_at")
+    db.create_tables([RequestTransition], safe=True)
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "servicerequest_state" ON "service_requests" ("state")')
+    ServiceRequest.update(state="submitted").where(ServiceRequest.state == "ordered").execute()
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_trusted_hours", _m0002_trusted_hours),
@@ -314,6 +326,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0006_center_accounts", _m0006_center_accounts),
     ("0007_center_roster", _m0007_center_roster),
     ("0008_center_fleet", _m0008_center_fleet),
+    ("0009_service_request_states", _m0009_service_request_states),
 ]
 
 

@@ -60,8 +60,9 @@ def refuse_numbers(device: Device, keys: list[str], checked: list) -> None:
 def store_requests(items: list[Accepted], device: Device) -> None:
     """Store the orders of the events stored now (`items`)."""
     rows = [dict(id=str(i.event.id), number=i.payload.number, station=device.station, device_id=device.id,
-                 service=i.payload.service, phone=i.payload.phone, note=i.payload.note, state="ordered",
-                 created_at=server_time(i.event, i.payload.at))
+                 service=i.payload.service, phone=i.payload.phone, note=i.payload.note, state="submitted",
+                 created_at=server_time(i.event, i.payload.at), reason="", report="", volunteers="", comments="",
+                 details="")
             for i in items if i.event.type == EVENT_TYPE]
     inserted = set(insert_ignoring_duplicates(ServiceRequest, rows, returning="id"))
     if len(inserted) != len(rows):
