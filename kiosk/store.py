@@ -35,6 +35,7 @@ PRAGMAS = {
     "foreign_keys": 1,
     "busy_timeout": 10000,   # the sync agent's connection and the scan path share the file
     "cache_size": -16000,
+    "secure_delete": 1,      # deleted data (a phone number once synced) is overwritten, not left in free space
 }
 
 
@@ -320,6 +321,13 @@ class KioskStore:
                 for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
                     (OutboxEvent.update(status=status, code=code, sent_at=now)
                      .where(OutboxEvent.id.in_(ids[start:start + 500])).execute())
+            # Privacy: once the center holds an order, its phone number leaves this kiosk.
+            stored = [i for (status, _code), ids in groups.items() if status == "stored" for i in ids]
+            erased = forget_phones(stored)
+        if erased:
+            # Freed page space is zeroed (secure_delete); the write-ahead log, which still
+            # holds the earlier pages, is emptied.
+            db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def refused_events(self) -> list[OutboxEvent]:
         return list(OutboxEvent.select().where(OutboxEvent.status == "refused").order_by(OutboxEvent.seq))
@@ -358,6 +366,25 @@ class KioskStore:
 
 
 # --- pulled changes, one small applier per kind (libpretixsync's adapters) ---------------
+
+def forget_phones(event_ids: list[str]) -> int:
+    """Delete the phone number from these events' orders (outbox payload and order row),
+    for the ``service_request`` events among them; inside a transaction. Returns how many."""
+    erased = 0
+    for start in range(0, len(event_ids), 500):
+        rows = list(OutboxEvent.select(OutboxEvent.id, OutboxEvent.payload).where(
+            OutboxEvent.id.in_(event_ids[start:start + 500]) & (OutboxEvent.type == "service_request")))
+        for row in rows:
+            payload = json.loads(row.payload)
+            if payload.get("phone"):
+                number = payload.get("number")
+                payload["phone"] = ""
+                OutboxEvent.update(payload=json.dumps(payload, ensure_ascii=False)).where(
+                    OutboxEvent.id == row.id).execute()
+                ServiceRequest.update(phone="").where(ServiceRequest.number == number).execute()
+                erased += 1
+    return erased
+
 
 def _upsert(model, key_field: str):
     def apply(store: KioskStore, key: str, data: dict | None) -> None:
