@@ -140,8 +140,20 @@ class ServiceRequest(BaseModel):
     created_at = IntegerField()
 
 
+class RequestState(BaseModel):
+    """A request's state as the center last published it (change kind "request_state"):
+    shown to whoever types its number and the last four digits of the phone (`check`)."""
+    number = CharField(primary_key=True)
+    service = CharField(default="")
+    state = CharField()
+    check = CharField(null=True)               # sync.service_menu.check(number, last4)
+
+    class Meta:
+        table_name = "request_states"
+
+
 MODELS = [Setting, Migration, Activity, Volunteer, Session, OutboxEvent, Revocation, TrustedKey,
-          ServiceRequest]
+          ServiceRequest, RequestState]
 
 
 # --- migrations: numbered, recorded, run once each at open ---------------------------
@@ -166,9 +178,14 @@ def _m0002_session_state(database: SqliteDatabase) -> None:
         database.execute_sql("UPDATE attendance SET state = ? WHERE id = ?", (settled.state, row[0]))
 
 
+def _m0003_request_states(database: SqliteDatabase) -> None:
+    database.create_tables([RequestState], safe=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_session_state", _m0002_session_state),
+    ("0003_request_states", _m0003_request_states),
 ]
 
 
@@ -427,6 +444,15 @@ def _apply_public_key(store: KioskStore, key: str, data: dict | None) -> None:
         TrustedKey.replace(kid=key, public_key=data["public_key"]).execute()
 
 
+def _apply_request_state(store: KioskStore, key: str, data: dict | None) -> None:
+    if data is None:
+        RequestState.delete().where(RequestState.number == key).execute()
+    else:
+        RequestState.replace(number=key, service=data.get("service", ""), state=data.get("state", ""),
+                             check=data.get("check")).execute()
+        ServiceRequest.update(state=data.get("state", "")).where(ServiceRequest.number == key).execute()
+
+
 def _apply_setting(name: str):
     def apply(store: KioskStore, key: str, data: dict | None) -> None:
         store.settings.set(**{name: data})
@@ -449,6 +475,8 @@ _CHANGE_APPLIERS = {
     "station": _apply_setting("station"),
     "rules": _apply_setting("rules"),
     "session": _apply_session_decision,
+    "service_menu": _apply_setting("service_menu"),
+    "request_state": _apply_request_state,
 }
 
 

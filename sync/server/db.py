@@ -308,8 +308,9 @@ def _m0004_order_numbers() -> None:
 def _m0009_service_request_states() -> None:
     """Service requests move through states (services.service_requests): their columns, the
     transitions table, a team leader's team; "ordered" becomes "submitted"."""
-    from sync.server.models import RequestTransition, ServiceRequest, User
+    from sync.server.models import RequestTransition, ServiceMenu, ServiceRequest, User
     add_missing_columns(User, "team")
+    db.create_tables([ServiceMenu], safe=True)
     add_missing_columns(ServiceRequest, "team", "updated_at", "dispatched_at", "reason", "report", "minutes",
                         "volunteers", "rating", "comments", "details", "closed_at", "phone_erased_at")
     db.create_tables([RequestTransition], safe=True)

@@ -299,6 +299,16 @@ class ServiceRequest(BaseModel):
         table_name = "service_requests"
 
 
+class ServiceMenu(BaseModel):
+    """A center's (or any site's) service menu for the kiosks below it (sync.service_menu)."""
+    site = CharField(primary_key=True, max_length=32)
+    items = TextField()                       # JSON: [{"service", "presets": [...]}]
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "service_menus"
+
+
 class RequestTransition(BaseModel):
     """Every move of a service request from one state to another: who, when, why."""
     id = BigAutoField()
@@ -317,4 +327,4 @@ class RequestTransition(BaseModel):
 
 MODELS = [Migration, User, ApiToken, AuditEntry, Site, Team, Badge, Device, EnrollCode, StoredEvent, Refusal, ChangeRow, Activity, Volunteer,
           Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest,
-          RequestTransition]
+          RequestTransition, ServiceMenu]

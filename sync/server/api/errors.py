@@ -58,6 +58,7 @@ STATUS_BY_CODE = {
     "unknown_volunteer": 422,
     "bad_rating": 422,
     "bad_request_text": 422,
+    "bad_menu": 422,
 }
 
 

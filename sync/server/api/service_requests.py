@@ -197,3 +197,32 @@ def rate(body: Rating, request: Request):
 def details(body: Details, request: Request):
     resident_allowed(_client(request), body.number)
     return sr.add_details(body.number, body.last4, body.details)
+
+
+class MenuItem(BaseModel):
+    service: str = Field(min_length=1, max_length=100)
+    presets: list[str] = Field([], max_length=10)
+
+
+class Menu(BaseModel):
+    items: list[MenuItem] = Field(min_length=1, max_length=30)
+
+
+class MenuAnswer(BaseModel):
+    items: list[MenuItem]
+    site: str | None
+
+
+@router.get("/service-menu", response_model=MenuAnswer)
+def get_menu(site: str | None = Query(None, max_length=32), actor: Actor = Depends(current_actor)):
+    """The menu the kiosks at or below the site show (the nearest set at or above it, else the default)."""
+    from sync.server.services import service_menu
+    return service_menu.get_menu(actor.scope, site or None)
+
+
+@router.put("/service-menu", response_model=MenuAnswer)
+def put_menu(body: Menu, site: str = Query(..., max_length=32), actor: Actor = Depends(current_actor)):
+    """Set the site's menu; published to the kiosks of its stations in the pull (service_menu)."""
+    from sync.server.services import service_menu
+    done = service_menu.set_menu(actor.scope, site, [i.model_dump() for i in body.items], actor.username)
+    return {"items": done["items"], "site": done["site"]}

@@ -36,10 +36,12 @@ import uuid
 
 from peewee import fn
 
+from sync import service_menu
 from sync.hours import STATE_REVIEW
 from sync.server.db import reading, writing
 from sync.server.models import HoursSession, RequestTransition, ServiceRequest, Site, Team, User, Volunteer
 from sync.server.services import ServiceError, audit, sites
+from sync.server.services.changes import append_changes
 from sync.server.services.scope import Scope, not_found
 
 SUBMITTED, REVIEWED, REJECTED, DISPATCHED, OPEN = "submitted", "reviewed", "rejected", "dispatched", "open"
@@ -65,7 +67,7 @@ DISPATCH_TIMEOUT_SECONDS = 4 * 3600       # a dispatched request nobody accepted
 PHONE_RETENTION_SECONDS = 30 * 86400      # the phone number is erased this long after closing
 MAX_TEXT = 500
 MAX_MINUTES = 24 * 60
-COMMENTS = ("准时到达", "态度很好", "技术专业", "细心耐心", "解决了问题", "还需改进")
+COMMENTS = service_menu.RATING_COMMENTS
 
 
 def now_s() -> int:
@@ -251,7 +253,16 @@ def _move(row: ServiceRequest, action: str, actor: str, changes: dict, note: str
     audit.record(actor, f"request.{action}", "service_request", row.id, site=row.station,
                  before={"state": row.state, "team": row.team}, after={"state": target, "team": team},
                  reason=note)
+    publish_state(row, target)
     return {"id": row.id, "number": row.number, "state": target, "team": team}
+
+
+def publish_state(row: ServiceRequest, state: str) -> None:
+    """The request's state to the kiosks of its station (change kind "request_state"), with
+    the check a kiosk compares with what the resident types; inside `writing()`."""
+    check = service_menu.check(row.number, row.phone[-4:]) if row.phone and len(row.phone) >= 4 else None
+    append_changes([("request_state", row.number, {"number": row.number, "service": row.service, "state": state,
+                                                   "check": check}, row.station)])
 
 
 def act(scope: Scope, request_id: str, action: str, actor: str = "", team: int | None = None,

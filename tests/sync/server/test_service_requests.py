@@ -244,3 +244,42 @@ def test_phone_numbers_are_erased_a_set_time_after_closing(center):
         assert ServiceRequest.get_by_id(rid).phone == "" and ServiceRequest.get_by_id(other).phone == PHONE
     assert sr.get(wby, rid)["phone"] == ""
     refused("not_found", sr.status_for_resident, sr.get(wby, rid)["number"], "8000")
+
+
+def test_ratings_pushed_by_kiosks_are_checked(center):
+    """A ``service_rating`` event rates a completed request once; wrong digits, a request
+    not completed, a second rating are refused with their codes (and change nothing)."""
+    rid = order(center)
+    wby, lead = scope("wby"), scope("lead_wby")
+    number = sr.get(wby, rid)["number"]
+    kiosk = center["kiosk"]
+
+    def rating(last4="8000", stars=5, comments=()):
+        return kiosk.event("service_rating", {"number": number, "last4": last4, "rating": stars,
+                                              "comments": list(comments), "at": T0})
+    assert kiosk.statuses([rating()]) == [("refused", "illegal_transition")]        # not completed yet
+    sr.act(wby, rid, "review")
+    sr.act(wby, rid, "dispatch", team=center["teams"]["lead_wby"])
+    sr.act(lead, rid, "accept")
+    sr.act(lead, rid, "complete", report="好", minutes=30)
+    assert kiosk.statuses([rating("1111"), rating(comments=["随便写的"]), rating(stars=4, comments=["态度很好"]),
+                           rating(stars=1)]) == [
+        ("refused", "unknown_request"), ("refused", "bad_rating"), ("stored", None), ("refused", "illegal_transition")]
+    got = sr.get(wby, rid)
+    assert (got["state"], got["rating"], got["comments"]) == ("rated", 4, ["态度很好"])
+    # The kiosks of the station heard each state (for the resident's lookup there).
+    states = [c["data"]["state"] for c in kiosk.pull().json()["changes"] if c["kind"] == "request_state"]
+    assert states == ["submitted", "reviewed", "dispatched", "accepted", "completed", "rated"]
+
+
+def test_a_menu_reaches_the_kiosks_below_it(center, api):
+    from sync.server.services import service_menu
+    other = enrol(api, "YGZ")
+    refused("bad_menu", service_menu.set_menu, scope("pc"), "PC", [{"service": "", "presets": []}])
+    refused("not_found", service_menu.set_menu, scope("wby"), "PC", [{"service": "理发", "presets": []}])
+    service_menu.set_menu(scope("pc"), "PC", [{"service": "理发", "presets": ["上门"]}])
+    assert service_menu.menu_for("WBY")["items"] == [{"service": "理发", "presets": ["上门"]}]
+    assert service_menu.menu_for("YGZ")["site"] is None                          # another center: the default
+    mine = [c["data"] for c in center["kiosk"].pull().json()["changes"] if c["kind"] == "service_menu"]
+    assert mine == [{"items": [{"service": "理发", "presets": ["上门"]}], "site": "PC"}]
+    assert not [c for c in other.pull().json()["changes"] if c["kind"] == "service_menu"]
