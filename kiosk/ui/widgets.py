@@ -102,7 +102,8 @@ class NumberPad(GridLayout):
         self.clear_widgets()
         keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "-" if self.dash else "C", "0", "⌫"]
         for key in keys:
-            button = Factory.KButton(text=key if key != "C" else i18n._("ui.pad.clear"), font_size=dp(30))
+            label = {"C": i18n._("ui.pad.clear"), "⌫": i18n._("ui.pad.back")}.get(key, key)
+            button = Factory.KButton(text=label, font_size=dp(30))
             button.height = dp(76)
             button.key = key
             button.bind(on_release=lambda b: self.press(b.key))

@@ -186,7 +186,7 @@ def browse(ctx):
     yield from _press(order, order.ids.btn_submit)
     yield until(lambda: order.message, 5, "order message")
     ctx.note("bad_phone_message", order.message)
-    yield from _keys(order, order.ids.pad, "⌫45678")
+    yield from _keys(order, order.ids.pad, ["删除", *"45678"])
     ctx.note("typed_phone", order.ids.phone.text)
     ctx.note("pad_labels")
     order.export_to_png(str(ctx.folder / "order-pad.png"))
@@ -410,7 +410,7 @@ def status_and_rating(ctx):
     yield from _press(screen, screen.ids.btn_look)
     yield until(lambda: screen.message, 5, "lookup message")
     ctx.note("wrong_digits_message", screen.message)
-    yield from _keys(screen, screen.ids.pad, "⌫⌫⌫⌫8000")
+    yield from _keys(screen, screen.ids.pad, ["删除"] * 4 + list("8000"))
     screen.message = ""
     yield from _press(screen, screen.ids.btn_look)
     yield until(lambda: screen.state, 5, "found")
