@@ -63,8 +63,9 @@ class RequestStatusScreen(Screen):
     def _build_comments(self) -> None:
         grid = self.ids.comments
         grid.clear_widgets()
-        for comment in RATING_COMMENTS:
-            tab = Factory.KToggle(text=comment, state="down" if comment in self.chosen else "normal")
+        for index, comment in enumerate(RATING_COMMENTS):
+            tab = Factory.KToggle(text=i18n._(f"ui.comment.{index}"),
+                                  state="down" if comment in self.chosen else "normal")
             tab.size_hint_x = 1
             tab.comment = comment
             tab.bind(on_release=lambda b: self.toggle(b.comment, b.state))

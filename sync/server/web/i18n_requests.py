@@ -90,5 +90,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "action.request.expire": ("超时退回", "Request timed out"),
     "action.request.details": ("居民补充说明", "Resident added details"),
     "action.request.erase_phone": ("删除电话号码", "Phone number erased"),
+    "comment.准时到达": ("准时到达", "On time"),
+    "comment.态度很好": ("态度很好", "Friendly"),
+    "comment.技术专业": ("技术专业", "Skilled"),
+    "comment.细心耐心": ("细心耐心", "Careful and patient"),
+    "comment.解决了问题": ("解决了问题", "Problem solved"),
+    "comment.还需改进": ("还需改进", "Could be better"),
     "action.user.team": ("设置队长的队伍", "Team leader's team set"),
 }
