@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent / "ui"
 RESIDENT_IDLE_SECONDS = 60       # a resident's screen goes back home after this long untouched
 COORDINATOR_IDLE_SECONDS = 120   # coordinator mode ends after this long untouched
-SCREENS = ["home", "feedback", "activities", "activity_detail", "order", "unlock", "coordinator"]
+SCREENS = ["home", "feedback", "activities", "activity_detail", "order", "request_status", "unlock", "coordinator"]
 
 
 def configure_kivy(fullscreen: bool = False, size: tuple[int, int] | None = None) -> None:
@@ -265,7 +265,7 @@ def make_app_class():
             if current == "coordinator" or current == "unlock":
                 if idle > COORDINATOR_IDLE_SECONDS:
                     self.go_home()
-            elif current in ("activities", "activity_detail", "order") and idle > RESIDENT_IDLE_SECONDS:
+            elif current in ("activities", "activity_detail", "order", "request_status") and idle > RESIDENT_IDLE_SECONDS:
                 self.go_home()
 
         def _tick_clock(self, dt):

@@ -169,6 +169,18 @@ def cmd_kiosk_request(args) -> int:
     return 0
 
 
+def cmd_kiosk_lookup(args) -> int:
+    from kiosk.orders import lookup
+    emit(lookup(existing_store(args.db), args.number, args.last4).as_dict())
+    return 0
+
+
+def cmd_kiosk_rate(args) -> int:
+    from kiosk.orders import rate
+    emit(rate(existing_store(args.db), args.number, args.last4, args.rating, args.comment or []).as_dict())
+    return 0
+
+
 def cmd_kiosk_run(args) -> int:
     from kiosk.app import run
     from kiosk.store import StoreError
@@ -270,6 +282,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--phone", required=True)
     p.add_argument("--note")
     p.set_defaults(func=cmd_kiosk_request)
+    p = kiosk.add_parser("lookup", help="a request's state, by its number and the phone's last four digits")
+    p.add_argument("--db", required=True)
+    p.add_argument("--number", required=True)
+    p.add_argument("--last4", required=True)
+    p.set_defaults(func=cmd_kiosk_lookup)
+    p = kiosk.add_parser("rate", help="a resident's rating (评单) of a completed request, queued for the center")
+    p.add_argument("--db", required=True)
+    p.add_argument("--number", required=True)
+    p.add_argument("--last4", required=True)
+    p.add_argument("--rating", type=int, required=True, help="1 to 5")
+    p.add_argument("--comment", action="append", help="one of the preset comments; repeat for more")
+    p.set_defaults(func=cmd_kiosk_rate)
     p = kiosk.add_parser("run", help="the touchscreen app")
     p.add_argument("--db", default="kiosk.db")
     p.add_argument("--replay", help="a folder of images or a video played as the camera")
@@ -322,6 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
                                          "(`user add --replace` with a new password enables it again)")
     p.add_argument("--data", required=True)
     p.add_argument("--username", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_server)
+    p = server.add_parser("team", help="a volunteer team at a site, and its leader's account")
+    p.add_argument("--data", required=True)
+    p.add_argument("--site", required=True, help="the site's code")
+    p.add_argument("--name", required=True)
+    p.add_argument("--leader", help="a team_leader account: its team becomes this one")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_server)
     p = server.add_parser("token", help="an API token with a user's scope (Authorization: Bearer)")

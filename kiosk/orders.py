@@ -67,3 +67,79 @@ def _last_counter(prefix: str) -> int:
     tails = (row.number[len(prefix):] for row in
              ServiceRequest.select(ServiceRequest.number).where(ServiceRequest.number.startswith(prefix)))
     return max((int(tail) for tail in tails if tail.isdigit()), default=0)
+
+
+# --- the service menu, a request's state, the resident's rating (评单) ---------------------
+
+MOBILE = re.compile(r"^1[3-9]\d{9}$")     # what the number pad takes: a mainland mobile number
+
+
+def menu(store: KioskStore) -> list[dict]:
+    """The services to order, each with its preset descriptions: the center's menu from the
+    pull, or the default until one arrives."""
+    from sync.service_menu import DEFAULT_MENU
+    pulled = store.settings.get("service_menu") or {}
+    return pulled.get("items") or DEFAULT_MENU
+
+
+def is_mobile(digits: str) -> bool:
+    return bool(MOBILE.match(digits or ""))
+
+
+@dataclass
+class Lookup:
+    result: str                 # found / unknown / refused
+    code: str = "ok"            # bad_number / bad_last4
+    number: str | None = None
+    service: str = ""
+    state: str | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _key(number: str, last4: str) -> tuple[str, str, str | None]:
+    number, last4 = (number or "").strip().upper(), (last4 or "").strip()
+    if not number or len(number) > 40 or any(ord(c) < 33 for c in number):
+        return number, last4, "bad_number"
+    if len(last4) != 4 or not last4.isdigit():
+        return number, last4, "bad_last4"
+    return number, last4, None
+
+
+def lookup(store: KioskStore, number: str, last4: str) -> Lookup:
+    """The request's state as this kiosk last heard it from the center (its station's
+    requests), when the number and the four digits match; else unknown (the same answer
+    for a wrong number and wrong digits)."""
+    from kiosk.store import RequestState
+    from sync.service_menu import check
+    number, last4, bad = _key(number, last4)
+    if bad:
+        return Lookup("refused", bad)
+    row = RequestState.get_or_none(RequestState.number == number)
+    if row is None or row.check != check(number, last4):
+        return Lookup("unknown", number=number)
+    return Lookup("found", number=number, service=row.service, state=row.state)
+
+
+def rate(store: KioskStore, number: str, last4: str, rating: int, comments: list[str] | None = None) -> Lookup:
+    """The resident's rating, queued as a ``service_rating`` event (offline too); the center
+    checks the number and digits. Refused here when this kiosk knows better: bad_rating,
+    or the request known here and not completed (not_completed)."""
+    from kiosk.store import RequestState
+    from sync.protocol import ServiceRatingPayload
+    from sync.service_menu import RATING_COMMENTS, check
+    number, last4, bad = _key(number, last4)
+    if bad:
+        return Lookup("refused", bad)
+    chosen = list(dict.fromkeys(comments or []))
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5 \
+            or any(c not in RATING_COMMENTS for c in chosen):
+        return Lookup("refused", "bad_rating")
+    known = RequestState.get_or_none(RequestState.number == number)
+    if known is not None and known.check == check(number, last4) and known.state != "completed":
+        return Lookup("refused", "not_completed", number=number, service=known.service, state=known.state)
+    payload = ServiceRatingPayload(number=number, last4=last4, rating=rating, comments=chosen, at=int(store.clock()))
+    store.record("service_rating", payload.model_dump(mode="json"))
+    return Lookup("queued", number=number, service=known.service if known else "",
+                  state=known.state if known else None)

@@ -37,6 +37,7 @@ PRAGMAS = {
     "foreign_keys": 1,
     "busy_timeout": 10000,   # the sync agent's connection and the scan path share the file
     "cache_size": -16000,
+    "secure_delete": 1,      # deleted data (a phone number once synced) is overwritten, not left in free space
 }
 
 
@@ -141,8 +142,20 @@ class ServiceRequest(BaseModel):
     created_at = IntegerField()
 
 
+class RequestState(BaseModel):
+    """A request's state as the center last published it (change kind "request_state"):
+    shown to whoever types its number and the last four digits of the phone (`check`)."""
+    number = CharField(primary_key=True)
+    service = CharField(default="")
+    state = CharField()
+    check = CharField(null=True)               # sync.service_menu.check(number, last4)
+
+    class Meta:
+        table_name = "request_states"
+
+
 MODELS = [Setting, Migration, Activity, Volunteer, Session, OutboxEvent, Revocation, TrustedKey,
-          ServiceRequest]
+          ServiceRequest, RequestState]
 
 
 # --- migrations: numbered, recorded, run once each at open ---------------------------
@@ -167,9 +180,14 @@ def _m0002_session_state(database: SqliteDatabase) -> None:
         database.execute_sql("UPDATE attendance SET state = ? WHERE id = ?", (settled.state, row[0]))
 
 
+def _m0003_request_states(database: SqliteDatabase) -> None:
+    database.create_tables([RequestState], safe=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_session_state", _m0002_session_state),
+    ("0003_request_states", _m0003_request_states),
 ]
 
 
@@ -322,6 +340,13 @@ class KioskStore:
                 for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
                     (OutboxEvent.update(status=status, code=code, sent_at=now)
                      .where(OutboxEvent.id.in_(ids[start:start + 500])).execute())
+            # Privacy: once the center holds an order, its phone number leaves this kiosk.
+            stored = [i for (status, _code), ids in groups.items() if status == "stored" for i in ids]
+            erased = forget_phones(stored)
+        if erased:
+            # Freed page space is zeroed (secure_delete); the write-ahead log, which still
+            # holds the earlier pages, is emptied.
+            db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def refused_events(self) -> list[OutboxEvent]:
         return list(OutboxEvent.select().where(OutboxEvent.status == "refused").order_by(OutboxEvent.seq))
@@ -360,6 +385,25 @@ class KioskStore:
 
 
 # --- pulled changes, one small applier per kind (libpretixsync's adapters) ---------------
+
+def forget_phones(event_ids: list[str]) -> int:
+    """Delete the phone number from these events' orders (outbox payload and order row),
+    for the ``service_request`` events among them; inside a transaction. Returns how many."""
+    erased = 0
+    for start in range(0, len(event_ids), 500):
+        rows = list(OutboxEvent.select(OutboxEvent.id, OutboxEvent.payload).where(
+            OutboxEvent.id.in_(event_ids[start:start + 500]) & (OutboxEvent.type == "service_request")))
+        for row in rows:
+            payload = json.loads(row.payload)
+            if payload.get("phone"):
+                number = payload.get("number")
+                payload["phone"] = ""
+                OutboxEvent.update(payload=json.dumps(payload, ensure_ascii=False)).where(
+                    OutboxEvent.id == row.id).execute()
+                ServiceRequest.update(phone="").where(ServiceRequest.number == number).execute()
+                erased += 1
+    return erased
+
 
 def _upsert(model, key_field: str):
     def apply(store: KioskStore, key: str, data: dict | None) -> None:
@@ -407,6 +451,15 @@ def _apply_public_key(store: KioskStore, key: str, data: dict | None) -> None:
         TrustedKey.replace(kid=key, public_key=data["public_key"]).execute()
 
 
+def _apply_request_state(store: KioskStore, key: str, data: dict | None) -> None:
+    if data is None:
+        RequestState.delete().where(RequestState.number == key).execute()
+    else:
+        RequestState.replace(number=key, service=data.get("service", ""), state=data.get("state", ""),
+                             check=data.get("check")).execute()
+        ServiceRequest.update(state=data.get("state", "")).where(ServiceRequest.number == key).execute()
+
+
 def _apply_setting(name: str):
     def apply(store: KioskStore, key: str, data: dict | None) -> None:
         store.settings.set(**{name: data})
@@ -430,6 +483,8 @@ _CHANGE_APPLIERS = {
     "rules": _apply_setting("rules"),
     "session": _apply_session_decision,
     "coordinator_pin": lambda store, key, data: _apply_coordinator_pin(store, key, data),
+    "service_menu": _apply_setting("service_menu"),
+    "request_state": _apply_request_state,
 }
 
 

@@ -29,10 +29,11 @@ MAX_BATCH = 500            # events in one push
 MAX_BODY_BYTES = 2_000_000  # larger push bodies are answered 413
 PAGE_SIZE = 500            # changes in one pull page
 
-EventType = Literal["checkin", "checkout", "correction", "activity_closed", "service_request"]
+EventType = Literal["checkin", "checkout", "correction", "activity_closed", "service_request", "service_rating"]
 EventStatus = Literal["stored", "duplicate", "refused"]
 ChangeKind = Literal["activity", "volunteer", "revocation", "public_key", "station", "rules", "session",
-                     "coordinator_pin"]
+                     "coordinator_pin",
+                     "service_menu", "request_state"]
 
 # Codes a server answers for a refused event (keep in sync with kiosk/i18n catalogs and
 # the README's table).
@@ -116,12 +117,24 @@ class ServiceRequestPayload(Strict):
     at: Seconds
 
 
+class ServiceRatingPayload(Strict):
+    """A resident's rating (评单) of a completed request, at any kiosk, by its number and the
+    last four digits of the phone; the center checks both (refusals: unknown_request,
+    illegal_transition)."""
+    number: str = Field(min_length=1, max_length=40)
+    last4: str = Field(pattern=r"^\d{4}$")
+    rating: StrictInt = Field(ge=1, le=5)
+    comments: list[str] = Field(default=[], max_length=10)
+    at: Seconds
+
+
 PAYLOAD_MODELS: dict[str, type[Strict]] = {
     "checkin": CheckinPayload,
     "checkout": CheckoutPayload,
     "correction": CorrectionPayload,
     "activity_closed": ActivityClosedPayload,
     "service_request": ServiceRequestPayload,
+    "service_rating": ServiceRatingPayload,
 }
 
 

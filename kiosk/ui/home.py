@@ -52,6 +52,11 @@ class HomeScreen(Screen):
         app.screen("activities").refresh()
         app.go("activities")
 
+    def open_status(self) -> None:
+        app = App.get_running_app()
+        app.screen("request_status").reset()
+        app.go("request_status")
+
     def open_order(self) -> None:
         app = App.get_running_app()
         app.screen("order").reset()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from kivy.graphics import Color, Ellipse, Line
 from kivy.metrics import dp
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import TransitionBase
 from kivy.uix.widget import Widget
 
@@ -79,3 +80,45 @@ class CrossFade(TransitionBase):
         self.screen_out.opacity = 1.0
         self.screen_in.pos = self.screen_out.pos = self.manager.pos
         super().on_complete()
+
+
+class NumberPad(GridLayout):
+    """A large on-screen number pad (no system keyboard): digits, ⌫, clear; with `dash`,
+    a "-" key too (order numbers). Types into `value`, at most `max_length` characters."""
+    value = StringProperty("")
+    max_length = NumericProperty(11)
+    dash = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.cols = 3
+        from kivy.clock import Clock
+        Clock.schedule_once(lambda dt: self._build(), 0)
+
+    def _build(self) -> None:
+        from kivy.factory import Factory
+
+        from kiosk import i18n
+        self.clear_widgets()
+        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "-" if self.dash else "C", "0", "⌫"]
+        for key in keys:
+            label = {"C": i18n._("ui.pad.clear"), "⌫": i18n._("ui.pad.back")}.get(key, key)
+            button = Factory.KButton(text=label, font_size=dp(30))
+            button.height = dp(76)
+            button.key = key
+            button.bind(on_release=lambda b: self.press(b.key))
+            self.add_widget(button)
+        if self.dash:
+            clear = Factory.GhostButton(text=i18n._("ui.pad.clear"))
+            clear.height = dp(76)
+            clear.key = "C"
+            clear.bind(on_release=lambda b: self.press("C"))
+            self.add_widget(clear)
+
+    def press(self, key: str) -> None:
+        if key == "⌫":
+            self.value = self.value[:-1]
+        elif key == "C":
+            self.value = ""
+        elif len(self.value) < self.max_length:
+            self.value += key

@@ -389,6 +389,9 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.state.settings, app.state.writer = settings, writer
     for module in (health, devices, events, changes, center, volunteers, review, activities, signups):
         app.include_router(module.router, prefix=API_PREFIX)
+    from sync.server.api import service_requests
+    app.include_router(service_requests.router, prefix=API_PREFIX)
+    app.include_router(service_requests.resident, prefix=API_PREFIX)
     errors.install(app)
     from sync.server import web
     web.install(app, settings)      # the dashboard's pages, static files, the session cookie

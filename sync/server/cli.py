@@ -7,6 +7,7 @@ handlers). Each takes the parsed args and returns the exit code::
     weiguang server stats --data DIR --json
     weiguang server sites import --data DIR SITES.csv [--json]        # code,name,tier,parent[,timezone]
     weiguang server user add --data DIR --username U --site CODE [--role R] [--password P] [--json]
+    weiguang server team --data DIR --site CODE --name NAME [--leader U] [--json]   # {"id", "site", "name"}
     weiguang server token --data DIR --username U --json                # {"token": "wgu_…"}
     weiguang server devices --data DIR --json                            # {"devices": [...]}
     weiguang server revoke-device --data DIR DEVICE_ID [--reason R] [--json]
@@ -144,6 +145,22 @@ def user(args) -> int:
     if generated:
         text += f"\npassword (shown once): {generated}"
     _emit(args, {"username": args.username, "site": args.site, "role": args.role, "password": generated}, text)
+    return 0
+
+
+def team(args) -> int:
+    """`server team`: a volunteer team at a site (kept if it exists); --leader makes a team
+    leader's account the leader of it (the /team page shows them its service requests)."""
+    from sync.server.services import ServiceError, service_requests, sites
+    _open(args)
+    try:
+        made = sites.add_team(args.site, args.name)
+        if args.leader:
+            service_requests.set_team(args.leader, made.id)
+    except ServiceError as exc:
+        return _refuse(args, exc)
+    _emit(args, {"id": made.id, "site": made.site, "name": made.name, "leader": args.leader},
+          f"team {made.id} {made.name} at {made.site}" + (f", led by {args.leader}" if args.leader else ""))
     return 0
 
 

@@ -329,6 +329,19 @@ def _m0009_sessions_end() -> None:
     add_missing_columns(User, "session_generation", "disabled_at")
 
 
+def _m0011_service_request_states() -> None:
+    """Service requests move through states (services.service_requests): their columns, the
+    transitions table, a team leader's team; "ordered" becomes "submitted"."""
+    from sync.server.models import RequestTransition, ServiceMenu, ServiceRequest, User
+    add_missing_columns(User, "team")
+    db.create_tables([ServiceMenu], safe=True)
+    add_missing_columns(ServiceRequest, "team", "updated_at", "dispatched_at", "reason", "report", "minutes",
+                        "volunteers", "rating", "comments", "details", "closed_at", "phone_erased_at")
+    db.create_tables([RequestTransition], safe=True)
+    db.execute_sql('CREATE INDEX IF NOT EXISTS "servicerequest_state" ON "service_requests" ("state")')
+    ServiceRequest.update(state="submitted").where(ServiceRequest.state == "ordered").execute()
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_trusted_hours", _m0002_trusted_hours),
@@ -340,6 +353,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0008_center_fleet", _m0008_center_fleet),
     ("0009_sessions_end", _m0009_sessions_end),
     ("0010_coordinator_pins_signups", _m0010_coordinator_pins_signups),
+    ("0011_service_request_states", _m0011_service_request_states),
 ]
 
 

@@ -40,6 +40,7 @@ class User(BaseModel):
     # carries the old number and is refused (a copied cookie dies with the log-out).
     session_generation = IntegerField(default=0)
     disabled_at = BigIntegerField(null=True)   # a disabled account: no log-in, no session, no token
+    team = IntegerField(null=True)             # a team leader's team (teams.id)
 
     class Meta:
         table_name = "users"
@@ -282,8 +283,22 @@ class ServiceRequest(BaseModel):
     service = CharField()
     phone = CharField()
     note = TextField(default="")
-    state = CharField(default="ordered")      # ordered / dispatched / accepted / done / rated
+    # services.service_requests STATES: submitted / reviewed / rejected / dispatched / open /
+    # accepted / completed / rated / closed ("ordered": before the state machine, = submitted)
+    state = CharField(default="submitted")
     created_at = BigIntegerField()
+    team = IntegerField(null=True)            # the team holding it (dispatched, accepted, …)
+    updated_at = BigIntegerField(null=True)   # the last transition
+    dispatched_at = BigIntegerField(null=True)  # for the time-out back to dispatch
+    reason = TextField(null=True, default="")            # why it was rejected
+    report = TextField(null=True, default="")            # the team's short report on completion
+    minutes = IntegerField(null=True)         # the time the service took (hours credited)
+    volunteers = TextField(null=True, default="")        # vids who delivered it, separated by ","
+    rating = IntegerField(null=True)          # 1-5, the resident's
+    comments = TextField(null=True, default="")          # the resident's chosen comments, separated by ","
+    details = TextField(null=True, default="")           # added by the resident on their phone page
+    closed_at = BigIntegerField(null=True)
+    phone_erased_at = BigIntegerField(null=True)  # the number deleted a set time after closing
 
     class Meta:
         table_name = "service_requests"
@@ -314,5 +329,32 @@ class ActivitySignup(BaseModel):
         indexes = ((("activity_id", "phone"), True),)
 
 
-MODELS = [Migration, User, ApiToken, AuditEntry, Site, Team, Badge, Device, EnrollCode, StoredEvent, Refusal, ChangeRow, Activity, Volunteer,
-          Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest, CoordinatorPin, ActivitySignup]
+class ServiceMenu(BaseModel):
+    """A center's (or any site's) service menu for the kiosks below it (sync.service_menu)."""
+    site = CharField(primary_key=True, max_length=32)
+    items = TextField()                       # JSON: [{"service", "presets": [...]}]
+    updated_at = BigIntegerField()
+
+    class Meta:
+        table_name = "service_menus"
+
+
+class RequestTransition(BaseModel):
+    """Every move of a service request from one state to another: who, when, why."""
+    id = BigAutoField()
+    request_id = CharField(max_length=36, index=True)
+    from_state = CharField(max_length=16)
+    to_state = CharField(max_length=16)
+    action = CharField(max_length=16)
+    actor = CharField()                       # a username, "resident", "system", a kiosk
+    team = IntegerField(null=True)
+    note = TextField(default="")
+    at = BigIntegerField()
+
+    class Meta:
+        table_name = "request_transitions"
+
+
+MODELS = [Migration, User, ApiToken, AuditEntry, Site, Team, Badge, Device, EnrollCode, StoredEvent, Refusal, ChangeRow,
+          Activity, Volunteer, Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest, CoordinatorPin,
+          ActivitySignup, RequestTransition, ServiceMenu]

@@ -54,6 +54,18 @@ STATUS_BY_CODE = {
     "activity_full": 409,
     "activity_over": 409,
     "already_signed_up": 409,
+    # service requests (services.service_requests)
+    "illegal_transition": 409,
+    "already_taken": 409,
+    "bad_action": 422,
+    "bad_state": 422,
+    "bad_team": 422,
+    "bad_minutes": 422,
+    "bad_volunteers": 422,
+    "unknown_volunteer": 422,
+    "bad_rating": 422,
+    "bad_request_text": 422,
+    "bad_menu": 422,
 }
 
 

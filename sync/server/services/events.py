@@ -132,6 +132,7 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
     # Closures and orders, against the activities and order numbers the server holds.
     closures.refuse_closures(device, keys, checked)
     requests.refuse_numbers(device, keys, checked)
+    requests.refuse_ratings(keys, checked)
     digests = [digest(e) for e in events]
     answers: list[str | None] = [c if isinstance(c, str) else None for c in checked]
 
@@ -181,6 +182,7 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
     applied = [n for n in new if str(n.event.id) not in refused]
     closures.apply_closures(applied, device)
     requests.store_requests(applied, device)
+    requests.apply_ratings(applied, device)
 
     # 4. One answer per event, in order; an id repeated within the batch is a duplicate.
     results, answered = [], set()

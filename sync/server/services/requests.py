@@ -24,6 +24,7 @@ from sync.server.models import Device, ServiceRequest
 from sync.server.services.sessions import Accepted, server_time
 
 EVENT_TYPE = "service_request"
+RATING = "service_rating"
 
 
 class NumberTaken(Exception):
@@ -60,9 +61,51 @@ def refuse_numbers(device: Device, keys: list[str], checked: list) -> None:
 def store_requests(items: list[Accepted], device: Device) -> None:
     """Store the orders of the events stored now (`items`)."""
     rows = [dict(id=str(i.event.id), number=i.payload.number, station=device.station, device_id=device.id,
-                 service=i.payload.service, phone=i.payload.phone, note=i.payload.note, state="ordered",
-                 created_at=server_time(i.event, i.payload.at))
+                 service=i.payload.service, phone=i.payload.phone, note=i.payload.note, state="submitted",
+                 created_at=server_time(i.event, i.payload.at), reason="", report="", volunteers="", comments="",
+                 details="")
             for i in items if i.event.type == EVENT_TYPE]
     inserted = set(insert_ignoring_duplicates(ServiceRequest, rows, returning="id"))
     if len(inserted) != len(rows):
         raise NumberTaken("an order number was stored by a concurrent push; retry the batch")
+    if rows:
+        from sync import service_menu
+        from sync.server.services.changes import append_changes
+        append_changes([("request_state", r["number"], {"number": r["number"], "service": r["service"],
+                                                        "state": "submitted",
+                                                        "check": service_menu.check(r["number"], r["phone"][-4:])},
+                         r["station"]) for r in rows])
+
+
+def refuse_ratings(keys: list[str], checked: list) -> None:
+    """Ratings (``service_rating`` events) the center cannot take: unknown_request (no such
+    number, or the last four digits do not match), illegal_transition (not completed, or
+    rated already, earlier in this push too). Marks `checked` in place, before the insert."""
+    from sync.server.services import service_requests as sr
+    seen = set()
+    for i, c in enumerate(checked):
+        if not (isinstance(c, Accepted) and c.event.type == RATING):
+            continue
+        try:
+            row = sr.find(c.payload.number, c.payload.last4)
+        except Exception:   # not_found
+            checked[i] = "unknown_request"
+            continue
+        if row.state not in sr.ACTIONS["rate"][0] or row.id in seen:
+            checked[i] = "illegal_transition"
+        elif any(x not in sr.COMMENTS for x in c.payload.comments):
+            checked[i] = "bad_rating"
+        else:
+            seen.add(row.id)
+
+
+def apply_ratings(items: list[Accepted], device: Device) -> None:
+    """The ratings stored now move their requests to "rated" (actor: the kiosk)."""
+    from sync.server.services import service_requests as sr
+    for item in items:
+        if item.event.type == RATING:
+            p = item.payload
+            row = sr.find(p.number, p.last4)
+            sr._move(row, "rate", f"kiosk:{device.id}", {"rating": p.rating,
+                                                        "comments": ",".join(dict.fromkeys(p.comments))},
+                     str(p.rating), at=server_time(item.event, p.at))

@@ -48,6 +48,8 @@ def install(app: FastAPI, settings: ServerSettings) -> None:
     from sync.server.web import activities, audit, fleet, home, public, review, session, volunteers
     for module in (session, home, volunteers, review, activities, fleet, audit, public):
         app.include_router(module.router)
+    from sync.server.web import service_requests
+    app.include_router(service_requests.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.get("/static-font/weiguang.ttf", include_in_schema=False)

@@ -279,3 +279,8 @@ def translator(language: str):
 def language_of(request) -> str:
     chosen = request.cookies.get(COOKIE, "")
     return chosen if chosen in LANGUAGES else DEFAULT
+
+
+from sync.server.web.i18n_requests import MESSAGES as _REQUEST_MESSAGES  # noqa: E402
+
+MESSAGES.update(_REQUEST_MESSAGES)

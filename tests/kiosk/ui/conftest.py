@@ -64,7 +64,8 @@ def run_journey(display: str, folder: Path, name: str, size: str = "1280x800", l
     return Journey(folder, result, proc.stdout[-4000:] + proc.stderr[-4000:], proc.returncode)
 
 
-JOURNEYS = ["sync_down_up", "check_in_out", "held_20s", "refusals", "two_open", "browse", "coordinator_unlock", "correct_time"]
+JOURNEYS = ["sync_down_up", "check_in_out", "held_20s", "refusals", "two_open", "browse", "coordinator_unlock", "correct_time",
+            "status_and_rating"]
 
 
 @pytest.fixture(scope="session")

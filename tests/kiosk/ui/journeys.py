@@ -127,6 +127,18 @@ def two_open(ctx):
 two_open.activities = "two"
 
 
+def _press(screen, button):
+    """Scroll `button` into view (a finger would), then tap it."""
+    screen.ids.scroll.scroll_to(button, padding=20, animate=False)
+    yield 0.05
+    tap(button)
+
+
+def _keys(screen, pad, keys):
+    for key in keys:
+        yield from _press(screen, find_button(pad, key))
+
+
 def browse(ctx):
     """Activities by category, a detail page with its QR; then a service order."""
     yield 0.3
@@ -164,19 +176,28 @@ def browse(ctx):
     order = ctx.app.screen("order")
     yield _settled(ctx)
     yield 0.1
-    tap(find_button(order, "家电维修"))
-    order.ids.phone.text = "1391234"
+    ctx.note("menu_labels")
+    yield from _press(order, find_button(order, "家电维修"))
+    yield 0.2
+    yield from _press(order, find_button(order, "冰箱不制冷"))    # a preset description, tapped
+    yield from _keys(order, order.ids.pad, "1391234")             # the number pad: too short
     yield _settled(ctx)
     yield 0.1
-    tap(order.ids.btn_submit)
+    yield from _press(order, order.ids.btn_submit)
     yield until(lambda: order.message, 5, "order message")
     ctx.note("bad_phone_message", order.message)
-    order.ids.phone.text = "13912345678"
-    order.ids.note.text = "冰箱不制冷"
+    yield from _keys(order, order.ids.pad, ["删除", *"45678"])
+    ctx.note("typed_phone", order.ids.phone.text)
+    ctx.note("pad_labels")
+    order.export_to_png(str(ctx.folder / "order-pad.png"))
     yield _settled(ctx)
     yield 0.1
-    tap(order.ids.btn_submit)
+    yield from _press(order, order.ids.btn_submit)
     yield until(lambda: order.number, 5, "order number")
+    yield 0.5
+    ctx.note("receipt_labels")
+    ctx.note("receipt_qr", order.qr is not None)
+    order.export_to_png(str(ctx.folder / "order-receipt.png"))
     ctx.note("order_message", order.message)
     ctx.note("order_number", order.number)
     yield _settled(ctx)
@@ -387,3 +408,46 @@ def sync_down_up(ctx):
 
 
 sync_down_up.setup = _setup_server
+
+
+def status_and_rating(ctx):
+    """A request the center completed (its state pulled): looked up by number and the last
+    four digits on the number pad, then rated 4 with a comment; wrong digits find nothing."""
+    yield 0.3
+    yield _settled(ctx)
+    tap(ctx.app.screen("home").ids.btn_status)
+    yield until(lambda: ctx.app.sm.current == "request_status", 5, "status screen")
+    yield _settled(ctx)
+    yield 0.2
+    screen = ctx.app.screen("request_status")
+    yield from _keys(screen, screen.ids.pad, "261130-17-001")
+    yield from _press(screen, screen.ids.box_last4)
+    yield 0.2
+    yield from _keys(screen, screen.ids.pad, "1111")
+    yield from _press(screen, screen.ids.btn_look)
+    yield until(lambda: screen.message, 5, "lookup message")
+    ctx.note("wrong_digits_message", screen.message)
+    yield from _keys(screen, screen.ids.pad, ["删除"] * 4 + list("8000"))
+    screen.message = ""
+    yield from _press(screen, screen.ids.btn_look)
+    yield until(lambda: screen.state, 5, "found")
+    yield 0.3
+    ctx.note("found_message", screen.message)
+    ctx.note("found_labels")
+    yield from _press(screen, find_button(screen.ids.stars, "4"))
+    yield from _press(screen, find_button(screen.ids.comments, "态度很好"))
+    yield 0.2
+    screen.export_to_png(str(ctx.folder / "status-rating.png"))
+    yield from _press(screen, screen.ids.btn_rate)
+    yield until(lambda: screen.state == "rated_here", 5, "rated")
+    ctx.note("rated_message", screen.message)
+
+
+def _setup_completed_request(store, services, folder):
+    from kiosk.store import RequestState
+    from sync.service_menu import check
+    RequestState.replace(number="261130-17-001", service="家电维修", state="completed",
+                         check=check("261130-17-001", "8000")).execute()
+
+
+status_and_rating.setup = _setup_completed_request

@@ -62,8 +62,12 @@ def test_browse_activities_and_order_a_service(journeys):
     for text in ("文博苑社区卫生室", "邻里关照志愿服务队", "18", "手机扫码报名"):
         assert text in j["detail_labels"], text
     assert j["qr_size"][0] > 100
-    assert j["bad_phone_message"] == "电话号码不正确，请检查"
-    assert j["order_number"] in j["order_message"]
+    for service in ("上门关怀", "家电维修", "理发", "助餐送餐", "陪诊就医", "法律咨询", "心理疏导", "代购代办"):
+        assert service in j["menu_labels"], service                # the default menu (none pulled yet)
+    assert j["bad_phone_message"] == "请输入11位手机号码（1开头）"
+    assert j["typed_phone"] == "13912345678"
+    assert j["order_number"] in j["order_message"] and j["order_number"] in j["receipt_labels"]
+    assert "您的服务单号" in j["receipt_labels"]
     assert j.rows("SELECT service, phone, note FROM servicerequest") == [("家电维修", "13912345678", "冰箱不制冷")]
     assert "Show your volunteer code here" in j["english_home"]
 
@@ -111,3 +115,15 @@ def test_sync_down_then_up(journeys):
     assert "上次成功：" in j["up_sync_text"] and "上次成功：—" not in j["up_sync_text"]
     assert j["stats"]["events"] == {"checkin": 2} and j["stats"]["devices"] == 1
     assert j.rows("SELECT status, COUNT(*) FROM outbox GROUP BY status") == [("stored", 2)]
+
+
+def test_look_up_a_request_and_rate_it(journeys):
+    j = ok(journeys["status_and_rating"])
+    assert j["wrong_digits_message"].startswith("暂时查不到")
+    assert j["found_message"] == "家电维修：服务已完成"
+    assert j["rated_message"].startswith("谢谢您的评价")
+    import json
+    [(payload,)] = j.rows("SELECT payload FROM outbox WHERE type = 'service_rating'")
+    rating = json.loads(payload)
+    assert (rating["number"], rating["last4"], rating["rating"], rating["comments"]) == \
+        ("261130-17-001", "8000", 4, ["态度很好"])

@@ -103,7 +103,7 @@ def test_service_requests_and_stats(kiosk):
     request = kiosk.event("service_request", {"number": "A001", "service": "理发", "phone": "13800000000", "at": NOW})
     kiosk.statuses([checkin, kiosk.checkout(checkin, NOW - 3600), kiosk.checkin("V0002", NOW), request])
     assert stats() == {"events": {"checkin": 2, "checkout": 1, "service_request": 1},
-                       "sessions": {"closed": 1, "open": 1}, "requests": {"ordered": 1}, "devices": 1}
+                       "sessions": {"closed": 1, "open": 1}, "requests": {"submitted": 1}, "devices": 1}
 
 
 @pytest.mark.parametrize("n", [3])

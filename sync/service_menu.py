@@ -1,0 +1,59 @@
+"""The service menu (服务菜单) a resident orders from at the kiosk, and the request check
+both ends compute. One copy for the kiosk and the center.
+
+A center sets its menu (`sync.server.services.service_menu.set_menu`); its stations' kiosks
+get it in the pull as change kind ``service_menu`` (key "menu", data {"items": [...]}).
+A kiosk that has none yet uses DEFAULT_MENU. Each item: {"service": name, "presets": [preset
+descriptions the resident taps instead of typing]}.
+
+A request's state reaches the kiosks of its station as change kind ``request_state`` (key:
+the number; data: state, service, and `check`: a hash of number and the last four digits
+of the phone), so the kiosk can show the state to whoever types the same two things,
+offline too, without ever holding the phone number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+DEFAULT_MENU: list[dict] = [
+    {"service": "上门关怀", "presets": ["独居老人探望", "陪同聊天", "节日慰问"]},
+    {"service": "家电维修", "presets": ["冰箱不制冷", "洗衣机不转", "电视没信号", "灯不亮"]},
+    {"service": "理发", "presets": ["行动不便，请上门", "老人理发", "儿童理发"]},
+    {"service": "助餐送餐", "presets": ["午餐一份", "晚餐一份", "少盐少油"]},
+    {"service": "陪诊就医", "presets": ["陪同复查", "代取药品", "陪同挂号"]},
+    {"service": "法律咨询", "presets": ["家庭纠纷", "劳动争议", "遗嘱继承"]},
+    {"service": "心理疏导", "presets": ["情绪低落", "家庭关系", "孩子教育"]},
+    {"service": "代购代办", "presets": ["代购生活用品", "代缴水电费", "代办证件"]},
+]
+MAX_ITEMS = 30
+MAX_PRESETS = 10
+MAX_TEXT = 100
+RATING_COMMENTS = ("准时到达", "态度很好", "技术专业", "细心耐心", "解决了问题", "还需改进")
+
+
+def check(number: str, last4: str) -> str:
+    """What a kiosk compares: sha256 of "NUMBER:LAST4" (the number in capitals)."""
+    return hashlib.sha256(f"{number.strip().upper()}:{last4.strip()}".encode()).hexdigest()
+
+
+def clean_menu(items) -> list[dict]:
+    """A menu as given (a list of {"service", "presets"}), checked; ValueError says why."""
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
+        raise ValueError(f"a menu has 1 to {MAX_ITEMS} services")
+    out, seen = [], set()
+    for item in items:
+        if not isinstance(item, dict):
+            raise ValueError("each service is {service, presets}")
+        name = str(item.get("service", "")).strip()
+        presets = item.get("presets", [])
+        if not name or len(name) > MAX_TEXT or any(ord(c) < 32 for c in name) or name in seen:
+            raise ValueError(f"a service name is 1 to {MAX_TEXT} characters, each once")
+        if not isinstance(presets, list) or len(presets) > MAX_PRESETS:
+            raise ValueError(f"at most {MAX_PRESETS} preset descriptions per service")
+        presets = [str(p).strip() for p in presets]
+        if any(not p or len(p) > MAX_TEXT or any(ord(c) < 32 for c in p) for p in presets):
+            raise ValueError(f"a preset description is 1 to {MAX_TEXT} characters")
+        seen.add(name)
+        out.append({"service": name, "presets": presets})
+    return out
