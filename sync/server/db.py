@@ -265,6 +265,14 @@ def _m0008_center_fleet() -> None:
     add_missing_columns(Activity, "cancelled_at")
 
 
+def _m0009_center_scale_indexes() -> None:
+    """Indexes the desk needs at a city's scale (bench/bench_center.py): the review queue
+    of a station or a district without reading every station's sessions."""
+    from sync.server.models import HoursSession
+    db.execute_sql('DROP INDEX IF EXISTS "hourssession_state"')   # a prefix of the new (state, …) one
+    db.create_tables([HoursSession], safe=True)     # creates the model's missing indexes
+
+
 def _m0002_trusted_hours() -> None:
     """Issue 7: event digests (conflicts), deferred events, refusals, review states."""
     from sync.server.models import HoursSession, Refusal, StoredEvent
@@ -314,6 +322,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0006_center_accounts", _m0006_center_accounts),
     ("0007_center_roster", _m0007_center_roster),
     ("0008_center_fleet", _m0008_center_fleet),
+    ("0009_center_scale_indexes", _m0009_center_scale_indexes),
 ]
 
 

@@ -266,7 +266,11 @@ class HoursSession(BaseModel):
 
     class Meta:
         table_name = "sessions"
-        indexes = ((("vid", "check_in_at"), False), (("state",), False))
+        # The review queue, oldest first, from the index alone (migration
+        # 0009_center_scale_indexes): the network's by (state, check_in_at, id), a
+        # station's or a district's by (station, state, check_in_at, id).
+        indexes = ((("vid", "check_in_at"), False), (("state", "check_in_at", "id"), False),
+                   (("station", "state", "check_in_at", "id"), False))
 
 
 class ServiceRequest(BaseModel):
