@@ -256,10 +256,10 @@ def add_users(data: Path, env: dict) -> dict[str, str]:
     return tokens
 
 
-def sqlite_data(root: Path, sizes: dict, quick: bool) -> tuple[Path, dict, float | None]:
+def sqlite_data(root: Path, sizes: dict, quick: bool, cache_root: Path = CACHE) -> tuple[Path, dict, float | None]:
     """A copy of the cached SQLite data dir (built when missing or stale); (dir, tokens,
     build seconds or None when cached)."""
-    cache = CACHE / f"center-{'quick' if quick else 'full'}"
+    cache = cache_root / f"center-{'quick' if quick else 'full'}"
     stamp = cache / "built.json"
     want = {"version": BUILD_VERSION, **{k: sizes[k] for k in ("volunteers", "sessions")}}
     env = server_env(None)
@@ -395,30 +395,41 @@ class Bare:
     def _in(self, values) -> str:
         return "(" + ", ".join([self.p] * len(values)) + ")"
 
-    def review(self, site: str, limit: int) -> float:
+    def _site_filter(self, site: str, column: str, nullable: bool) -> tuple[str, list]:
+        """As services.scope: the whole network drops the IN list."""
         codes = self.subtree(site)
-        where = f"state IN ({self.p}, {self.p}) AND station IN {self._in(codes)}"
-        params = ["review", "flagged", *codes]
+        if len(codes) >= len(self.sites):
+            return (f"{column} IS NOT NULL" if nullable else "1 = 1"), []
+        return f"{column} IN {self._in(codes)}", codes
+
+    def review(self, site: str, limit: int) -> float:
+        """services.review.queue: count, the page's ids in order, those rows, their names."""
+        where, params = self._site_filter(site, "station", nullable=False)
+        where = f"state = {self.p} AND {where}"
+        params = ["review", *params]
         started = time.perf_counter()
         self._all(f"SELECT COUNT(*) FROM sessions WHERE {where}", params)
-        rows = self._all(f"SELECT * FROM sessions WHERE {where} ORDER BY check_in_at, id LIMIT {limit}", params)
+        ids = [r[0] for r in self._all(f"SELECT id FROM sessions WHERE {where} ORDER BY check_in_at, id "
+                                       f"LIMIT {limit}", params)]
+        rows = self._all(f"SELECT * FROM sessions WHERE id IN {self._in(ids)}", ids) if ids else []
         vids = list({r[1] for r in rows})
         if vids:
             self._all(f"SELECT vid, name FROM volunteer WHERE vid IN {self._in(vids)}", vids)
-        self._all("SELECT code, name FROM sites")
+        self._all("SELECT code, name, tier, parent, timezone FROM sites ORDER BY code")
         return time.perf_counter() - started
 
     def search(self, site: str, q: str, limit: int) -> float:
-        codes = self.subtree(site)
-        where = f"station IN {self._in(codes)} AND (name LIKE {self.p} OR vid LIKE {self.p})"
-        params = [*codes, f"%{q}%", f"{q}%"]
+        """services.volunteers.roster: count, the page by number, the page's badges."""
+        where, params = self._site_filter(site, "station", nullable=True)
+        where = f"{where} AND (name LIKE {self.p} OR vid LIKE {self.p})"
+        params = [*params, f"%{q}%", f"{q}%"]
         started = time.perf_counter()
         self._all(f"SELECT COUNT(*) FROM volunteer WHERE {where}", params)
         rows = self._all(f"SELECT * FROM volunteer WHERE {where} ORDER BY vid LIMIT {limit}", params)
         vids = [r[0] for r in rows]
         if vids:
             self._all(f"SELECT * FROM badges WHERE vid IN {self._in(vids)} ORDER BY serial", vids)
-        self._all("SELECT code, name FROM sites")
+        self._all("SELECT code, name, tier, parent, timezone FROM sites ORDER BY code")
         return time.perf_counter() - started
 
     def import_rows(self, site: str, rows: list[tuple]) -> float:
@@ -548,6 +559,11 @@ def load() -> str:
         return "?"
 
 
+def postgres_available() -> bool:
+    from tests.conftest import _pg_bin
+    return bool(_pg_bin("initdb") and _pg_bin("pg_ctl"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 volunteers, 200,000 sessions")
@@ -555,6 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--reps", type=int, help="repetitions per figure (default 7; quick 3)")
     parser.add_argument("--sessions", type=int, help="override the number of sessions (e.g. 1000000)")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where the built data and the JSON go "
+                        "(default .bench/)")
     args = parser.parse_args(argv)
     sizes = dict(QUICK if args.quick else FULL)
     if args.sessions:
@@ -565,11 +583,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not args.no_sqlite:
             print("sqlite…", file=sys.stderr, flush=True)
-            data, tokens, built = sqlite_data(root, sizes, args.quick)
+            data, tokens, built = sqlite_data(root, sizes, args.quick, args.cache)
             meta["sqlite_build_s"] = built
             results["sqlite"] = measure(data, None, tokens, sizes, reps)
             shutil.rmtree(data, ignore_errors=True)
-        if args.postgres:
+        if args.postgres and not postgres_available():
+            print("\n(PostgreSQL skipped: initdb/pg_ctl not found; `make setup` installs them)", flush=True)
+        elif args.postgres:
             print("postgresql…", file=sys.stderr, flush=True)
             url, stop = postgres_cluster(root)
             try:
@@ -581,8 +601,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(root, ignore_errors=True)
     meta["load_after"] = load()
-    CACHE.mkdir(exist_ok=True)
-    out = CACHE / f"center-{'quick' if args.quick else 'full'}.json"
+    args.cache.mkdir(parents=True, exist_ok=True)
+    out = args.cache / f"center-{'quick' if args.quick else 'full'}.json"
     out.write_text(json.dumps({"meta": meta, "results": results}, ensure_ascii=False, indent=1))
     print(f"\nweiguang center bench ({'quick' if args.quick else 'full'}: {sizes['volunteers']:,} volunteers, "
           f"{sizes['sessions']:,} sessions, {reps} runs each; loopback, {os.cpu_count()} cores shared by client, "
