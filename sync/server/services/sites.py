@@ -355,3 +355,14 @@ def teams_of(site_codes: list[str] | None) -> list[Team]:
         if site_codes is not None:
             query = query.where(Team.site.in_(site_codes))
         return list(query)
+
+
+def team_names(site_codes: list[str] | None) -> list[str]:
+    """The distinct names of the teams of these sites (None: every site), sorted: what a
+    team filter offers (a city has thousands of teams and a handful of names)."""
+    from sync.server.services.scope import site_in
+    with reading():
+        query = Team.select(Team.name).distinct()
+        if site_codes is not None:
+            query = query.where(site_in(Team.site, site_codes))
+        return sorted(name for (name,) in query.tuples())
