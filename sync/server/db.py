@@ -267,10 +267,12 @@ def _m0008_center_fleet() -> None:
 
 def _m0009_center_scale_indexes() -> None:
     """Indexes the desk needs at a city's scale (bench/bench_center.py): the review queue
-    of a station or a district without reading every station's sessions."""
-    from sync.server.models import HoursSession
-    db.execute_sql('DROP INDEX IF EXISTS "hourssession_state"')   # a prefix of the new (state, …) one
-    db.create_tables([HoursSession], safe=True)     # creates the model's missing indexes
+    and a roster search of a station, a district or the city read from an index, not from
+    every row. Each new index has the one it replaces as a prefix."""
+    from sync.server.models import HoursSession, Volunteer
+    db.execute_sql('DROP INDEX IF EXISTS "hourssession_state"')   # now (state, check_in_at, id)
+    db.execute_sql('DROP INDEX IF EXISTS "volunteer_station"')    # now (station, name, vid)
+    db.create_tables([HoursSession, Volunteer], safe=True)        # creates the models' missing indexes
 
 
 def _m0002_trusted_hours() -> None:

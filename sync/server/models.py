@@ -206,8 +206,13 @@ class Volunteer(BaseModel):
     team = CharField(default="")              # one or more team names, separated by "、"
     role = CharField(default="volunteer")
     phone = CharField(default="")
-    station = CharField(null=True, index=True)  # whose kiosks get this roster row
+    station = CharField(null=True)            # whose kiosks get this roster row
     status = CharField(default="active")      # active / inactive
+
+    class Meta:
+        # A site's roster, and a search by name or number in it, from the index alone
+        # (migration 0009_center_scale_indexes; replaces the index on station)
+        indexes = ((("station", "name", "vid"), False),)
 
 
 class Badge(BaseModel):

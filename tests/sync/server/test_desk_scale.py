@@ -75,8 +75,10 @@ def test_the_whole_networks_roster_is_every_volunteer_with_a_site(server_app):
     assert volunteers.roster(CLI, site="YG", q="林")["total"] == 1
 
 
-def test_the_review_queue_has_its_indexes(server_app):
+def test_the_review_queue_and_the_roster_have_their_indexes(server_app):
     with reading():
         names = {i.name for i in db.db.get_indexes("sessions")}
+        roster = {i.name for i in db.db.get_indexes("volunteer")}
     assert {"hourssession_state_check_in_at_id", "hourssession_station_state_check_in_at_id"} <= names
     assert "hourssession_state" not in names
+    assert "volunteer_station_name_vid" in roster and "volunteer_station" not in roster
