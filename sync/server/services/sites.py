@@ -90,7 +90,7 @@ class _Network:
     rows: tuple                                    # what was read: the cache's key
     sites: Mapping[str, SiteRow]
     children: dict[str | None, list[str]]
-    subtrees: dict[str, list[str]] = field(default_factory=dict)
+    subtrees: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 _network: _Network | None = None
