@@ -283,6 +283,16 @@ def _m0010_coordinator_pins_signups() -> None:
         Activity.update(signup_token=secrets.token_urlsafe(12)).where(Activity.id == activity_id).execute()
 
 
+def _m0012_center_scale_indexes() -> None:
+    """Indexes the desk needs at a city's scale (bench/bench_center.py): the review queue
+    and a roster search of a station, a district or the city read from an index, not from
+    every row. Each new index has the one it replaces as a prefix."""
+    from sync.server.models import HoursSession, Volunteer
+    db.execute_sql('DROP INDEX IF EXISTS "hourssession_state"')   # now (state, check_in_at, id)
+    db.execute_sql('DROP INDEX IF EXISTS "volunteer_station"')    # now (station, name, vid)
+    db.create_tables([HoursSession, Volunteer], safe=True)        # creates the models' missing indexes
+
+
 def _m0002_trusted_hours() -> None:
     """Issue 7: event digests (conflicts), deferred events, refusals, review states."""
     from sync.server.models import HoursSession, Refusal, StoredEvent
@@ -354,6 +364,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0009_sessions_end", _m0009_sessions_end),
     ("0010_coordinator_pins_signups", _m0010_coordinator_pins_signups),
     ("0011_service_request_states", _m0011_service_request_states),
+    ("0012_center_scale_indexes", _m0012_center_scale_indexes),
 ]
 
 

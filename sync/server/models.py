@@ -212,8 +212,13 @@ class Volunteer(BaseModel):
     team = CharField(default="")              # one or more team names, separated by "、"
     role = CharField(default="volunteer")
     phone = CharField(default="")
-    station = CharField(null=True, index=True)  # whose kiosks get this roster row
+    station = CharField(null=True)            # whose kiosks get this roster row
     status = CharField(default="active")      # active / inactive
+
+    class Meta:
+        # A site's roster, and a search by name or number in it, from the index alone
+        # (migration 0012_center_scale_indexes; replaces the index on station)
+        indexes = ((("station", "name", "vid"), False),)
 
 
 class Badge(BaseModel):
@@ -272,7 +277,11 @@ class HoursSession(BaseModel):
 
     class Meta:
         table_name = "sessions"
-        indexes = ((("vid", "check_in_at"), False), (("state",), False))
+        # The review queue, oldest first, from the index alone (migration
+        # 0012_center_scale_indexes): the network's by (state, check_in_at, id), a
+        # station's or a district's by (station, state, check_in_at, id).
+        indexes = ((("vid", "check_in_at"), False), (("state", "check_in_at", "id"), False),
+                   (("station", "state", "check_in_at", "id"), False))
 
 
 class ServiceRequest(BaseModel):

@@ -18,13 +18,15 @@ from __future__ import annotations
 from peewee import fn
 
 from sync.server.db import reading, writing
-from sync.server.models import Activity, HoursSession, Site, Volunteer
-from sync.server.services import ServiceError, audit
+from sync.server.models import Activity, HoursSession, Volunteer
+from sync.server.services import ServiceError, audit, sites
 from sync.server.services.changes import append_changes
-from sync.server.services.scope import Scope, not_found
+from sync.server.services.scope import Scope, not_found, site_in
 
 ACTIONS = {"approve": "approved", "adjust": "adjusted", "reject": "rejected"}
-WAITING = ("review", "flagged")          # "flagged": the name before the review states landed
+# "flagged", the name before the review states landed, is renamed "review" by migration
+# 0002 and never written since; one state lets the queue be read in order from an index.
+WAITING = ("review",)
 DECIDED = ("approved", "adjusted", "rejected")
 REVIEWABLE = WAITING + DECIDED           # a decision may be changed; open/closed ones are not for review
 COUNTED = ("closed", "approved", "adjusted")
@@ -48,7 +50,7 @@ def _describe(rows: list[HoursSession]) -> list[dict]:
     vids = list({r.vid for r in rows})
     activities = list({r.activity_id for r in rows if r.activity_id})
     names = dict(Volunteer.select(Volunteer.vid, Volunteer.name).where(Volunteer.vid.in_(vids)).tuples()) if vids else {}
-    stations = dict(Site.select(Site.code, Site.name).tuples())
+    stations = {code: site.name for code, site in sites.all_sites().items()}
     titles = dict(Activity.select(Activity.id, Activity.title).where(Activity.id.in_(activities)).tuples()) \
         if activities else {}
     return [_item(r, names, stations, titles) for r in rows]
@@ -60,12 +62,19 @@ def queue(scope: Scope, site: str | None = None, states: tuple[str, ...] = WAITI
     scope.require("read")
     codes = scope.sites_under(site)
     limit = max(1, min(int(limit), MAX_BULK))
+    states = list(states)
     with reading():
-        query = HoursSession.select().where(HoursSession.state.in_(list(states)))
-        if codes is not None:
-            query = query.where(HoursSession.station.in_(sorted(codes)))
+        query = HoursSession.select(HoursSession.id).where(
+            HoursSession.state == states[0] if len(states) == 1 else HoursSession.state.in_(states))
+        if codes is not None and not scope.whole_network(codes):   # every session has a station
+            query = query.where(site_in(HoursSession.station, codes))
         total = query.count()
-        rows = list(query.order_by(HoursSession.check_in_at, HoursSession.id).limit(limit).offset(max(0, offset)))
+        # The page's ids from the index alone (state or station, state, check_in_at, id),
+        # then those rows: not every waiting session of a city read and sorted for 100.
+        ids = [i for (i,) in query.order_by(HoursSession.check_in_at, HoursSession.id)
+               .limit(limit).offset(max(0, offset)).tuples()]
+        found = {r.id: r for r in HoursSession.select().where(HoursSession.id.in_(ids))} if ids else {}
+        rows = [found[i] for i in ids if i in found]
         return {"items": _describe(rows), "total": total, "limit": limit, "offset": offset}
 
 

@@ -19,11 +19,15 @@ from __future__ import annotations
 
 import difflib
 import unicodedata
+from collections import deque
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from sync import protocol
 from sync.server.db import reading, writing
-from sync.server.models import Site, Team
+from sync.server.models import Site, Team, db
 from sync.server.services import ServiceError
 from sync.server.services.csvfiles import ImportRefused, RowError, read_csv
 
@@ -71,9 +75,41 @@ def _check_code(code: str) -> str | None:
 
 # --- reading the network ---------------------------------------------------------------------
 
-def all_sites() -> dict[str, Site]:
+@dataclass(frozen=True)
+class SiteRow:
+    """One site as `all_sites` gives it (read-only; the model is `models.Site`)."""
+    code: str
+    name: str
+    tier: str
+    parent: str | None
+    timezone: str
+
+
+@dataclass(frozen=True)
+class _Network:
+    rows: tuple                                    # what was read: the cache's key
+    sites: Mapping[str, SiteRow]
+    children: dict[str | None, list[str]]
+    subtrees: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+_network: _Network | None = None
+
+
+def all_sites() -> Mapping[str, SiteRow]:
+    """Every site by code, read-only. Read on every call (another process, `weiguang server
+    sites import`, may have changed the network), as plain tuples: a city's 2,000 sites as
+    model instances cost more than the page that needs them; what is derived from them
+    (children, subtrees) is kept while the rows read are the same."""
+    global _network
     with reading():
-        return {s.code: s for s in Site.select()}
+        rows = tuple(db.execute_sql('SELECT "code", "name", "tier", "parent", "timezone" FROM "sites" '
+                                    'ORDER BY "code"').fetchall())
+    network = _network
+    if network is None or network.rows != rows:
+        sites = {row[0]: SiteRow(*row) for row in rows}
+        network = _network = _Network(rows, MappingProxyType(sites), _children(sites))
+    return network.sites
 
 
 def get_site(code: str) -> Site | None:
@@ -86,26 +122,38 @@ def root() -> Site | None:
         return Site.select().where(Site.parent.is_null()).first()
 
 
-def children_map(sites: dict[str, Site] | None = None) -> dict[str | None, list[str]]:
-    sites = all_sites() if sites is None else sites
+def _children(sites) -> dict[str | None, list[str]]:
     children: dict[str | None, list[str]] = {}
     for site in sites.values():
         children.setdefault(site.parent, []).append(site.code)
     return children
 
 
-def subtree(code: str, sites: dict[str, Site] | None = None) -> list[str]:
+def children_map(sites=None) -> dict[str | None, list[str]]:
+    sites = all_sites() if sites is None else sites
+    return _children(sites)
+
+
+def subtree(code: str, sites=None) -> list[str]:
     """`code` and every site below it (breadth first); [] when `code` is not a site."""
     sites = all_sites() if sites is None else sites
     if code not in sites:
         return []
-    children, out, queue = children_map(sites), [], [code]
+    network = _network
+    cached = network is not None and sites is network.sites
+    if cached and code in network.subtrees:
+        return list(network.subtrees[code])
+    children = network.children if cached else _children(sites)
+    out, seen, queue = [], set(), deque([code])
     while queue:
-        current = queue.pop(0)
-        if current in out:          # a cycle would be a bug; never loop on one
+        current = queue.popleft()
+        if current in seen:         # a cycle would be a bug; never loop on one
             continue
+        seen.add(current)
         out.append(current)
         queue.extend(sorted(children.get(current, [])))
+    if cached:
+        network.subtrees[code] = tuple(out)
     return out
 
 
@@ -309,3 +357,14 @@ def teams_of(site_codes: list[str] | None) -> list[Team]:
         if site_codes is not None:
             query = query.where(Team.site.in_(site_codes))
         return list(query)
+
+
+def team_names(site_codes: list[str] | None) -> list[str]:
+    """The distinct names of the teams of these sites (None: every site), sorted: what a
+    team filter offers (a city has thousands of teams and a handful of names)."""
+    from sync.server.services.scope import site_in
+    with reading():
+        query = Team.select(Team.name).distinct()
+        if site_codes is not None:
+            query = query.where(site_in(Team.site, site_codes))
+        return sorted(name for (name,) in query.tuples())

@@ -25,8 +25,7 @@ def _roster_page(request: Request, actor: Actor, site: str | None, q: str | None
     return render(request, "volunteers.html", actor, status_code=status_code, result=result, site=site or "",
                   q=q or "", team=team or "", page=max(page, 1), pages=(result["total"] + PAGE - 1) // PAGE,
                   stations=volunteers.stations_in_scope(actor.scope),
-                  teams=sorted({t.name for t in sites.teams_of(None if actor.scope.is_root else
-                                                               sorted(actor.scope.sites))}), **extra)
+                  teams=sites.team_names(None if actor.scope.is_root else sorted(actor.scope.sites)), **extra)
 
 
 @router.get("/volunteers", response_class=HTMLResponse)
