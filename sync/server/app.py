@@ -63,8 +63,10 @@ def _holds_nul(*parts: bytes) -> bool:
 
 
 async def _nul_refused(scope, receive, send) -> None:
+    # Both 422 shapes the API documents: `detail` (a field) and `rows` (a roster import).
     response = errors.error_response(422, "bad_text", "a NUL character is not text",
-                                     detail=[{"loc": ["request"], "msg": "a NUL character", "type": "bad_text"}])
+                                     detail=[{"loc": ["request"], "msg": "a NUL character", "type": "bad_text"}],
+                                     rows=[{"line": 0, "error": "a NUL character is not text", "code": "bad_text"}])
     await response(scope, receive, send)
 
 
