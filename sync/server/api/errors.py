@@ -47,6 +47,8 @@ STATUS_BY_CODE = {
     "bad_activity": 422,
     "bad_rules": 422,
     "activity_cancelled": 409,
+    "bad_period": 400,
+    "bad_report": 400,
 }
 
 

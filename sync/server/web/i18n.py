@@ -217,6 +217,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "row.invalid": ("这一行有错误。", "This row is wrong."),
 }
 
+from sync.server.web.i18n_reports import MESSAGES as _REPORT_MESSAGES  # noqa: E402
+
+MESSAGES.update(_REPORT_MESSAGES)
+
 
 def translator(language: str):
     index = 1 if language == "en" else 0

@@ -1,0 +1,284 @@
+"""Reports: confirmed hours and active volunteers per site, team, month, activity
+category, activity or volunteer, over any period, for a coordinator's subtree.
+
+    >>> hours(scope, site="PC", start="2026-01-01", end="2026-12-31", by="month")
+    {"rows": [{"key": "2026-11", "label": "2026年11月", "minutes": 5400, "volunteers": 31}, …],
+     "total_minutes": 5400, "total_volunteers": 31, "pending_minutes": 120, …}
+    >>> xlsx_bytes(report), csv_text(report)        # the same table as a file
+    >>> bar_chart_svg(report["rows"])                # the same table as bars (SVG, drawn here)
+
+Only closed, approved and adjusted minutes count (`sync.hours.COUNTED_STATES`); minutes
+waiting for review are given apart (`pending_minutes`), rejected and open ones nowhere.
+A session belongs to the day (Asia/Shanghai, UTC+8, no daylight saving) its check-in
+falls on; the period's both ends are included. A volunteer in several teams counts for
+the first one listed (so the teams' sums add up to the total); a session without an
+activity is station duty (key "").
+
+The SQL does the heavy part (one GROUP BY of (dimension, volunteer) over the period);
+Python folds it into rows, so the same code runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from datetime import date, datetime, timedelta, timezone
+
+from peewee import fn
+
+from sync import stars
+from sync.hours import COUNTED_STATES, STATE_REVIEW
+from sync.server.db import reading
+from sync.server.models import Activity, HoursSession, Volunteer
+from sync.server.services import ServiceError
+from sync.server.services.csvfiles import neutralise, write_csv
+from sync.server.services.scope import Scope
+
+BY = ("site", "team", "month", "category", "volunteer", "activity")
+TZ = timezone(timedelta(hours=8))
+DAY_OFFSET = 8 * 3600
+MAX_DAYS = 366 * 50
+LABELS = {  # the keys without a name of their own, in each language
+    "no_team": ("未分队", "No team"),
+    "duty": ("站点值守", "Station duty"),
+}
+COLUMNS = {
+    "zh_CN": {"key": "编码", "label": "名称", "hours": "小时", "minutes": "分钟", "volunteers": "志愿者人数",
+              "stars": "星级"},
+    "en": {"key": "Key", "label": "Name", "hours": "Hours", "minutes": "Minutes", "volunteers": "Volunteers",
+           "stars": "Stars"},
+}
+
+
+def _word(key: str, language: str) -> str:
+    zh, en = LABELS[key]
+    return en if language == "en" else zh
+
+
+def parse_day(text: str | None, field: str) -> date | None:
+    if text is None or text == "":
+        return None
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise ServiceError("bad_period", f"{field} must be a date YYYY-MM-DD") from None
+
+
+def period(start: str | date | None, end: str | date | None, today: date | None = None) -> tuple[date, date]:
+    """The period asked for (default: this year up to today), checked."""
+    today = today or datetime.now(TZ).date()
+    start = start if isinstance(start, date) else parse_day(start, "from")
+    end = end if isinstance(end, date) else parse_day(end, "to")
+    start = start or date(today.year, 1, 1)
+    end = end or max(today, start)
+    if end < start:
+        raise ServiceError("bad_period", "to is before from")
+    if (end - start).days > MAX_DAYS:
+        raise ServiceError("bad_period", "the period is longer than 50 years")
+    return start, end
+
+
+def _bounds(start: date, end: date) -> tuple[int, int]:
+    """Unix seconds of the period: [start 00:00, end+1 00:00) in UTC+8."""
+    lo = int(datetime(start.year, start.month, start.day, tzinfo=TZ).timestamp())
+    after = end + timedelta(days=1)
+    return lo, int(datetime(after.year, after.month, after.day, tzinfo=TZ).timestamp())
+
+
+def _filtered(query, codes, lo: int, hi: int):
+    query = query.where((HoursSession.check_in_at >= lo) & (HoursSession.check_in_at < hi))
+    if codes is not None:
+        query = query.where(HoursSession.station.in_(sorted(codes)))
+    return query
+
+
+def _month_of_day(day_number: int) -> str:
+    return (date(1970, 1, 1) + timedelta(days=int(day_number))).strftime("%Y-%m")
+
+
+def _month_label(key: str, language: str) -> str:
+    year, month = key.split("-")
+    return f"{year}-{month}" if language == "en" else f"{year}年{int(month)}月"
+
+
+def cumulative_minutes(vids) -> dict[str, int]:
+    """Each volunteer's confirmed minutes over all time, network-wide (their star level's base)."""
+    vids = list(vids)
+    out: dict[str, int] = {}
+    with reading():
+        for i in range(0, len(vids), 900):
+            chunk = vids[i:i + 900]
+            query = (HoursSession.select(HoursSession.vid, fn.SUM(HoursSession.minutes))
+                     .where(HoursSession.vid.in_(chunk) & HoursSession.state.in_(COUNTED_STATES))
+                     .group_by(HoursSession.vid))
+            out.update({vid: int(m or 0) for vid, m in query.tuples()})
+    return out
+
+
+def star_hours() -> tuple[int, ...]:
+    """The center's star thresholds (its hours rules' ``star_hours``)."""
+    from sync.server.services.changes import rule_overrides
+    try:
+        return stars.thresholds(rule_overrides(None))
+    except ValueError:
+        return stars.DEFAULT_HOURS
+
+
+def hours(scope: Scope, site: str | None = None, start=None, end=None, by: str = "site",
+          language: str = "zh_CN", today: date | None = None) -> dict:
+    """The report: one row per key of `by`, the total, and the minutes awaiting review."""
+    scope.require("read")
+    if by not in BY:
+        raise ServiceError("bad_report", f"by must be one of {', '.join(BY)}")
+    codes = scope.sites_under(site)
+    start, end = period(start, end, today)
+    lo, hi = _bounds(start, end)
+    day = ((HoursSession.check_in_at + DAY_OFFSET) / 86400)
+    dimension = {"site": HoursSession.station, "month": day, "category": HoursSession.activity_id,
+                 "activity": HoursSession.activity_id}.get(by)
+    columns = ([dimension.alias("k")] if dimension is not None else []) + [HoursSession.vid]
+    with reading():
+        query = _filtered(HoursSession.select(*columns, fn.SUM(HoursSession.minutes).alias("m"))
+                          .where(HoursSession.state.in_(COUNTED_STATES) & HoursSession.minutes.is_null(False)),
+                          codes, lo, hi)
+        query = query.group_by(*([dimension] if dimension is not None else []), HoursSession.vid)
+        pairs = [(row[0], row[1], int(row[2] or 0)) if dimension is not None else (row[0], row[0], int(row[1] or 0))
+                 for row in query.tuples()]
+        pending = _filtered(HoursSession.select(fn.COALESCE(fn.SUM(HoursSession.minutes), 0))
+                            .where(HoursSession.state == STATE_REVIEW), codes, lo, hi).scalar()
+        key_of, labels = _keys(by, pairs, language)
+    groups: dict[str, list] = {}
+    everyone: set[str] = set()
+    for k, vid, minutes in pairs:
+        key = key_of(k, vid)
+        group = groups.setdefault(key, [0, set()])
+        group[0] += minutes
+        group[1].add(vid)
+        everyone.add(vid)
+    rows = [{"key": key, "label": labels(key), "minutes": m, "volunteers": len(v)} for key, (m, v) in groups.items()]
+    if by == "month":
+        rows.sort(key=lambda r: r["key"])
+    else:
+        rows.sort(key=lambda r: (-r["minutes"], r["key"]))
+    if by == "volunteer":
+        hours_ = star_hours()
+        totals = cumulative_minutes(r["key"] for r in rows)
+        for row in rows:
+            row["stars"] = stars.level(totals.get(row["key"], 0), hours_)
+    return {"by": by, "site": site or scope.site or "", "from": start.isoformat(), "to": end.isoformat(),
+            "rows": rows, "total_minutes": sum(r["minutes"] for r in rows), "total_volunteers": len(everyone),
+            "pending_minutes": int(pending or 0)}
+
+
+def _keys(by: str, pairs, language: str):
+    """(key_of(dimension value, vid) -> key, label(key) -> text) for `by`."""
+    if by == "site":
+        from sync.server.services import sites
+        names = {code: s.name for code, s in sites.all_sites().items()}
+        return (lambda k, vid: k), (lambda key: names.get(key, key))
+    if by == "month":
+        return (lambda k, vid: _month_of_day(k)), (lambda key: _month_label(key, language))
+    if by in ("category", "activity"):
+        ids = sorted({k for k, _, _ in pairs if k})
+        info: dict[str, tuple[str, str]] = {}
+        for i in range(0, len(ids), 900):
+            info.update({a: (t, c) for a, t, c in Activity.select(Activity.id, Activity.title, Activity.category)
+                         .where(Activity.id.in_(ids[i:i + 900])).tuples()})
+        duty = _word("duty", language)
+        if by == "category":
+            return (lambda k, vid: info.get(k, ("", ""))[1] if k else ""), (lambda key: key or duty)
+        return (lambda k, vid: k or ""), (lambda key: info.get(key, (key, ""))[0] if key else duty)
+    vids = sorted({vid for _, vid, _ in pairs})
+    people: dict[str, tuple[str, str]] = {}
+    for i in range(0, len(vids), 900):
+        people.update({v: (n, t) for v, n, t in Volunteer.select(Volunteer.vid, Volunteer.name, Volunteer.team)
+                       .where(Volunteer.vid.in_(vids[i:i + 900])).tuples()})
+    if by == "team":
+        from sync.server.services.volunteers import teams_of
+
+        def first_team(k, vid):
+            teams = teams_of(people.get(vid, ("", ""))[1] or "")
+            return teams[0] if teams else ""
+        no_team = _word("no_team", language)
+        return first_team, (lambda key: key or no_team)
+    return (lambda k, vid: vid), (lambda key: people.get(key, ("", ""))[0] or key)
+
+
+# --- the same table as files -----------------------------------------------------------------
+
+def table(report: dict, language: str = "zh_CN") -> tuple[list[str], list[list]]:
+    """(header, rows) as the page shows them: key, name, hours, minutes, volunteers (, stars)."""
+    names = COLUMNS.get(language, COLUMNS["zh_CN"])
+    fields = ["key", "label", "hours", "minutes", "volunteers"] + (["stars"] if report["by"] == "volunteer" else [])
+    rows = [[r["key"], r["label"], round(r["minutes"] / 60, 2), r["minutes"], r["volunteers"]]
+            + ([r["stars"]] if report["by"] == "volunteer" else []) for r in report["rows"]]
+    return [names[f] for f in fields], rows
+
+
+def csv_text(report: dict, language: str = "zh_CN") -> str:
+    header, rows = table(report, language)
+    return write_csv(header, rows)
+
+
+def xlsx_bytes(report: dict, language: str = "zh_CN") -> bytes:
+    """An XLSX workbook: a header row (frozen), number cells, months as date cells; every
+    text cell neutralised (a leading = + - @ never runs as a formula)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    header, rows = table(report, language)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=report["by"])
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    cells = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        cells.append(cell)
+    sheet.append(cells)
+    for row in rows:
+        out = []
+        for i, value in enumerate(row):
+            if i == 0 and report["by"] == "month":
+                cell = WriteOnlyCell(sheet, value=datetime.strptime(value + "-01", "%Y-%m-%d"))
+                cell.number_format = "yyyy-mm"
+            elif isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value=neutralise(value))
+                cell.data_type = "s"
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
+                if i == 2:
+                    cell.number_format = "0.00"
+            out.append(cell)
+        sheet.append(out)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+# --- the same table as a chart ---------------------------------------------------------------
+
+def bar_chart_svg(rows: list[dict], title: str = "", max_bars: int = 30, unit: str = "h") -> str:
+    """Horizontal bars (hours), one per row (the first `max_bars`), as an inline SVG that
+    scales to the page's width. Text is escaped; no script, no external reference."""
+    shown = rows[:max_bars]
+    bar_h, gap, left, width, top = 22, 6, 180, 720, 28 if title else 6
+    height = top + len(shown) * (bar_h + gap) + 6
+    peak = max([r["minutes"] for r in shown] + [1])
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
+             f'preserveAspectRatio="xMinYMin meet" aria-label="{html.escape(title)}">']
+    if title:
+        parts.append(f'<text x="0" y="18" class="chart-title">{html.escape(title)}</text>')
+    for i, row in enumerate(shown):
+        y = top + i * (bar_h + gap)
+        w = max(1.0, (width - left - 90) * row["minutes"] / peak) if row["minutes"] else 0
+        label = row["label"] if len(row["label"]) <= 14 else row["label"][:13] + "…"
+        value = f"{row['minutes'] / 60:.1f} {unit}"
+        parts.append(f'<text x="{left - 8}" y="{y + 16}" text-anchor="end" class="chart-label">{html.escape(label)}</text>'
+                     f'<rect class="bar" x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3">'
+                     f'<title>{html.escape(row["label"])}: {html.escape(value)}</title></rect>'
+                     f'<text x="{left + w + 6:.1f}" y="{y + 16}" class="chart-value">{html.escape(value)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
