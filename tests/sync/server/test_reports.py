@@ -212,3 +212,12 @@ def test_star_levels():
         with pytest.raises(ValueError):
             stars.thresholds({"star_hours": bad})
     assert stars.label(3) == "三星志愿者" and stars.label(3, "en") == "3-star volunteer"
+
+
+def test_stars_on_the_roster_and_the_volunteer(desk):
+    make("WBY", "14020200001", 300 * 60, 3, state="approved")              # 300 h: two stars
+    make("WBY", "14020200002", 99 * 60, 3)
+    make("WBY", "14020200002", 5 * 60, 4, state="review")                  # waiting: not counted
+    items = {i["vid"]: i for i in desk.get("/api/v1/volunteers?site=WBY", headers=desk.tokens["wby"]).json()["items"]}
+    assert items["14020200001"]["stars"] == 2 and items["14020200002"]["stars"] == 0
+    assert desk.get("/api/v1/volunteers/14020200001", headers=desk.tokens["wby"]).json()["stars"] == 2
