@@ -265,6 +265,12 @@ def _m0008_center_fleet() -> None:
     add_missing_columns(Activity, "cancelled_at")
 
 
+def _m0009_reports_certificates() -> None:
+    """Issue 9: service-record certificates, as issued."""
+    from sync.server.models import Certificate
+    db.create_tables([Certificate], safe=True)
+
+
 def _m0002_trusted_hours() -> None:
     """Issue 7: event digests (conflicts), deferred events, refusals, review states."""
     from sync.server.models import HoursSession, Refusal, StoredEvent
@@ -314,6 +320,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0006_center_accounts", _m0006_center_accounts),
     ("0007_center_roster", _m0007_center_roster),
     ("0008_center_fleet", _m0008_center_fleet),
+    ("0009_reports_certificates", _m0009_reports_certificates),
 ]
 
 

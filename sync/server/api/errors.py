@@ -49,6 +49,8 @@ STATUS_BY_CODE = {
     "activity_cancelled": 409,
     "bad_period": 400,
     "bad_report": 400,
+    "no_hours": 409,
+    "bad_certificate": 422,
 }
 
 

@@ -66,7 +66,13 @@ def badge_sheet(site: str | None = Query(None, max_length=32), actor: Actor = De
 @router.get("/volunteers/{vid}", response_class=HTMLResponse)
 def volunteer(request: Request, vid: str, done: str | None = None, serial: int | None = None,
               actor: Actor = Depends(current_actor)):
-    return render(request, "volunteer.html", actor, v=volunteers.get(actor.scope, vid), done=done, serial=serial)
+    from datetime import date
+
+    from sync.server.services import certificates
+    v = volunteers.get(actor.scope, vid)
+    return render(request, "volunteer.html", actor, v=v, done=done, serial=serial,
+                  certs=certificates.of_volunteer(actor.scope, vid), cert_from=f"{date.today().year}-01-01",
+                  cert_to=date.today().isoformat())
 
 
 @router.post("/volunteers/{vid}/badge")
