@@ -260,21 +260,24 @@ def xlsx_bytes(report: dict, language: str = "zh_CN") -> bytes:
 
 # --- the same table as a chart ---------------------------------------------------------------
 
-def bar_chart_svg(rows: list[dict], title: str = "", max_bars: int = 30, unit: str = "h") -> str:
+def bar_chart_svg(rows: list[dict], title: str = "", max_bars: int = 30, unit: str = "h", width: int = 720,
+                  left: int = 180, css: str = "") -> str:
     """Horizontal bars (hours), one per row (the first `max_bars`), as an inline SVG that
     scales to the page's width. Text is escaped; no script, no external reference."""
     shown = rows[:max_bars]
-    bar_h, gap, left, width, top = 22, 6, 180, 720, 28 if title else 6
+    bar_h, gap, top = 22, 6, 28 if title else 6
     height = top + len(shown) * (bar_h + gap) + 6
     peak = max([r["minutes"] for r in shown] + [1])
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" viewBox="0 0 {width} {height}" '
+    extra = f" {css}" if css else ""
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart{extra}" role="img" viewBox="0 0 {width} {height}" '
              f'preserveAspectRatio="xMinYMin meet" aria-label="{html.escape(title)}">']
     if title:
         parts.append(f'<text x="0" y="18" class="chart-title">{html.escape(title)}</text>')
     for i, row in enumerate(shown):
         y = top + i * (bar_h + gap)
         w = max(1.0, (width - left - 90) * row["minutes"] / peak) if row["minutes"] else 0
-        label = row["label"] if len(row["label"]) <= 14 else row["label"][:13] + "…"
+        room = max(4, (left - 12) // 14)
+        label = row["label"] if len(row["label"]) <= room else row["label"][:room - 1] + "…"
         value = f"{row['minutes'] / 60:.1f} {unit}"
         parts.append(f'<text x="{left - 8}" y="{y + 16}" text-anchor="end" class="chart-label">{html.escape(label)}</text>'
                      f'<rect class="bar" x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3">'

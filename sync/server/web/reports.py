@@ -26,13 +26,16 @@ def page(request: Request, site: str | None = Query(None, max_length=32),
     if by not in reports.BY:
         by = "site"
     report = reports.hours(actor.scope, site=site or None, start=from_, end=to, by=by, language=language)
-    chart = Markup(reports.bar_chart_svg(report["rows"], t("report.chart", by=t(f"report.by.{by}")),
-                                         unit=t("report.unit_h")))
+    title = t("report.chart", by=t(f"report.by.{by}"))
+    # The same bars twice: wide for a desktop, narrow (bigger type) for a phone; CSS shows one.
+    chart = Markup(reports.bar_chart_svg(report["rows"], title, unit=t("report.unit_h"), css="wide")
+                   + reports.bar_chart_svg(report["rows"], title, unit=t("report.unit_h"), width=380, left=110,
+                                           css="narrow"))
     busiest = {}
     for what in ("site", "activity"):
         top = report if by == what else reports.hours(actor.scope, site=site or None, start=report["from"],
                                                       end=report["to"], by=what, language=language)
         busiest[what] = Markup(reports.bar_chart_svg(top["rows"][:5], t(f"report.busiest.{what}"), max_bars=5,
-                                                     unit=t("report.unit_h")))
+                                                     unit=t("report.unit_h"), width=440, left=130))
     return render(request, "reports.html", actor, report=report, chart=chart, busiest=busiest, site=site or "",
                   by=by, bys=reports.BY, stations=volunteers.stations_in_scope(actor.scope))

@@ -198,7 +198,7 @@ def test_the_page_draws_one_bar_per_row(desk):
     make("YGZ", "14021100001", 15, 3)
     assert log_in(desk, "dt").status_code == 303
     page = desk.get("/reports?from=2026-01-01&to=2026-12-31&by=site").text
-    chart = page.split('id="chart"')[1].split("</svg>")[0]
+    chart = page.split('id="chart"')[1].split("</svg>")[0]                # the wide one (the narrow one: the same)
     assert chart.count('class="bar"') == 3 and "<script" not in page.split("<main>")[1]
     assert "文博苑社区" in page and "&#39;" not in chart.split("aria-label")[0]
 
