@@ -28,7 +28,6 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "report.busiest.site": ("最活跃的站点", "Busiest sites"),
     "report.busiest.activity": ("最活跃的活动", "Busiest activities"),
     "report.unit_h": ("小时", "h"),
-    "star.label": ("{n}星志愿者", "{n}-star volunteer"),
     "error.bad_period": ("日期不对：请用 年-月-日，且结束不早于开始。", "Wrong dates: use YYYY-MM-DD, the end not before the start."),
     "error.bad_report": ("没有这种统计方式。", "There is no such report."),
     "verify.title": ("志愿服务记录证明核验", "Service-record certificate check"),

@@ -12,9 +12,11 @@ from markupsafe import Markup
 from sync.server.api.auth import Actor, current_actor
 from sync.server.services import reports, volunteers
 from sync.server.web.i18n import language_of, translator
-from sync.server.web.pages import render
+from sync import stars
+from sync.server.web.pages import render, templates
 
 router = APIRouter(include_in_schema=False)
+templates.env.filters["star_label"] = lambda n, language="zh_CN": stars.label(int(n or 0), language)
 
 
 @router.get("/reports", response_class=HTMLResponse)
