@@ -15,6 +15,15 @@ from kiosk import i18n
 from kiosk.ui.services import hhmm, hours_text
 from kiosk.ui.widgets import COLOURS, fit_font
 
+def star_level(n: int) -> str:
+    """三星志愿者 / 3-star volunteer ('' below one star)."""
+    if not n or n <= 0:
+        return ""
+    numerals = i18n._("star.numerals")
+    numeral = numerals[n - 1] if n <= len(numerals) and i18n.get_language() != "en" else str(n)
+    return i18n._("star.level", n=numeral)
+
+
 SHOW_SECONDS = {"checked_in": 4, "checked_out": 5, "repeat": 4, "refused": 7, "choose": 25}
 
 
@@ -62,7 +71,14 @@ class FeedbackScreen(Screen):
             if pending > 0:
                 where += " · " + i18n._("result.pending_review", hours=hours_text(pending))
             key = "result.late_checkout" if d.code == "late_checkout" else "result.checked_out"
-            return i18n._(key, hours=hours_text(d.minutes), year_hours=hours_text(d.year_minutes)), where
+            headline = i18n._(key, hours=hours_text(d.minutes), year_hours=hours_text(d.year_minutes))
+            level = star_level(getattr(d, "stars", 0))
+            if level:
+                headline += " · " + level
+            if getattr(d, "stars_reached", 0):
+                where = i18n._("result.star_reached", hours=hours_text(d.total_minutes),
+                               level=star_level(d.stars_reached)) + "\n" + where
+            return headline, where
         if d.result == "repeat":
             if d.code == "already_checked_out":
                 return i18n._("ui.result.already_checked_out"), ""
