@@ -103,3 +103,11 @@ def certificate(number: str, actor: Actor = Depends(current_actor)):
 def verify(number: str, settings: ServerSettings = Depends(get_settings)):
     """Anyone holding a printed certificate: is this number genuine, and what did it certify?"""
     return certificates.verify(number[:64], settings.secret_key)
+
+
+@public.get("/volunteer-page/{token}", response_model=dict[str, Any])
+def volunteer_page(token: str, settings: ServerSettings = Depends(get_settings)):
+    """A volunteer's own figures, sessions and certificates, by their signed, expiring link
+    (404 link_invalid: altered or unknown; 410 link_expired)."""
+    from sync.server.services import mypage
+    return mypage.page(token[:120], settings.secret_key)

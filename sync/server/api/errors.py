@@ -50,6 +50,8 @@ STATUS_BY_CODE = {
     "bad_period": 400,
     "bad_report": 400,
     "no_hours": 409,
+    "link_invalid": 404,
+    "link_expired": 410,
     "bad_certificate": 422,
 }
 

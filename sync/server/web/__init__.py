@@ -23,8 +23,9 @@ SESSION_SECONDS = 8 * 3600
 def install(app: FastAPI, settings: ServerSettings) -> None:
     from sync.server.services import accounts
     accounts.configure(settings.login_per_client_per_minute, settings.login_per_username_per_minute)
-    from sync.server.web import activities, audit, certificates, fleet, home, reports, review, session, volunteers
-    for module in (session, home, certificates, volunteers, review, activities, fleet, audit, reports):
+    from sync.server.web import (activities, audit, certificates, fleet, home, mypage, reports, review, session,
+                                 volunteers)
+    for module in (session, home, certificates, mypage, volunteers, review, activities, fleet, audit, reports):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 

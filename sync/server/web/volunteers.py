@@ -65,14 +65,25 @@ def badge_sheet(site: str | None = Query(None, max_length=32), actor: Actor = De
 
 @router.get("/volunteers/{vid}", response_class=HTMLResponse)
 def volunteer(request: Request, vid: str, done: str | None = None, serial: int | None = None,
-              actor: Actor = Depends(current_actor)):
+              actor: Actor = Depends(current_actor), settings: ServerSettings = Depends(get_settings)):
     from datetime import date
 
     from sync.server.services import certificates
     v = volunteers.get(actor.scope, vid)
     return render(request, "volunteer.html", actor, v=v, done=done, serial=serial,
                   certs=certificates.of_volunteer(actor.scope, vid), cert_from=f"{date.today().year}-01-01",
-                  cert_to=date.today().isoformat())
+                  cert_to=date.today().isoformat(), **_own_page(request, actor, v, settings))
+
+
+def _own_page(request: Request, actor: Actor, v: dict, settings: ServerSettings) -> dict:
+    """The volunteer's own page link and its QR code (for a volunteer registered at a station)."""
+    from markupsafe import Markup
+
+    from sync.server.services import fleet, mypage
+    if not v.get("site"):
+        return {}
+    url = str(request.base_url).rstrip("/") + "/me/" + mypage.link_token(actor.scope, v["vid"], settings.secret_key)
+    return {"own_url": url, "own_qr": Markup(fleet.qr_svg(url))}
 
 
 @router.post("/volunteers/{vid}/badge")
