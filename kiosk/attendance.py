@@ -59,6 +59,7 @@ class Decision:
     city: bool = False              # the totals are the city's (the center's figures + this kiosk's unsent)
     stars: int = 0                  # star level (sync.stars) after this check-out
     stars_reached: int = 0          # the level this check-out reached (0: none crossed)
+    page_url: str | None = None     # the volunteer's own page (signed, expiring), shown as a QR code
     state: str | None = None        # the session's state after a check-out (closed / review)
     flags: list[str] = field(default_factory=list)
     open_activities: list[dict] = field(default_factory=list)  # filled for choose_activity
@@ -258,7 +259,25 @@ class Attendance:
                         minutes=settled.minutes, year_minutes=credited, year_pending_minutes=pending,
                         total_minutes=ever, city=city, stars=stars.level(ever, thresholds),
                         stars_reached=stars.crossed(ever - this_one, ever, thresholds),
+                        page_url=self.own_page_url(session.vid, at),
                         flags=list(settled.flags), state=settled.state, **base)
+
+    def own_page_url(self, vid: str, at: int, seconds: int = 24 * 3600) -> str | None:
+        """A signed link to the volunteer's own page on the center (sync.mylink), or None
+        before the center has sent this station its key."""
+        import base64
+
+        from sync import mylink
+        state = self.store.settings
+        server, key = state.get("server_url"), state.get("page_key")
+        station = (state.get("station") or {}).get("code")
+        if not (server and key and station):
+            return None
+        try:
+            token = mylink.make(base64.urlsafe_b64decode(key), vid, station, at + seconds)
+        except (ValueError, TypeError):
+            return None
+        return f"{server.rstrip('/')}/me/{token}"
 
     def star_hours(self) -> tuple[int, ...]:
         """The center's star thresholds (its hours rules' ``star_hours``), else the default."""

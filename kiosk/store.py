@@ -300,7 +300,8 @@ class KioskStore:
 
     def sync_state(self) -> dict:
         keys = ("server_url", "token", "device_id", "cursor", "clock_offset_ms",
-                "last_success", "last_failure", "last_error")  # the last three: shown after a restart
+                "last_success", "last_failure", "last_error",  # the last three: shown after a restart
+                "page_key")                                     # volunteers' own page links (sync.mylink)
         return {key: self.settings.get(key) for key in keys}
 
     def set_sync_state(self, **values) -> None:
