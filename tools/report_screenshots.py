@@ -90,6 +90,7 @@ def shoot(server, people, out: Path) -> list[Path]:
                     page.screenshot(path=str(path), full_page=by != "volunteer")
                     made.append(path)
                 if size == "desktop":
+                    page.set_viewport_size({"width": width, "height": height})
                     page.goto(f"/volunteers/{people[0][0]}")
                     with page.expect_response(lambda r: r.url.endswith(".pdf")) as pdf:
                         page.click("#issue-cert")
@@ -101,6 +102,13 @@ def shoot(server, people, out: Path) -> list[Path]:
                                         str(out / "certificate")], check=True)
                         (out / ".certificate.pdf").unlink()
                         made += sorted(out.glob("certificate-*.png"))
+                    page.goto(f"/volunteers/{people[0][0]}")
+                    own = page.get_attribute("#own-link", "href")
+                    page.set_viewport_size({"width": 390, "height": 844})
+                    page.goto(own)
+                    path = out / f"center-me-phone-{language}.png"
+                    page.screenshot(path=str(path))
+                    made.append(path)
                     page.goto(f"/verify/{number}")
                     path = out / f"center-verify-{language}.png"
                     page.set_viewport_size({"width": 390, "height": 844})

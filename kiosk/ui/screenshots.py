@@ -39,6 +39,12 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     from kiosk.store import Volunteer
     Volunteer.update(year=datetime.fromtimestamp(clock()).year, year_minutes=97 * 60 + 30, year_pending_minutes=90,
                      total_minutes=98 * 60).where(Volunteer.vid == "14020200001").execute()
+    # ... and, as a pull leaves them, the center's address and this station's key: the
+    # check-out shows the volunteer's own page as a QR code.
+    import base64
+    from sync import mylink
+    store.settings.set(server_url="http://center.example:8000",
+                       page_key=base64.urlsafe_b64encode(mylink.station_key("demo", "WBY")).decode())
     services = KioskServices(store)
     services.set_pin("14020200009", "2468")
     desk = services.attendance
