@@ -104,3 +104,18 @@ def test_a_certificate_from_the_volunteer_page_verifies(browser, hours):
     anyone.goto(f"/verify/{number[:-2]}{'AB' if number[-2:] != 'AB' else 'CD'}")
     assert anyone.get_attribute("#verdict", "data-genuine") == "no" and "林建国" not in anyone.content()
     anyone.context.close()
+
+
+def test_the_volunteers_own_page_at_a_phones_width(browser, hours):
+    context, page = logged_in(browser, hours, "wby")
+    page.goto("/volunteers/14020200001")
+    url = page.get_attribute("#own-link", "href")
+    context.close()
+    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()     # the volunteer, no log-in
+    phone.goto(url)
+    assert phone.inner_text("#me-name") == "林建国" and "王秀英" not in phone.content()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    assert phone.locator("#me-sessions tbody tr").count() >= 1
+    altered = url[:-3] + ("AAA" if not url.endswith("AAA") else "BBB")
+    assert phone.goto(altered).status == 404 and "林建国" not in phone.content()
+    phone.context.close()
