@@ -24,7 +24,7 @@ import html
 import io
 from datetime import date, datetime, timedelta, timezone
 
-from peewee import fn
+from peewee import Case, fn
 
 from sync import stars
 from sync.hours import COUNTED_STATES, STATE_REVIEW
@@ -36,7 +36,6 @@ from sync.server.services.scope import Scope
 
 BY = ("site", "team", "month", "category", "volunteer", "activity")
 TZ = timezone(timedelta(hours=8))
-DAY_OFFSET = 8 * 3600
 MAX_DAYS = 366 * 50
 LABELS = {  # the keys without a name of their own, in each language
     "no_team": ("未分队", "No team"),
@@ -92,8 +91,15 @@ def _filtered(query, codes, lo: int, hi: int):
     return query
 
 
-def _month_of_day(day_number: int) -> str:
-    return (date(1970, 1, 1) + timedelta(days=int(day_number))).strftime("%Y-%m")
+def _months(start: date, end: date) -> list[tuple[str, int]]:
+    """("YYYY-MM", the first second after that month in UTC+8) for each month of the period:
+    a CASE over these bounds gives each session its month in SQL, on either backend."""
+    out, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        nxt = (year + month // 12, month % 12 + 1)
+        out.append((f"{year:04d}-{month:02d}", int(datetime(nxt[0], nxt[1], 1, tzinfo=TZ).timestamp())))
+        year, month = nxt
+    return out
 
 
 def _month_label(key: str, language: str) -> str:
@@ -133,8 +139,9 @@ def hours(scope: Scope, site: str | None = None, start=None, end=None, by: str =
     codes = scope.sites_under(site)
     start, end = period(start, end, today)
     lo, hi = _bounds(start, end)
-    day = ((HoursSession.check_in_at + DAY_OFFSET) / 86400)
-    dimension = {"site": HoursSession.station, "month": day, "category": HoursSession.activity_id,
+    months = _months(start, end)
+    month = Case(None, [(HoursSession.check_in_at < bound, key) for key, bound in months[:-1]], months[-1][0])
+    dimension = {"site": HoursSession.station, "month": month, "category": HoursSession.activity_id,
                  "activity": HoursSession.activity_id}.get(by)
     columns = ([dimension.alias("k")] if dimension is not None else []) + [HoursSession.vid]
     with reading():
@@ -177,7 +184,7 @@ def _keys(by: str, pairs, language: str):
         names = {code: s.name for code, s in sites.all_sites().items()}
         return (lambda k, vid: k), (lambda key: names.get(key, key))
     if by == "month":
-        return (lambda k, vid: _month_of_day(k)), (lambda key: _month_label(key, language))
+        return (lambda k, vid: k), (lambda key: _month_label(key, language))
     if by in ("category", "activity"):
         ids = sorted({k for k, _, _ in pairs if k})
         info: dict[str, tuple[str, str]] = {}
