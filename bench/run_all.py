@@ -18,8 +18,9 @@ SCRIPTS = [
     ("bench_store.py", []),
     ("bench_sync.py", []),
     ("bench_ui.py", []),
+    ("bench_reports.py", []),
 ]
-QUICK = {"bench_store.py": ["--rows", "100000"], "bench_sync.py": ["--quick"]}
+QUICK = {"bench_store.py": ["--rows", "100000"], "bench_sync.py": ["--quick"], "bench_reports.py": ["--quick"]}
 
 
 def main() -> int:

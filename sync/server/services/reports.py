@@ -24,7 +24,7 @@ import html
 import io
 from datetime import date, datetime, timedelta, timezone
 
-from peewee import Case, fn
+from peewee import JOIN, SQL, Case, fn
 
 from sync import stars
 from sync.hours import COUNTED_STATES, STATE_REVIEW
@@ -141,28 +141,36 @@ def hours(scope: Scope, site: str | None = None, start=None, end=None, by: str =
     lo, hi = _bounds(start, end)
     months = _months(start, end)
     month = Case(None, [(HoursSession.check_in_at < bound, key) for key, bound in months[:-1]], months[-1][0])
-    dimension = {"site": HoursSession.station, "month": month, "category": HoursSession.activity_id,
-                 "activity": HoursSession.activity_id}.get(by)
-    columns = ([dimension.alias("k")] if dimension is not None else []) + [HoursSession.vid]
+    counted = HoursSession.state.in_(COUNTED_STATES) & HoursSession.minutes.is_null(False)
     with reading():
-        query = _filtered(HoursSession.select(*columns, fn.SUM(HoursSession.minutes).alias("m"))
-                          .where(HoursSession.state.in_(COUNTED_STATES) & HoursSession.minutes.is_null(False)),
-                          codes, lo, hi)
-        query = query.group_by(*([dimension] if dimension is not None else []), HoursSession.vid)
-        pairs = [(row[0], row[1], int(row[2] or 0)) if dimension is not None else (row[0], row[0], int(row[1] or 0))
-                 for row in query.tuples()]
+        everyone = _filtered(HoursSession.select(fn.COUNT(fn.DISTINCT(HoursSession.vid))).where(counted),
+                             codes, lo, hi).scalar() or 0
         pending = _filtered(HoursSession.select(fn.COALESCE(fn.SUM(HoursSession.minutes), 0))
                             .where(HoursSession.state == STATE_REVIEW), codes, lo, hi).scalar()
-        key_of, labels = _keys(by, pairs, language)
-    groups: dict[str, list] = {}
-    everyone: set[str] = set()
-    for k, vid, minutes in pairs:
-        key = key_of(k, vid)
-        group = groups.setdefault(key, [0, set()])
-        group[0] += minutes
-        group[1].add(vid)
-        everyone.add(vid)
-    rows = [{"key": key, "label": labels(key), "minutes": m, "volunteers": len(v)} for key, (m, v) in groups.items()]
+        if by in ("site", "month", "activity", "category"):
+            # Grouped in SQL: per key, the minutes and the distinct volunteers.
+            dimension = {"site": HoursSession.station, "month": month, "activity": fn.COALESCE(HoursSession.activity_id, ""),
+                         "category": fn.COALESCE(Activity.category, "")}[by]
+            query = HoursSession.select(dimension.alias("k"), fn.SUM(HoursSession.minutes),
+                                        fn.COUNT(fn.DISTINCT(HoursSession.vid)))
+            if by == "category":
+                query = query.join(Activity, JOIN.LEFT_OUTER, on=(Activity.id == HoursSession.activity_id))
+            grouped = [(k or "", int(m or 0), int(n or 0)) for k, m, n in
+                       _filtered(query.where(counted), codes, lo, hi).group_by(SQL('"k"')).tuples()]
+            labels = _labels(by, [k for k, _, _ in grouped], language)
+        else:
+            # Per volunteer, folded here: a volunteer's team is parsed from the roster row.
+            per_vid = [(vid, int(m or 0)) for vid, m in
+                       _filtered(HoursSession.select(HoursSession.vid, fn.SUM(HoursSession.minutes)).where(counted),
+                                 codes, lo, hi).group_by(HoursSession.vid).tuples()]
+            key_of, labels = _keys(by, per_vid, language)
+            groups: dict[str, list] = {}
+            for vid, minutes in per_vid:
+                group = groups.setdefault(key_of(vid), [0, 0])
+                group[0] += minutes
+                group[1] += 1
+            grouped = [(k, m, n) for k, (m, n) in groups.items()]
+    rows = [{"key": key, "label": labels(key), "minutes": m, "volunteers": n} for key, m, n in grouped]
     if by == "month":
         rows.sort(key=lambda r: r["key"])
     else:
@@ -173,29 +181,31 @@ def hours(scope: Scope, site: str | None = None, start=None, end=None, by: str =
         for row in rows:
             row["stars"] = stars.level(totals.get(row["key"], 0), hours_)
     return {"by": by, "site": site or scope.site or "", "from": start.isoformat(), "to": end.isoformat(),
-            "rows": rows, "total_minutes": sum(r["minutes"] for r in rows), "total_volunteers": len(everyone),
+            "rows": rows, "total_minutes": sum(r["minutes"] for r in rows), "total_volunteers": int(everyone),
             "pending_minutes": int(pending or 0)}
 
 
-def _keys(by: str, pairs, language: str):
-    """(key_of(dimension value, vid) -> key, label(key) -> text) for `by`."""
+def _labels(by: str, keys: list[str], language: str):
+    """label(key) -> text for the keys grouped in SQL."""
     if by == "site":
         from sync.server.services import sites
-        names = {code: s.name for code, s in sites.all_sites().items()}
-        return (lambda k, vid: k), (lambda key: names.get(key, key))
+        names = {code: site.name for code, site in sites.all_sites().items()}
+        return lambda key: names.get(key, key)
     if by == "month":
-        return (lambda k, vid: k), (lambda key: _month_label(key, language))
-    if by in ("category", "activity"):
-        ids = sorted({k for k, _, _ in pairs if k})
-        info: dict[str, tuple[str, str]] = {}
-        for i in range(0, len(ids), 900):
-            info.update({a: (t, c) for a, t, c in Activity.select(Activity.id, Activity.title, Activity.category)
-                         .where(Activity.id.in_(ids[i:i + 900])).tuples()})
-        duty = _word("duty", language)
-        if by == "category":
-            return (lambda k, vid: info.get(k, ("", ""))[1] if k else ""), (lambda key: key or duty)
-        return (lambda k, vid: k or ""), (lambda key: info.get(key, (key, ""))[0] if key else duty)
-    vids = sorted({vid for _, vid, _ in pairs})
+        return lambda key: _month_label(key, language)
+    duty = _word("duty", language)
+    if by == "category":
+        return lambda key: key or duty
+    ids = sorted(k for k in keys if k)
+    titles: dict[str, str] = {}
+    for i in range(0, len(ids), 900):
+        titles.update(dict(Activity.select(Activity.id, Activity.title).where(Activity.id.in_(ids[i:i + 900])).tuples()))
+    return lambda key: titles.get(key, key) if key else duty
+
+
+def _keys(by: str, per_vid, language: str):
+    """(key_of(vid) -> key, label(key) -> text) for the reports folded per volunteer."""
+    vids = sorted(vid for vid, _ in per_vid)
     people: dict[str, tuple[str, str]] = {}
     for i in range(0, len(vids), 900):
         people.update({v: (n, t) for v, n, t in Volunteer.select(Volunteer.vid, Volunteer.name, Volunteer.team)
@@ -203,12 +213,12 @@ def _keys(by: str, pairs, language: str):
     if by == "team":
         from sync.server.services.volunteers import teams_of
 
-        def first_team(k, vid):
+        def first_team(vid):
             teams = teams_of(people.get(vid, ("", ""))[1] or "")
             return teams[0] if teams else ""
         no_team = _word("no_team", language)
         return first_team, (lambda key: key or no_team)
-    return (lambda k, vid: vid), (lambda key: people.get(key, ("", ""))[0] or key)
+    return (lambda vid: vid), (lambda key: people.get(key, ("", ""))[0] or key)
 
 
 # --- the same table as files -----------------------------------------------------------------
