@@ -35,8 +35,8 @@ from peewee import InterfaceError, OperationalError
 
 from sync.protocol import API_PREFIX, BODY_TIMEOUT, RATE_LIMITED
 from sync.server import db
-from sync.server.api import (activities, center, certificates, changes, devices, errors, events, health, reports, review,
-                             volunteers)
+from sync.server.api import (activities, center, certificates, changes, devices, errors, events, health, reports,
+                             review, volunteers)
 from sync.server.logs import log, setup_logging
 from sync.server.models import Device
 from sync.server.services import ServiceError
