@@ -105,7 +105,8 @@ def verify(number: str, settings: ServerSettings = Depends(get_settings)):
     return certificates.verify(number[:64], settings.secret_key)
 
 
-@public.get("/volunteer-page/{token}", response_model=dict[str, Any])
+@public.get("/volunteer-page/{token}", response_model=dict[str, Any], responses={
+    404: _doc("link_invalid: not a volunteer's page link, or altered"), 410: _doc("link_expired")})
 def volunteer_page(token: str, settings: ServerSettings = Depends(get_settings)):
     """A volunteer's own figures, sessions and certificates, by their signed, expiring link
     (404 link_invalid: altered or unknown; 410 link_expired)."""
