@@ -119,3 +119,18 @@ def test_the_volunteers_own_page_at_a_phones_width(browser, hours):
     altered = url[:-3] + ("AAA" if not url.endswith("AAA") else "BBB")
     assert phone.goto(altered).status == 404 and "林建国" not in phone.content()
     phone.context.close()
+
+
+def test_a_batch_of_certificates_from_the_report(browser, hours):
+    context, page = logged_in(browser, hours, "pc")
+    page.goto(f"/reports?{PERIOD}&by=volunteer")
+    listed = rows(page)
+    with page.expect_response(lambda r: r.url.endswith("/reports/certificates")) as answer:
+        page.click("#batch-cert")
+    response = answer.value
+    numbers = response.headers["x-certificate-numbers"].split(",")
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    assert len(numbers) == len(listed) == 3
+    for number in numbers:                                                  # each one recorded and genuine
+        assert context.request.get(f"/api/v1/verify/{number}").json()["genuine"] is True
+    context.close()
