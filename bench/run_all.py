@@ -19,8 +19,10 @@ SCRIPTS = [
     ("bench_sync.py", []),
     ("bench_ui.py", []),
     ("bench_center.py", ["--postgres"]),
+    ("bench_reports.py", []),
 ]
-QUICK = {"bench_store.py": ["--rows", "100000"], "bench_sync.py": ["--quick"], "bench_center.py": ["--quick"]}
+QUICK = {"bench_store.py": ["--rows", "100000"], "bench_sync.py": ["--quick"], "bench_center.py": ["--quick"],
+         "bench_reports.py": ["--quick"]}
 
 
 def main() -> int:

@@ -25,7 +25,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 
-from sync import hours, protocol
+from sync import hours, protocol, stars
 from sync.badges import KeyRing, public_key_from_b64, verify
 from kiosk.store import Activity, KioskStore, Session, db
 
@@ -55,6 +55,11 @@ class Decision:
     minutes: int | None = None      # credited by this check-out
     year_minutes: int | None = None # credited since 1 January, this one included
     year_pending_minutes: int | None = None  # since 1 January, awaiting a coordinator's review
+    total_minutes: int | None = None  # credited ever (star levels), this one included
+    city: bool = False              # the totals are the city's (the center's figures + this kiosk's unsent)
+    stars: int = 0                  # star level (sync.stars) after this check-out
+    stars_reached: int = 0          # the level this check-out reached (0: none crossed)
+    page_url: str | None = None     # the volunteer's own page (signed, expiring), shown as a QR code
     state: str | None = None        # the session's state after a check-out (closed / review)
     flags: list[str] = field(default_factory=list)
     open_activities: list[dict] = field(default_factory=list)  # filled for choose_activity
@@ -121,6 +126,30 @@ class Attendance:
         candidates = Activity.raw("SELECT * FROM activity WHERE closed = 0 AND ends_at > ? AND starts_at <= ? "
                                   "ORDER BY starts_at", at, at + rules.early_checkin_minutes * 60)
         return [a for a in candidates if hours.is_open_for_checkin(a.starts_at, a.ends_at, at, self.rules_for(a))]
+
+    def totals(self, vid: str, at: int) -> tuple[int, int, int, bool]:
+        """(credited this year, awaiting review this year, credited ever, city?) for a
+        check-out screen. With the center's figures for this volunteer (sent with the
+        roster, `services.totals`): those plus this kiosk's sessions the center has not
+        been sent yet (offline included). Without them: what this kiosk recorded."""
+        year, year_minutes, year_pending, total = self.store.city_figures(vid)
+        credited, pending = self.year_minutes(vid, at)
+        if total is None:
+            local_ever = db.execute_sql(
+                "SELECT COALESCE(SUM(minutes), 0) FROM attendance WHERE vid = ? AND state IN ("
+                + ",".join(f"'{s}'" for s in hours.COUNTED_STATES) + ")", (vid,)).fetchone()[0]
+            return credited, pending, local_ever, False
+        this_year = self.local_date(at).year
+        year_start = int(datetime(this_year, 1, 1, tzinfo=self.timezone()).timestamp())
+        unsent = self.store.unsent_sessions(vid)
+        unsent_counted = [(c, m or 0) for state, c, m in unsent if state in hours.COUNTED_STATES]
+        ever = total + sum(m for _, m in unsent_counted)
+        if year != this_year:           # the center's figures are last year's: this kiosk's own
+            return credited, pending, ever, True
+        year_credited = year_minutes + sum(m for c, m in unsent_counted if c >= year_start)
+        year_waiting = (year_pending or 0) + sum(m or 0 for state, c, m in unsent
+                                                 if state == hours.STATE_REVIEW and c >= year_start)
+        return year_credited, year_waiting, ever, True
 
     def year_minutes(self, vid: str, at: int) -> tuple[int, int]:
         """(credited, awaiting review) minutes since 1 January, local time."""
@@ -222,11 +251,40 @@ class Attendance:
     def _checked_out(self, session: Session, at: int, closed_by: str, activity: Activity | None,
                      rules: hours.HoursRules, base: dict, flags: tuple[str, ...] = ()) -> Decision:
         settled = self._close(session, at, closed_by, rules, flags)
-        credited, pending = self.year_minutes(session.vid, at)
+        credited, pending, ever, city = self.totals(session.vid, at)
+        thresholds = self.star_hours()
+        this_one = (settled.minutes or 0) if settled.state in hours.COUNTED_STATES else 0
         return Decision("checked_out", LATE_CHECKOUT if closed_by == "late" else "ok", session_id=session.id,
                         activity_id=session.activity_id, activity_title=activity.title if activity else None,
                         minutes=settled.minutes, year_minutes=credited, year_pending_minutes=pending,
+                        total_minutes=ever, city=city, stars=stars.level(ever, thresholds),
+                        stars_reached=stars.crossed(ever - this_one, ever, thresholds),
+                        page_url=self.own_page_url(session.vid, at),
                         flags=list(settled.flags), state=settled.state, **base)
+
+    def own_page_url(self, vid: str, at: int, seconds: int = 24 * 3600) -> str | None:
+        """A signed link to the volunteer's own page on the center (sync.mylink), or None
+        before the center has sent this station its key."""
+        import base64
+
+        from sync import mylink
+        state = self.store.settings
+        server, key = state.get("server_url"), state.get("page_key")
+        station = (state.get("station") or {}).get("code")
+        if not (server and key and station):
+            return None
+        try:
+            token = mylink.make(base64.urlsafe_b64decode(key), vid, station, at + seconds)
+        except (ValueError, TypeError):
+            return None
+        return f"{server.rstrip('/')}/me/{token}"
+
+    def star_hours(self) -> tuple[int, ...]:
+        """The center's star thresholds (its hours rules' ``star_hours``), else the default."""
+        try:
+            return stars.thresholds(self.store.settings.get("rules"))
+        except ValueError:
+            return stars.DEFAULT_HOURS
 
     def _activity(self, activity_id: str | None) -> Activity | None:
         return Activity.get_or_none(Activity.id == activity_id) if activity_id else None

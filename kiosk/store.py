@@ -76,12 +76,18 @@ class Activity(BaseModel):
 
 
 class Volunteer(BaseModel):
-    """The roster: who the center says belongs to this station's scope."""
+    """The roster: who the center says belongs to this station's scope; with the city's
+    figures for the volunteer as the center last sent them (NULL: none yet): confirmed
+    minutes in `year`, minutes awaiting review in it, and confirmed minutes ever."""
     vid = CharField(primary_key=True)
     name = CharField()
     team = CharField(default="")
     role = CharField(default="volunteer")
     phone = CharField(default="")
+    year = IntegerField(null=True)
+    year_minutes = IntegerField(null=True)
+    year_pending_minutes = IntegerField(null=True)
+    total_minutes = IntegerField(null=True)
 
 
 class Session(BaseModel):
@@ -184,10 +190,19 @@ def _m0003_request_states(database: SqliteDatabase) -> None:
     database.create_tables([RequestState], safe=True)
 
 
+def _m0004_city_totals(database: SqliteDatabase) -> None:
+    """The city's figures per volunteer (issue 9), sent by the center with the roster."""
+    have = _columns(database, "volunteer")
+    for column in ("year", "year_minutes", "year_pending_minutes", "total_minutes"):
+        if column not in have:
+            database.execute_sql(f"ALTER TABLE volunteer ADD COLUMN {column} INTEGER")
+
+
 MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_session_state", _m0002_session_state),
     ("0003_request_states", _m0003_request_states),
+    ("0004_city_totals", _m0004_city_totals),
 ]
 
 
@@ -305,7 +320,8 @@ class KioskStore:
 
     def sync_state(self) -> dict:
         keys = ("server_url", "token", "device_id", "cursor", "clock_offset_ms",
-                "last_success", "last_failure", "last_error")  # the last three: shown after a restart
+                "last_success", "last_failure", "last_error",  # the last three: shown after a restart
+                "page_key")                                     # volunteers' own page links (sync.mylink)
         return {key: self.settings.get(key) for key in keys}
 
     def set_sync_state(self, **values) -> None:
@@ -375,6 +391,20 @@ class KioskStore:
     # indexed lookup itself, and these run on every scan.
     def is_revoked(self, serial: int) -> bool:
         return db.execute_sql("SELECT 1 FROM revocation WHERE serial = ?", (serial,)).fetchone() is not None
+
+    def city_figures(self, vid: str) -> tuple[int | None, int | None, int | None, int | None]:
+        """(year, year_minutes, year_pending_minutes, total_minutes) as the center last sent them."""
+        row = db.execute_sql("SELECT year, year_minutes, year_pending_minutes, total_minutes FROM volunteer "
+                             "WHERE vid = ?", (vid,)).fetchone()
+        return tuple(row) if row else (None, None, None, None)
+
+    def unsent_sessions(self, vid: str) -> list[tuple[str, int, int | None, int]]:
+        """(state, check_in_at, minutes, ...) of this volunteer's sessions whose check-out
+        (or a correction) is still in the outbox: the center's figures do not have them yet."""
+        return db.execute_sql(
+            "SELECT a.state, a.check_in_at, a.minutes FROM attendance a WHERE a.vid = ? AND a.id IN ("
+            "SELECT json_extract(payload, '$.session_id') FROM outbox WHERE status = 'pending' "
+            "AND type IN ('checkout', 'correction'))", (vid,)).fetchall()
 
     def volunteer_name(self, vid: str) -> str | None:
         row = db.execute_sql("SELECT name FROM volunteer WHERE vid = ?", (vid,)).fetchone()
@@ -474,9 +504,27 @@ def _apply_session_decision(store: KioskStore, key: str, data: dict | None) -> N
     Session.update(state=data["state"], minutes=data.get("minutes")).where(Session.id == key).execute()
 
 
+_VOLUNTEER_FIELDS = ("name", "team", "role", "phone", "year", "year_minutes", "year_pending_minutes",
+                     "total_minutes")
+
+
+def _apply_volunteer(store: KioskStore, key: str, data: dict | None) -> None:
+    """A roster row; the city's figures when the change carries them (a roster import
+    does not: the figures already here stay)."""
+    if data is None:
+        Volunteer.delete().where(Volunteer.vid == key).execute()
+        return
+    given = {k: data[k] for k in _VOLUNTEER_FIELDS if k in data}
+    row = {"name": "", "team": "", "role": "volunteer", "phone": "", **given}
+    columns = ["vid", *row]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in given) or "vid = excluded.vid"
+    db.execute_sql(f"INSERT INTO volunteer ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+                   f"ON CONFLICT(vid) DO UPDATE SET {updates}", (key, *row.values()))
+
+
 _CHANGE_APPLIERS = {
     "activity": _apply_activity,
-    "volunteer": _upsert(Volunteer, "vid"),
+    "volunteer": _apply_volunteer,
     "revocation": _apply_revocation,
     "public_key": _apply_public_key,
     "station": _apply_setting("station"),

@@ -351,6 +351,8 @@ class SyncAgent:
             page = api.pull(cursor, report=report)
             report = None
             self.store.apply_changes(page.changes, page.cursor)   # one transaction per page
+            if page.page_key and page.page_key != self.store.sync_state().get("page_key"):
+                self.store.set_sync_state(page_key=page.page_key)   # volunteers' own page links
             with self._lock:
                 self._status["pulled"] += len(page.changes)
             if not page.more:

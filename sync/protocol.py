@@ -179,6 +179,9 @@ class PullResponse(BaseModel):
     cursor: int                   # pass back as ?cursor= to continue
     more: bool                    # another page is waiting
     server_time: datetime
+    # This station's key for volunteers' own page links (sync.mylink), base64url; the
+    # kiosk shows a signed link as a QR code after a check-out. Absent from older servers.
+    page_key: str | None = None
 
 
 class EnrollRequest(Strict):

@@ -8,14 +8,32 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.properties import ListProperty, NumericProperty, StringProperty
+from kivy.properties import ListProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from kiosk import i18n
 from kiosk.ui.services import hhmm, hours_text
 from kiosk.ui.widgets import COLOURS, fit_font
 
+def _qr(url: str):
+    from kiosk.ui.activity_detail import qr_texture
+    try:
+        return qr_texture(url)
+    except Exception:  # noqa: BLE001 - a QR that cannot be drawn must not cost the check-out screen
+        return None
+
+
+def star_level(n: int) -> str:
+    """三星志愿者 / 3-star volunteer ('' below one star)."""
+    if not n or n <= 0:
+        return ""
+    numerals = i18n._("star.numerals")
+    numeral = numerals[n - 1] if n <= len(numerals) and i18n.get_language() != "en" else str(n)
+    return i18n._("star.level", n=numeral)
+
+
 SHOW_SECONDS = {"checked_in": 4, "checked_out": 5, "repeat": 4, "refused": 7, "choose": 25}
+QR_SECONDS = 12     # a check-out with the volunteer's own page QR: time to take out a phone
 
 
 class FeedbackScreen(Screen):
@@ -26,6 +44,7 @@ class FeedbackScreen(Screen):
     background = ListProperty(COLOURS["checked_in"])
     choices = ListProperty([])               # [{"id", "title", "place", "starts_at", "ends_at"}]
     seconds_left = NumericProperty(0)
+    qr = ObjectProperty(None, allownone=True)  # the volunteer's own page (a check-out), as a texture
 
     _timer = None
     _decision = None
@@ -38,7 +57,9 @@ class FeedbackScreen(Screen):
         self.greeting = i18n._("result.greeting", name=decision.name) if decision.name else ""
         self.choices = list(decision.open_activities) if self.kind == "choose" else []
         self._build_choices()
-        self._countdown(SHOW_SECONDS[self.kind])
+        url = getattr(decision, "page_url", None) if self.kind == "checked_out" else None
+        self.qr = _qr(url) if url else None
+        self._countdown(QR_SECONDS if self.qr is not None else SHOW_SECONDS[self.kind])
 
     fit = staticmethod(fit_font)
 
@@ -62,7 +83,14 @@ class FeedbackScreen(Screen):
             if pending > 0:
                 where += " · " + i18n._("result.pending_review", hours=hours_text(pending))
             key = "result.late_checkout" if d.code == "late_checkout" else "result.checked_out"
-            return i18n._(key, hours=hours_text(d.minutes), year_hours=hours_text(d.year_minutes)), where
+            headline = i18n._(key, hours=hours_text(d.minutes), year_hours=hours_text(d.year_minutes))
+            level = star_level(getattr(d, "stars", 0))
+            if level:
+                headline += " · " + level
+            if getattr(d, "stars_reached", 0):
+                where = i18n._("result.star_reached", hours=hours_text(d.total_minutes),
+                               level=star_level(d.stars_reached)) + "\n" + where
+            return headline, where
         if d.result == "repeat":
             if d.code == "already_checked_out":
                 return i18n._("ui.result.already_checked_out"), ""

@@ -33,6 +33,18 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     store, tokens = make_kiosk(folder, activities="two", clock=clock)
     from kiosk.store import Revocation
     Revocation.replace(serial=2, vid="14020200002", revoked_at=0).execute()
+    # The center's figures for 14020200001 (as a pull leaves them): 98 hours ever, so the
+    # check-out below crosses 100 and the screen shows the star.
+    from datetime import datetime
+    from kiosk.store import Volunteer
+    Volunteer.update(year=datetime.fromtimestamp(clock()).year, year_minutes=97 * 60 + 30, year_pending_minutes=90,
+                     total_minutes=98 * 60).where(Volunteer.vid == "14020200001").execute()
+    # ... and, as a pull leaves them, the center's address and this station's key: the
+    # check-out shows the volunteer's own page as a QR code.
+    import base64
+    from sync import mylink
+    store.settings.set(server_url="http://center.example:8000",
+                       page_key=base64.urlsafe_b64encode(mylink.station_key("demo", "WBY")).decode())
     services = KioskServices(store)
     from kiosk.coordinator import hash_pin, receive_pin_hash
     receive_pin_hash(store, "14020200009", hash_pin("2468"))   # as the center sends it

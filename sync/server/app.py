@@ -35,8 +35,8 @@ from peewee import InterfaceError, OperationalError
 
 from sync.protocol import API_PREFIX, BODY_TIMEOUT, RATE_LIMITED
 from sync.server import db
-from sync.server.api import (activities, center, changes, devices, errors, events, health, review,
-                             signups, volunteers)
+from sync.server.api import (activities, center, certificates, changes, devices, errors, events, health, reports,
+                             review, signups, volunteers)
 from sync.server.logs import log, setup_logging
 from sync.server.models import Device
 from sync.server.services import ServiceError
@@ -389,11 +389,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
                               "(tag center: session cookie or user API token `wgu_…`)",
                   lifespan=lifespan)
     app.state.settings, app.state.writer = settings, writer
-    for module in (health, devices, events, changes, center, volunteers, review, activities, signups):
-        app.include_router(module.router, prefix=API_PREFIX)
-    from sync.server.api import service_requests
-    app.include_router(service_requests.router, prefix=API_PREFIX)
-    app.include_router(service_requests.resident, prefix=API_PREFIX)
+from sync.server.api import (activities, center, certificates, changes, devices, errors, events, health, reports,
+                             review, signups, volunteers)
     errors.install(app)
     from sync.server import web
     web.install(app, settings)      # the dashboard's pages, static files, the session cookie

@@ -293,6 +293,12 @@ def _m0012_center_scale_indexes() -> None:
     db.create_tables([HoursSession, Volunteer], safe=True)        # creates the models' missing indexes
 
 
+def _m0013_reports_certificates() -> None:
+    """Issue 9: service-record certificates, as issued."""
+    from sync.server.models import Certificate
+    db.create_tables([Certificate], safe=True)
+
+
 def _m0002_trusted_hours() -> None:
     """Issue 7: event digests (conflicts), deferred events, refusals, review states."""
     from sync.server.models import HoursSession, Refusal, StoredEvent
@@ -365,6 +371,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0010_coordinator_pins_signups", _m0010_coordinator_pins_signups),
     ("0011_service_request_states", _m0011_service_request_states),
     ("0012_center_scale_indexes", _m0012_center_scale_indexes),
+    ("0013_reports_certificates", _m0013_reports_certificates),
 ]
 
 

@@ -364,6 +364,30 @@ class RequestTransition(BaseModel):
         table_name = "request_transitions"
 
 
-MODELS = [Migration, User, ApiToken, AuditEntry, Site, Team, Badge, Device, EnrollCode, StoredEvent, Refusal, ChangeRow,
-          Activity, Volunteer, Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest, CoordinatorPin,
-          ActivitySignup, RequestTransition, ServiceMenu]
+class Certificate(BaseModel):
+    """A service-record certificate (志愿服务记录证明) as issued: what it certified, by whom.
+    The number carries an HMAC check part (`services.certificates`), so a number made up
+    or altered is refused before the table is read."""
+    number = CharField(primary_key=True, max_length=40)
+    vid = CharField(max_length=32, index=True)
+    name = CharField()
+    site = CharField(null=True)               # the volunteer's station when issued
+    start = CharField(max_length=10)          # ISO dates, both included
+    end = CharField(max_length=10)
+    minutes = IntegerField()
+    stars = IntegerField(default=0)
+    lines = TextField()                       # JSON: [{"activity","date","minutes","place"}]
+    organisation = CharField()                # the issuing site's name
+    organisation_site = CharField(null=True)  # its code (None: the whole network)
+    signer = CharField(default="")            # the person in charge
+    contact = CharField(default="")
+    issuer = CharField()                      # the username who issued it
+    issued_at = BigIntegerField()
+
+    class Meta:
+        table_name = "certificates"
+
+
+MODELS = [Migration, User, ApiToken, AuditEntry, Site, Team, Badge, Device, EnrollCode, StoredEvent, Refusal,
+          ChangeRow, Activity, Volunteer, Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest,
+          CoordinatorPin, ActivitySignup, RequestTransition, ServiceMenu, Certificate]

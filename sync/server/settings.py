@@ -77,6 +77,11 @@ class ServerSettings(BaseSettings):
     login_per_client_per_minute: int = Field(default=20, ge=1)
     login_per_username_per_minute: int = Field(default=10, ge=1)
 
+    # Printed on service-record certificates (services.certificates): the person in charge
+    # of the issuing organisation and a contact (a telephone), unless the request names them.
+    certificate_signer: str = ""
+    certificate_contact: str = ""
+
     log_level: str = "INFO"
     # The address residents' phones reach this server at (e.g. https://weiguang.example.cn), for
     # the sign-up links in activities' QR codes; unset: a path, which kiosks complete with theirs.

@@ -26,4 +26,12 @@ def pull(cursor: int = Query(0, ge=0, le=2**63 - 1, description="the cursor of t
     if pending is not None or refused is not None or clock_offset_ms is not None or app_version:
         fleet.record_report(device, pending, refused, clock_offset_ms, app_version)
     page = changes.pull(device.station, cursor, min(limit, settings.page_size))
-    return answer(PullResponse(changes=page.changes, cursor=page.cursor, more=page.more, server_time=now()))
+    return answer(PullResponse(changes=page.changes, cursor=page.cursor, more=page.more, server_time=now(),
+                               page_key=_page_key(settings.session_secret(), device.station)))
+
+
+def _page_key(secret: str, station: str) -> str:
+    import base64
+
+    from sync import mylink
+    return base64.urlsafe_b64encode(mylink.station_key(secret, station)).decode("ascii")

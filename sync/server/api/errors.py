@@ -66,6 +66,12 @@ STATUS_BY_CODE = {
     "bad_rating": 422,
     "bad_request_text": 422,
     "bad_menu": 422,
+    "bad_period": 400,
+    "bad_report": 400,
+    "no_hours": 409,
+    "link_invalid": 404,
+    "link_expired": 410,
+    "bad_certificate": 422,
 }
 
 

@@ -45,6 +45,7 @@ class VolunteerItem(BaseModel):
     status: str
     phone: str = Field(description="masked (139****5678) except for coordinators of the volunteer's own site")
     badge: BadgeState | None
+    stars: int = Field(0, description="star level (星级) by cumulative confirmed hours, 0-5")
 
 
 class VolunteerPage(BaseModel):

@@ -130,6 +130,8 @@ def decide_many(scope: Scope, session_ids: list[str], action: str, minutes: int 
                 raise not_found("session")
         decided = [_apply(scope, rows[sid], action, minutes, reason, actor) for sid in ids]
         append_changes([("session", d["id"], d, rows[d["id"]].station) for d in decided])
+        from sync.server.services import totals
+        totals.publish({rows[d["id"]].vid for d in decided})
     return decided
 
 

@@ -265,6 +265,10 @@ def apply_events(items: list[Accepted], device_id: str, station: str, received_a
     rows = {sid: batch.sessions[sid].row() for sid in batch.touched | batch.new}
     insert_ignoring_duplicates(HoursSession, [rows[sid] for sid in batch.new])
     update_many(HoursSession, "id", [c for c in _COLUMNS if c != "id"], [rows[sid] for sid in batch.touched - batch.new])
+    # The volunteers whose credit changed: their kiosks get the city's figures (services.totals).
+    from sync.server.services import totals
+    totals.publish({batch.sessions[sid].vid for sid in batch.touched | batch.new
+                    if batch.sessions[sid].state != hours.STATE_OPEN})
     return refused
 
 
@@ -360,7 +364,7 @@ def close_overdue(now: float | None = None) -> int:
     now = int(time.time() if now is None else now)
     closed = 0
     with writing():
-        batch = _Batch(set())
+        batch, vids = _Batch(set()), set()
         for session in HoursSession.select().where(HoursSession.check_out_at.is_null()):
             due = hours.auto_close_at(session.check_in_at, batch.activity_end(session), batch.rules(session))
             if now >= due:
@@ -369,6 +373,9 @@ def close_overdue(now: float | None = None) -> int:
                 _settle(batch, session)
                 session.save()
                 closed += 1
+                vids.add(session.vid)
+        from sync.server.services import totals
+        totals.publish(vids)
     return closed
 
 

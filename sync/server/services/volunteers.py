@@ -90,8 +90,18 @@ def roster(scope: Scope, site: str | None = None, q: str | None = None, team: st
         total = query.count()
         rows = list(query.order_by(Volunteer.vid).limit(limit).offset(max(0, int(offset))))
         names, badges = _site_names(), _latest_badges([r.vid for r in rows])
-    return {"items": [_item(r, scope, names, badges.get(r.vid)) for r in rows], "total": total,
-            "limit": limit, "offset": offset}
+    items = [_item(r, scope, names, badges.get(r.vid)) for r in rows]
+    _add_stars(items)
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+def _add_stars(items: list[dict]) -> None:
+    """Each volunteer's star level (cumulative confirmed hours, network-wide: `sync.stars`)."""
+    from sync import stars
+    from sync.server.services import reports
+    totals, hours = reports.cumulative_minutes(i["vid"] for i in items), reports.star_hours()
+    for item in items:
+        item["stars"] = stars.level(totals.get(item["vid"], 0), hours)
 
 
 def get(scope: Scope, vid: str) -> dict:
@@ -113,6 +123,7 @@ def get(scope: Scope, vid: str) -> dict:
                          "check_out_at": s.check_out_at, "minutes": s.minutes, "state": s.state,
                          "flags": [f for f in s.flags.split(",") if f]} for s in sessions]
     item["minutes"] = int(minutes or 0)
+    _add_stars([item])
     return item
 
 

@@ -45,8 +45,10 @@ def install(app: FastAPI, settings: ServerSettings) -> None:
     accounts.configure(settings.login_per_client_per_minute, settings.login_per_username_per_minute)
     from sync.server.services import signups
     signups.configure(settings.public_url)
-    from sync.server.web import activities, audit, fleet, home, public, review, session, volunteers
-    for module in (session, home, volunteers, review, activities, fleet, audit, public):
+    from sync.server.web import (activities, audit, certificates, fleet, home, mypage, public, reports, review,
+                                 session, volunteers)
+    for module in (session, home, certificates, mypage, volunteers, review, activities, fleet, audit, public,
+                   reports):
         app.include_router(module.router)
     from sync.server.web import service_requests
     app.include_router(service_requests.router)

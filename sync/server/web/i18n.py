@@ -265,6 +265,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "action.coordinator.pin_clear": ("清除一体机密码", "Kiosk PIN cleared"),
 }
 
+from sync.server.web.i18n_reports import MESSAGES as _REPORT_MESSAGES  # noqa: E402
+
+MESSAGES.update(_REPORT_MESSAGES)
+
 
 def translator(language: str):
     index = 1 if language == "en" else 0

@@ -62,21 +62,29 @@ def badge_sheet(site: str | None = Query(None, max_length=32), actor: Actor = De
                         f"badges-{site or 'all'}.pdf")
 
 
-def _volunteer_page(request: Request, actor: Actor, vid: str, status_code: int = 200, **extra):
+def _volunteer_page(request: Request, actor: Actor, vid: str, settings: ServerSettings, status_code: int = 200,
+                    **extra):
+    from datetime import date
+
+    from sync.server.services import certificates
     v = volunteers.get(actor.scope, vid)
     pin = coordinator_pins.pin_state(actor.scope, vid) if v["role"] == "coordinator" else None
-    return render(request, "volunteer.html", actor, status_code=status_code, v=v, pin=pin, **extra)
+    return render(request, "volunteer.html", actor, status_code=status_code, v=v, pin=pin,
+                  certs=certificates.of_volunteer(actor.scope, vid), cert_from=f"{date.today().year}-01-01",
+                  cert_to=date.today().isoformat(), **_own_page(request, actor, v, settings), **extra)
 
 
 @router.get("/volunteers/{vid}", response_class=HTMLResponse)
 def volunteer(request: Request, vid: str, done: str | None = Query(None, max_length=20),
-              serial: int | None = Query(None, ge=0, le=10**12), actor: Actor = Depends(current_actor)):
-    return _volunteer_page(request, actor, vid, done=done, serial=serial)
+              serial: int | None = Query(None, ge=0, le=10**12), actor: Actor = Depends(current_actor),
+              settings: ServerSettings = Depends(get_settings)):
+    return _volunteer_page(request, actor, vid, settings, done=done, serial=serial)
 
 
 @router.post("/volunteers/{vid}/pin", response_class=HTMLResponse)
 async def coordinator_pin(request: Request, vid: str, pin: str = Form("", max_length=16),
-                          action: str = Form("set", pattern="^(set|clear)$"), actor: Actor = Depends(current_actor)):
+                          action: str = Form("set", pattern="^(set|clear)$"), actor: Actor = Depends(current_actor),
+                          settings: ServerSettings = Depends(get_settings)):
     """Set (or clear) a coordinator's kiosk PIN; a wrong PIN shows the page again saying why."""
     try:
         if action == "clear":
@@ -86,8 +94,19 @@ async def coordinator_pin(request: Request, vid: str, pin: str = Form("", max_le
     except ServiceError as exc:
         if exc.code not in ("bad_pin", "weak_pin"):
             raise
-        return _volunteer_page(request, actor, vid, status_code=422, pin_error=exc.code)
+        return _volunteer_page(request, actor, vid, settings, status_code=422, pin_error=exc.code)
     return RedirectResponse(f"/volunteers/{vid}?done=pin_{action}", status_code=303)
+
+
+def _own_page(request: Request, actor: Actor, v: dict, settings: ServerSettings) -> dict:
+    """The volunteer's own page link and its QR code (for a volunteer registered at a station)."""
+    from markupsafe import Markup
+
+    from sync.server.services import fleet, mypage
+    if not v.get("site"):
+        return {}
+    url = str(request.base_url).rstrip("/") + "/me/" + mypage.link_token(actor.scope, v["vid"], settings.session_secret())
+    return {"own_url": url, "own_qr": Markup(fleet.qr_svg(url))}
 
 
 @router.post("/volunteers/{vid}/badge")

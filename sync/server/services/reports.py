@@ -1,0 +1,312 @@
+"""Reports: confirmed hours and active volunteers per site, team, month, activity
+category, activity or volunteer, over any period, for a coordinator's subtree.
+
+    >>> hours(scope, site="PC", start="2026-01-01", end="2026-12-31", by="month")
+    {"rows": [{"key": "2026-11", "label": "2026年11月", "minutes": 5400, "volunteers": 31}, …],
+     "total_minutes": 5400, "total_volunteers": 31, "pending_minutes": 120, …}
+    >>> xlsx_bytes(report), csv_text(report)        # the same table as a file
+    >>> bar_chart_svg(report["rows"])                # the same table as bars (SVG, drawn here)
+
+Only closed, approved and adjusted minutes count (`sync.hours.COUNTED_STATES`); minutes
+waiting for review are given apart (`pending_minutes`), rejected and open ones nowhere.
+A session belongs to the day (Asia/Shanghai, UTC+8, no daylight saving) its check-in
+falls on; the period's both ends are included. A volunteer in several teams counts for
+the first one listed (so the teams' sums add up to the total); a session without an
+activity is station duty (key "").
+
+The SQL does the heavy part (one GROUP BY of (dimension, volunteer) over the period);
+Python folds it into rows, so the same code runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from datetime import date, datetime, timedelta, timezone
+
+from peewee import JOIN, SQL, Case, fn
+
+from sync import stars
+from sync.hours import COUNTED_STATES, STATE_REVIEW
+from sync.server.db import reading
+from sync.server.models import Activity, HoursSession, Volunteer
+from sync.server.services import ServiceError
+from sync.server.services.csvfiles import neutralise, write_csv
+from sync.server.services.scope import Scope
+
+BY = ("site", "team", "month", "category", "volunteer", "activity")
+TZ = timezone(timedelta(hours=8))
+MAX_DAYS = 366 * 50
+LABELS = {  # the keys without a name of their own, in each language
+    "no_team": ("未分队", "No team"),
+    "duty": ("站点值守", "Station duty"),
+}
+COLUMNS = {
+    "zh_CN": {"key": "编码", "label": "名称", "hours": "小时", "minutes": "分钟", "volunteers": "志愿者人数",
+              "stars": "星级"},
+    "en": {"key": "Key", "label": "Name", "hours": "Hours", "minutes": "Minutes", "volunteers": "Volunteers",
+           "stars": "Stars"},
+}
+
+
+def _word(key: str, language: str) -> str:
+    zh, en = LABELS[key]
+    return en if language == "en" else zh
+
+
+def parse_day(text: str | None, field: str) -> date | None:
+    if text is None or text == "":
+        return None
+    try:
+        return date.fromisoformat(str(text))
+    except ValueError:
+        raise ServiceError("bad_period", f"{field} must be a date YYYY-MM-DD") from None
+
+
+def period(start: str | date | None, end: str | date | None, today: date | None = None) -> tuple[date, date]:
+    """The period asked for (default: this year up to today), checked."""
+    today = today or datetime.now(TZ).date()
+    start = start if isinstance(start, date) else parse_day(start, "from")
+    end = end if isinstance(end, date) else parse_day(end, "to")
+    start = start or date(today.year, 1, 1)
+    end = end or max(today, start)
+    if end < start:
+        raise ServiceError("bad_period", "to is before from")
+    if (end - start).days > MAX_DAYS:
+        raise ServiceError("bad_period", "the period is longer than 50 years")
+    return start, end
+
+
+def _bounds(start: date, end: date) -> tuple[int, int]:
+    """Unix seconds of the period: [start 00:00, end+1 00:00) in UTC+8."""
+    lo = int(datetime(start.year, start.month, start.day, tzinfo=TZ).timestamp())
+    after = end + timedelta(days=1)
+    return lo, int(datetime(after.year, after.month, after.day, tzinfo=TZ).timestamp())
+
+
+def _filtered(query, codes, lo: int, hi: int):
+    query = query.where((HoursSession.check_in_at >= lo) & (HoursSession.check_in_at < hi))
+    if codes is not None:
+        query = query.where(HoursSession.station.in_(sorted(codes)))
+    return query
+
+
+def _months(start: date, end: date) -> list[tuple[str, int]]:
+    """("YYYY-MM", the first second after that month in UTC+8) for each month of the period:
+    a CASE over these bounds gives each session its month in SQL, on either backend."""
+    out, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        nxt = (year + month // 12, month % 12 + 1)
+        out.append((f"{year:04d}-{month:02d}", int(datetime(nxt[0], nxt[1], 1, tzinfo=TZ).timestamp())))
+        year, month = nxt
+    return out
+
+
+def _month_label(key: str, language: str) -> str:
+    year, month = key.split("-")
+    return f"{year}-{month}" if language == "en" else f"{year}年{int(month)}月"
+
+
+def cumulative_minutes(vids) -> dict[str, int]:
+    """Each volunteer's confirmed minutes over all time, network-wide (their star level's base)."""
+    vids = list(vids)
+    out: dict[str, int] = {}
+    with reading():
+        if len(vids) > 2000:
+            # Many volunteers: one pass over the confirmed sessions beats thousands of
+            # index probes (and SQLite may pick the state index for an IN list).
+            wanted = set(vids)
+            query = (HoursSession.select(HoursSession.vid, fn.SUM(HoursSession.minutes))
+                     .where(HoursSession.state.in_(COUNTED_STATES)).group_by(HoursSession.vid))
+            return {vid: int(m or 0) for vid, m in query.tuples() if vid in wanted}
+        for i in range(0, len(vids), 900):
+            chunk = vids[i:i + 900]
+            # state || '': keeps the planner on the (vid, check_in_at) index, not the state one.
+            query = (HoursSession.select(HoursSession.vid, fn.SUM(HoursSession.minutes))
+                     .where(HoursSession.vid.in_(chunk) & HoursSession.state.concat("").in_(COUNTED_STATES))
+                     .group_by(HoursSession.vid))
+            out.update({vid: int(m or 0) for vid, m in query.tuples()})
+    return out
+
+
+def star_hours() -> tuple[int, ...]:
+    """The center's star thresholds (its hours rules' ``star_hours``)."""
+    from sync.server.services.changes import rule_overrides
+    try:
+        return stars.thresholds(rule_overrides(None))
+    except ValueError:
+        return stars.DEFAULT_HOURS
+
+
+def hours(scope: Scope, site: str | None = None, start=None, end=None, by: str = "site",
+          language: str = "zh_CN", today: date | None = None) -> dict:
+    """The report: one row per key of `by`, the total, and the minutes awaiting review."""
+    scope.require("read")
+    if by not in BY:
+        raise ServiceError("bad_report", f"by must be one of {', '.join(BY)}")
+    codes = scope.sites_under(site)
+    start, end = period(start, end, today)
+    lo, hi = _bounds(start, end)
+    months = _months(start, end)
+    month = Case(None, [(HoursSession.check_in_at < bound, key) for key, bound in months[:-1]], months[-1][0])
+    counted = HoursSession.state.in_(COUNTED_STATES) & HoursSession.minutes.is_null(False)
+    with reading():
+        everyone = _filtered(HoursSession.select(fn.COUNT(fn.DISTINCT(HoursSession.vid))).where(counted),
+                             codes, lo, hi).scalar() or 0
+        pending = _filtered(HoursSession.select(fn.COALESCE(fn.SUM(HoursSession.minutes), 0))
+                            .where(HoursSession.state == STATE_REVIEW), codes, lo, hi).scalar()
+        if by in ("site", "month", "activity", "category"):
+            # Grouped in SQL: per key, the minutes and the distinct volunteers.
+            dimension = {"site": HoursSession.station, "month": month, "activity": fn.COALESCE(HoursSession.activity_id, ""),
+                         "category": fn.COALESCE(Activity.category, "")}[by]
+            query = HoursSession.select(dimension.alias("k"), fn.SUM(HoursSession.minutes),
+                                        fn.COUNT(fn.DISTINCT(HoursSession.vid)))
+            if by == "category":
+                query = query.join(Activity, JOIN.LEFT_OUTER, on=(Activity.id == HoursSession.activity_id))
+            grouped = [(k or "", int(m or 0), int(n or 0)) for k, m, n in
+                       _filtered(query.where(counted), codes, lo, hi).group_by(SQL('"k"')).tuples()]
+            labels = _labels(by, [k for k, _, _ in grouped], language)
+        else:
+            # Per volunteer, folded here: a volunteer's team is parsed from the roster row.
+            per_vid = [(vid, int(m or 0)) for vid, m in
+                       _filtered(HoursSession.select(HoursSession.vid, fn.SUM(HoursSession.minutes)).where(counted),
+                                 codes, lo, hi).group_by(HoursSession.vid).tuples()]
+            key_of, labels = _keys(by, per_vid, language)
+            groups: dict[str, list] = {}
+            for vid, minutes in per_vid:
+                group = groups.setdefault(key_of(vid), [0, 0])
+                group[0] += minutes
+                group[1] += 1
+            grouped = [(k, m, n) for k, (m, n) in groups.items()]
+    rows = [{"key": key, "label": labels(key), "minutes": m, "volunteers": n} for key, m, n in grouped]
+    if by == "month":
+        rows.sort(key=lambda r: r["key"])
+    else:
+        rows.sort(key=lambda r: (-r["minutes"], r["key"]))
+    if by == "volunteer":
+        hours_ = star_hours()
+        totals = cumulative_minutes(r["key"] for r in rows)
+        for row in rows:
+            row["stars"] = stars.level(totals.get(row["key"], 0), hours_)
+    return {"by": by, "site": site or scope.site or "", "from": start.isoformat(), "to": end.isoformat(),
+            "rows": rows, "total_minutes": sum(r["minutes"] for r in rows), "total_volunteers": int(everyone),
+            "pending_minutes": int(pending or 0)}
+
+
+def _labels(by: str, keys: list[str], language: str):
+    """label(key) -> text for the keys grouped in SQL."""
+    if by == "site":
+        from sync.server.services import sites
+        names = {code: site.name for code, site in sites.all_sites().items()}
+        return lambda key: names.get(key, key)
+    if by == "month":
+        return lambda key: _month_label(key, language)
+    duty = _word("duty", language)
+    if by == "category":
+        return lambda key: key or duty
+    ids = sorted(k for k in keys if k)
+    titles: dict[str, str] = {}
+    for i in range(0, len(ids), 900):
+        titles.update(dict(Activity.select(Activity.id, Activity.title).where(Activity.id.in_(ids[i:i + 900])).tuples()))
+    return lambda key: titles.get(key, key) if key else duty
+
+
+def _keys(by: str, per_vid, language: str):
+    """(key_of(vid) -> key, label(key) -> text) for the reports folded per volunteer."""
+    vids = sorted(vid for vid, _ in per_vid)
+    people: dict[str, tuple[str, str]] = {}
+    for i in range(0, len(vids), 900):
+        people.update({v: (n, t) for v, n, t in Volunteer.select(Volunteer.vid, Volunteer.name, Volunteer.team)
+                       .where(Volunteer.vid.in_(vids[i:i + 900])).tuples()})
+    if by == "team":
+        from sync.server.services.volunteers import teams_of
+
+        def first_team(vid):
+            teams = teams_of(people.get(vid, ("", ""))[1] or "")
+            return teams[0] if teams else ""
+        no_team = _word("no_team", language)
+        return first_team, (lambda key: key or no_team)
+    return (lambda vid: vid), (lambda key: people.get(key, ("", ""))[0] or key)
+
+
+# --- the same table as files -----------------------------------------------------------------
+
+def table(report: dict, language: str = "zh_CN") -> tuple[list[str], list[list]]:
+    """(header, rows) as the page shows them: key, name, hours, minutes, volunteers (, stars)."""
+    names = COLUMNS.get(language, COLUMNS["zh_CN"])
+    fields = ["key", "label", "hours", "minutes", "volunteers"] + (["stars"] if report["by"] == "volunteer" else [])
+    rows = [[r["key"], r["label"], round(r["minutes"] / 60, 2), r["minutes"], r["volunteers"]]
+            + ([r["stars"]] if report["by"] == "volunteer" else []) for r in report["rows"]]
+    return [names[f] for f in fields], rows
+
+
+def csv_text(report: dict, language: str = "zh_CN") -> str:
+    header, rows = table(report, language)
+    return write_csv(header, rows)
+
+
+def xlsx_bytes(report: dict, language: str = "zh_CN") -> bytes:
+    """An XLSX workbook: a header row (frozen), number cells, months as date cells; every
+    text cell neutralised (a leading = + - @ never runs as a formula)."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    header, rows = table(report, language)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=report["by"])
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    cells = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        cells.append(cell)
+    sheet.append(cells)
+    for row in rows:
+        out = []
+        for i, value in enumerate(row):
+            if i == 0 and report["by"] == "month":
+                cell = WriteOnlyCell(sheet, value=datetime.strptime(value + "-01", "%Y-%m-%d"))
+                cell.number_format = "yyyy-mm"
+            elif isinstance(value, str):
+                cell = WriteOnlyCell(sheet, value=neutralise(value))
+                cell.data_type = "s"
+            else:
+                cell = WriteOnlyCell(sheet, value=value)
+                if i == 2:
+                    cell.number_format = "0.00"
+            out.append(cell)
+        sheet.append(out)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+# --- the same table as a chart ---------------------------------------------------------------
+
+def bar_chart_svg(rows: list[dict], title: str = "", max_bars: int = 30, unit: str = "h", width: int = 720,
+                  left: int = 180, css: str = "") -> str:
+    """Horizontal bars (hours), one per row (the first `max_bars`), as an inline SVG that
+    scales to the page's width. Text is escaped; no script, no external reference."""
+    shown = rows[:max_bars]
+    bar_h, gap, top = 22, 6, 28 if title else 6
+    height = top + len(shown) * (bar_h + gap) + 6
+    peak = max([r["minutes"] for r in shown] + [1])
+    extra = f" {css}" if css else ""
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="chart{extra}" role="img" viewBox="0 0 {width} {height}" '
+             f'preserveAspectRatio="xMinYMin meet" aria-label="{html.escape(title)}">']
+    if title:
+        parts.append(f'<text x="0" y="18" class="chart-title">{html.escape(title)}</text>')
+    for i, row in enumerate(shown):
+        y = top + i * (bar_h + gap)
+        w = max(1.0, (width - left - 90) * row["minutes"] / peak) if row["minutes"] else 0
+        room = max(4, (left - 12) // 14)
+        label = row["label"] if len(row["label"]) <= room else row["label"][:room - 1] + "…"
+        value = f"{row['minutes'] / 60:.1f} {unit}"
+        parts.append(f'<text x="{left - 8}" y="{y + 16}" text-anchor="end" class="chart-label">{html.escape(label)}</text>'
+                     f'<rect class="bar" x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3">'
+                     f'<title>{html.escape(row["label"])}: {html.escape(value)}</title></rect>'
+                     f'<text x="{left + w + 6:.1f}" y="{y + 16}" class="chart-value">{html.escape(value)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
