@@ -389,8 +389,13 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
                               "(tag center: session cookie or user API token `wgu_…`)",
                   lifespan=lifespan)
     app.state.settings, app.state.writer = settings, writer
-from sync.server.api import (activities, center, certificates, changes, devices, errors, events, health, reports,
-                             review, signups, volunteers)
+    for module in (health, devices, events, changes, center, volunteers, review, activities, signups, reports,
+                   certificates):
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(certificates.public, prefix=API_PREFIX)
+    from sync.server.api import service_requests
+    app.include_router(service_requests.router, prefix=API_PREFIX)
+    app.include_router(service_requests.resident, prefix=API_PREFIX)
     errors.install(app)
     from sync.server import web
     web.install(app, settings)      # the dashboard's pages, static files, the session cookie
