@@ -14,7 +14,6 @@ import pytest
 from sync.server.db import reading
 from sync.server.models import AuditEntry, Certificate
 from sync.server.services import certificates
-from sync.server.settings import DEFAULT_SECRET
 from tests.sync.server.test_reports import desk, make  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.skipif(subprocess.run(["which", "pdftotext"], capture_output=True).returncode != 0,
@@ -76,14 +75,14 @@ def test_a_certificate_says_what_it_certifies_and_its_qr_verifies_it(desk, tmp_p
                                          AuditEntry.object_id == number).exists()
 
 
-def test_forged_and_altered_numbers_are_not_genuine(desk):
+def test_forged_and_altered_numbers_are_not_genuine(desk, server_settings):
     make("WBY", "14020200001", 90, 3)
     number = desk.post("/api/v1/certificates", json={"vid": "14020200001", "from": "2026-01-01", "to": "2026-12-31"},
                        headers=desk.tokens["wby"]).json()["number"]
     altered = number[:8] + ("A" if number[8] != "A" else "B") + number[9:]
     check_altered = number[:-1] + ("A" if number[-1] != "A" else "B")
     body = number.rsplit("-", 1)[0]
-    unrecorded = "WG2026-AAAAAAAA-" + certificates._check("WG2026-AAAAAAAA", DEFAULT_SECRET)  # right check, never issued
+    unrecorded = "WG2026-AAAAAAAA-" + certificates._check("WG2026-AAAAAAAA", server_settings.session_secret())  # right check, never issued
     wrong_key = f"{body}-{certificates._check(body, 'another secret')}"
     for forged in (altered, check_altered, unrecorded, wrong_key, "WG2026-12345678-ABCDEF", "hello",
                    "' OR 1=1 --", "x" * 300):

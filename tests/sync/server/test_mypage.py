@@ -10,12 +10,11 @@ import time
 from sync import mylink
 from sync.server.services import mypage
 from sync.server.services.scope import CLI
-from sync.server.settings import DEFAULT_SECRET
 from tests.sync.server.center import log_in
 from tests.sync.server.test_reports import desk, make  # noqa: F401  (the fixture)
 
 
-def test_the_page_shows_one_volunteer_only(desk):
+def test_the_page_shows_one_volunteer_only(desk, server_settings):
     make("WBY", "14020200001", 100 * 60, 3, activity="a-wby")
     make("WBY", "14020200001", 90, 300, state="review")
     make("WBY", "14020200002", 45, 3)
@@ -23,7 +22,7 @@ def test_the_page_shows_one_volunteer_only(desk):
                        headers=desk.tokens["wby"]).json()["number"]
     other = desk.post("/api/v1/certificates", json={"vid": "14020200002", "from": "2026-01-01", "to": "2026-12-31"},
                       headers=desk.tokens["wby"]).json()["number"]
-    token = mypage.link_token(CLI, "14020200001", DEFAULT_SECRET)
+    token = mypage.link_token(CLI, "14020200001", server_settings.session_secret())
     page = desk.get(f"/me/{token}")
     assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     assert "林建国" in page.text and "王秀英" not in page.text and "14020200002" not in page.text
@@ -37,16 +36,16 @@ def test_the_page_shows_one_volunteer_only(desk):
     assert desk.get(f"/me/{token}/certificates/{other}.pdf").status_code == 404     # someone else's
 
 
-def test_altered_forged_and_expired_links_are_refused(desk):
+def test_altered_forged_and_expired_links_are_refused(desk, server_settings):
     make("WBY", "14020200001", 60, 3)
-    token = mypage.link_token(CLI, "14020200001", DEFAULT_SECRET)
+    token = mypage.link_token(CLI, "14020200001", server_settings.session_secret())
     vid, station, expires, mac = token.split(".")
-    wby_key = mylink.station_key(DEFAULT_SECRET, "WBY")
+    wby_key = mylink.station_key(server_settings.session_secret(), "WBY")
     cases = {
         "another volunteer": f"14020200002.{station}.{expires}.{mac}",
         "a later expiry": f"{vid}.{station}.{int(expires) + 86400}.{mac}",
         "another mac": f"{vid}.{station}.{expires}.{'A' * 22}",
-        "another station's key": mylink.make(mylink.station_key(DEFAULT_SECRET, "HYL"), vid, "HYL", int(expires)),
+        "another station's key": mylink.make(mylink.station_key(server_settings.session_secret(), "HYL"), vid, "HYL", int(expires)),
         "another secret": mylink.make(mylink.station_key("guess", "WBY"), vid, "WBY", int(expires)),
         "not a link": "hello",
     }
