@@ -213,6 +213,16 @@ def teams_for(scope: Scope, request_id: str) -> list[dict]:
                 for t in Team.select().where(Team.site.in_(sorted(area_sites(row.station)))).order_by(Team.name)]
 
 
+def _taken_in_my_area(scope: Scope, request_id: str) -> bool:
+    my_team = team_of(scope)
+    with reading():
+        row = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
+        grabbed = row is not None and RequestTransition.select().where(
+            (RequestTransition.request_id == row.id) & (RequestTransition.action == "grab")).exists()
+    return (grabbed and my_team is not None and row.team != my_team and row.state == ACCEPTED
+            and _team_site(my_team) in area_sites(row.station))
+
+
 def _row_in_scope(scope: Scope, request_id: str) -> ServiceRequest:
     with reading():
         row = ServiceRequest.get_or_none(ServiceRequest.id == request_id)
@@ -273,7 +283,14 @@ def act(scope: Scope, request_id: str, action: str, actor: str = "", team: int |
         raise ServiceError("bad_action", "action must be one of review, reject, dispatch, open, accept, "
                                          "decline, grab, complete, close")
     scope.require("read")
-    row = _row_in_scope(scope, request_id)
+    try:
+        row = _row_in_scope(scope, request_id)
+    except ServiceError:
+        # A grab that lost the race: the request left "open" (so this team leader no longer
+        # sees it) an instant ago. Said as such, not as a request that never existed.
+        if action == "grab" and _taken_in_my_area(scope, request_id):
+            raise ServiceError("already_taken", "this request was taken by another team") from None
+        raise
     starts, _target, who = ACTIONS[action]
     my_team = team_of(scope)
     if who == "coordinator":
