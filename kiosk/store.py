@@ -83,7 +83,7 @@ class Volunteer(BaseModel):
     name = CharField()
     team = CharField(default="")
     role = CharField(default="volunteer")
-    phone = CharField(default="")
+    phone = CharField(default="")              # always empty: a kiosk holds no phone numbers (privacy at rest)
     year = IntegerField(null=True)
     year_minutes = IntegerField(null=True)
     year_pending_minutes = IntegerField(null=True)
@@ -160,8 +160,25 @@ class RequestState(BaseModel):
         table_name = "request_states"
 
 
+class FailedScan(BaseModel):
+    """A refused scan (kiosk.failed_scans): when, why, and the badge's number and serial when
+    the text was one of ours. Never a foreign code's text. `reads`: how often the same thing
+    was read again within seconds of the last read (one row for a badge held 20 s)."""
+    id = CharField(primary_key=True)           # UUID, also in its outbox event
+    at = IntegerField()
+    last_at = IntegerField()
+    code = CharField()
+    vid = CharField(null=True)
+    serial = IntegerField(null=True)
+    reads = IntegerField(default=1)
+
+    class Meta:
+        table_name = "failed_scans"
+        indexes = ((("at",), False),)
+
+
 MODELS = [Setting, Migration, Activity, Volunteer, Session, OutboxEvent, Revocation, TrustedKey,
-          ServiceRequest, RequestState]
+          ServiceRequest, RequestState, FailedScan]
 
 
 # --- migrations: numbered, recorded, run once each at open ---------------------------
@@ -198,11 +215,19 @@ def _m0004_city_totals(database: SqliteDatabase) -> None:
             database.execute_sql(f"ALTER TABLE volunteer ADD COLUMN {column} INTEGER")
 
 
+def _m0005_failed_scans(database: SqliteDatabase) -> None:
+    """Issue 11: refused scans are recorded; and the roster holds no phone numbers (a kiosk
+    never needs one; an older kiosk kept what the roster CSV or an older center gave it)."""
+    database.create_tables([FailedScan], safe=True)
+    database.execute_sql("UPDATE volunteer SET phone = '' WHERE phone != ''")
+
+
 MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_session_state", _m0002_session_state),
     ("0003_request_states", _m0003_request_states),
     ("0004_city_totals", _m0004_city_totals),
+    ("0005_failed_scans", _m0005_failed_scans),
 ]
 
 
@@ -504,7 +529,8 @@ def _apply_session_decision(store: KioskStore, key: str, data: dict | None) -> N
     Session.update(state=data["state"], minutes=data.get("minutes")).where(Session.id == key).execute()
 
 
-_VOLUNTEER_FIELDS = ("name", "team", "role", "phone", "year", "year_minutes", "year_pending_minutes",
+# No "phone": a center that sends one (an older center) is not listened to; a kiosk never needs it.
+_VOLUNTEER_FIELDS = ("name", "team", "role", "year", "year_minutes", "year_pending_minutes",
                      "total_minutes")
 
 
@@ -515,7 +541,7 @@ def _apply_volunteer(store: KioskStore, key: str, data: dict | None) -> None:
         Volunteer.delete().where(Volunteer.vid == key).execute()
         return
     given = {k: data[k] for k in _VOLUNTEER_FIELDS if k in data}
-    row = {"name": "", "team": "", "role": "volunteer", "phone": "", **given}
+    row = {"name": "", "team": "", "role": "volunteer", **given}
     columns = ["vid", *row]
     updates = ", ".join(f"{c} = excluded.{c}" for c in given) or "vid = excluded.vid"
     db.execute_sql(f"INSERT INTO volunteer ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
@@ -545,6 +571,16 @@ class StoreError(Exception):
     """The kiosk database cannot be used; the message says why in a person's words."""
 
 
+def _owner_only(path: Path) -> None:
+    """An older kiosk's files (made 0644) become readable by their owner only."""
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.is_file() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.geteuid():
+                file.chmod(0o600)
+        except OSError:
+            pass   # a read-only file system says so below, in a sentence
+
+
 def open_store(path: str | Path, clock: Callable[[], float] = time.time) -> KioskStore:
     """Point the models at `path`, set the pragmas, run pending migrations. A new file is
     made readable by its owner only (it holds volunteers' names and the device token)."""
@@ -556,6 +592,8 @@ def open_store(path: str | Path, clock: Callable[[], float] = time.time) -> Kios
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))   # SQLite's -wal/-shm follow its mode
+    else:
+        _owner_only(path)
     if not db.is_closed():
         db.close()
     db.init(str(path), pragmas=PRAGMAS, check_same_thread=False)

@@ -188,8 +188,11 @@ class KioskServices:
 
     def outbox_summary(self) -> dict:
         refused = [{"seq": e.seq, "type": e.type, "code": e.code or ""} for e in self.store.refused_events()[-50:]]
+        failed = [{"at": f.at, "code": f.code, "vid": f.vid, "serial": f.serial, "reads": f.reads}
+                  for f in self.attendance.failed_scans.today(self.attendance.timezone())]
         return {"pending": self.store.count_pending(), "refused_count": len(refused), "refused": refused,
-                "stored": OutboxEvent.select().where(OutboxEvent.status == "stored").count()}
+                "stored": OutboxEvent.select().where(OutboxEvent.status == "stored").count(),
+                "failed_today": failed}
 
     # --- coordinator PIN (kiosk.coordinator; worker thread) -------------------------------
 

@@ -358,6 +358,12 @@ def _m0011_service_request_states() -> None:
     ServiceRequest.update(state="submitted").where(ServiceRequest.state == "ordered").execute()
 
 
+def _m0014_failed_scans() -> None:
+    """Issue 11: the scans kiosks refused, for the fleet page."""
+    from sync.server.models import FailedScan
+    db.create_tables([FailedScan], safe=True)
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_trusted_hours", _m0002_trusted_hours),
@@ -372,6 +378,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0011_service_request_states", _m0011_service_request_states),
     ("0012_center_scale_indexes", _m0012_center_scale_indexes),
     ("0013_reports_certificates", _m0013_reports_certificates),
+    ("0014_failed_scans", _m0014_failed_scans),
 ]
 
 
