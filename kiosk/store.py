@@ -541,7 +541,7 @@ def _apply_volunteer(store: KioskStore, key: str, data: dict | None) -> None:
         Volunteer.delete().where(Volunteer.vid == key).execute()
         return
     given = {k: data[k] for k in _VOLUNTEER_FIELDS if k in data}
-    row = {"name": "", "team": "", "role": "volunteer", **given}
+    row = {"name": "", "team": "", "role": "volunteer", **given, "phone": ""}
     columns = ["vid", *row]
     updates = ", ".join(f"{c} = excluded.{c}" for c in given) or "vid = excluded.vid"
     db.execute_sql(f"INSERT INTO volunteer ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
