@@ -322,6 +322,8 @@ def run(db_path: str = "kiosk.db", replay: str | None = None, fullscreen: bool =
     if not Path(db_path).exists():
         print(f"weiguang: no kiosk database at {db_path}: run `weiguang kiosk init` first")
         return 2
+    from kiosk.store import open_store
+    open_store(db_path)   # a damaged, read-only, full… database is said in one sentence before Kivy starts
     configure_kivy(fullscreen=fullscreen, size=size)
     from kiosk import i18n
     services = build_services(db_path)

@@ -391,6 +391,10 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if type(exc).__name__ == "StoreError":   # kiosk.store, not imported here: a full disk, a read-only file
+            return fail(str(exc))
+        raise
 
 
 if __name__ == "__main__":

@@ -316,8 +316,14 @@ class KioskStore:
         """One IMMEDIATE transaction around a whole decision: the write lock is taken before
         anything is read, so a second writer (another thread, the CLI beside a running
         kiosk, a second app instance after a bad restart) waits and then sees this one's rows."""
-        with self._seq_lock, db.atomic(lock_type="IMMEDIATE"):
-            yield
+        with self._seq_lock:
+            try:
+                with db.atomic(lock_type="IMMEDIATE"):
+                    yield
+            except DatabaseError as exc:   # a full disk, an I/O error: the real reason, in a sentence
+                raise diagnose(self.path, exc) from underlying_error(exc)
+            except StoreError:
+                raise
 
     def record(self, event_type: str, payload: dict, write: Callable[[], Any] | None = None) -> OutboxEvent:
         """Run `write` and append its outbox event in one transaction; both or neither."""
@@ -571,6 +577,54 @@ class StoreError(Exception):
     """The kiosk database cannot be used; the message says why in a person's words."""
 
 
+_ROLLBACK_NOISE = ("cannot rollback", "no such savepoint", "cannot commit")
+
+
+def underlying_error(exc: BaseException) -> BaseException:
+    """The error that started it: SQLite rolls a transaction back by itself on a full disk or
+    an I/O error, and the rollback peewee then tries fails with "cannot rollback - no
+    transaction is active", which would hide the real reason."""
+    seen, current = set(), exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StoreError):
+            return current
+        if not any(noise in str(current) for noise in _ROLLBACK_NOISE):
+            return current
+        current = current.__cause__ or current.__context__
+    return exc
+
+
+def diagnose(path: str | Path, exc: BaseException) -> StoreError:
+    """One sentence for a coordinator: why the kiosk database at `path` cannot be used."""
+    exc = underlying_error(exc)
+    if isinstance(exc, StoreError):
+        return exc
+    path = Path(path)
+    message = str(exc)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        vfs = os.statvfs(folder)
+        free, read_only_fs = vfs.f_bavail * vfs.f_frsize, bool(vfs.f_flag & os.ST_RDONLY)
+    except OSError:
+        free, read_only_fs = None, False
+    if "disk is full" in message or (free is not None and free < 64 * 1024 and "I/O" in message):
+        return StoreError(f"the disk holding {path} is full ({free or 0} bytes free): nothing more can be "
+                          "recorded until some space is freed")
+    if path.exists() and not os.access(path, os.R_OK):
+        return StoreError(f"{path} cannot be read by this user: give the kiosk's user access to it")
+    if read_only_fs or "readonly" in message or "read-only" in message or             (path.exists() and not os.access(path, os.W_OK)) or not os.access(folder, os.W_OK):
+        where = "on a read-only file system" if read_only_fs else "not writable by this user"
+        return StoreError(f"{path} is read-only ({where}): the kiosk must be able to write its records there")
+    if "I/O" in message:
+        return StoreError(f"{path}: the disk reported an input/output error ({message}); check the disk, "
+                          "then restore the database from a copy if it is damaged")
+    if "malformed" in message or "not a database" in message or isinstance(exc, DatabaseError) and \
+            not isinstance(exc, OperationalError):
+        return StoreError(f"{path} is damaged or not a kiosk database ({message}); restore it from a copy")
+    return StoreError(f"{path} cannot be used: {message}")
+
+
 def _owner_only(path: Path) -> None:
     """An older kiosk's files (made 0644) become readable by their owner only."""
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
@@ -602,14 +656,9 @@ def open_store(path: str | Path, clock: Callable[[], float] = time.time) -> Kios
         SETTINGS.invalidate()
         migrate(db)
         db.execute_sql("SELECT COUNT(*) FROM outbox").fetchone()
-    except OperationalError as exc:
+    except DatabaseError as exc:   # read-only, unreadable, damaged, a full disk: one sentence
         db.close()
-        if "readonly" in str(exc) or "read-only" in str(exc):
-            raise StoreError(f"{path} is read-only: the kiosk must be able to write its records there") from exc
-        raise StoreError(f"{path} cannot be opened: {exc}") from exc
-    except DatabaseError as exc:
-        db.close()
-        raise StoreError(f"{path} is damaged or not a kiosk database ({exc}); restore it from a copy") from exc
+        raise diagnose(path, exc) from None
     store = KioskStore(path, clock)
     if store.settings.get("device_id") is None:
         store.settings.set(device_id=str(uuid.uuid4()))
