@@ -372,7 +372,8 @@ def main(args) -> int:
         print("6/6 kiosk window (close it to stop the demo)", flush=True)
         stop_window_with(server)
         from kiosk.app import run
-        return run(db_path=str(kiosk_db), replay=str(made["replay"]), language=args.language)
+        return run(db_path=str(kiosk_db), replay=str(made["replay"]), language=args.language,
+                   log_level=getattr(args, "log_level", "INFO"))
     except KeyboardInterrupt:
         return 130
     finally:

@@ -22,7 +22,9 @@ from typing import Any, Callable
 
 from kiosk.attendance import Attendance, Decision
 from kiosk.coordinator import CoordinatorPins
-from kiosk.store import Activity, KioskStore, OutboxEvent, Session, Volunteer
+from peewee import DatabaseError
+
+from kiosk.store import Activity, KioskStore, OutboxEvent, Session, StoreError, Volunteer, diagnose
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ class KioskServices:
         self._seen: dict[str, float] = {}
         self._seen_lock = threading.Lock()
         self.on_decision: Callable[[Any], None] | None = None   # set by the app (UI thread)
+        self.on_store_error: Callable[[StoreError], None] | None = None   # likewise
         self.scans_submitted = 0
         self.scans_ignored = 0
         self.scans_decided = 0
@@ -67,6 +70,12 @@ class KioskServices:
         def job():
             try:
                 result = fn(*args, **kwargs)
+            except (StoreError, DatabaseError) as exc:   # a full, read-only or failing disk
+                problem = diagnose(self.store.path, exc)
+                log.error("the kiosk database cannot be written: %s", problem)
+                _ui(self.on_store_error, problem)      # a full-screen notice for the coordinator
+                _ui(error, problem)
+                return None
             except Exception as exc:  # noqa: BLE001 - reported to the screen, logged here
                 log.exception("background call %s failed", getattr(fn, "__name__", fn))
                 _ui(error, exc)
@@ -74,6 +83,14 @@ class KioskServices:
             _ui(then, result)
             return result
         return self._db.submit(job)
+
+    def store_writable(self) -> bool:
+        """A small real write (worker thread): can the database record again?"""
+        try:
+            self.store.settings.set(store_checked_at=int(time.time()))
+            return True
+        except (StoreError, DatabaseError):
+            return False
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Block until all work submitted so far has run (tests, shutdown)."""

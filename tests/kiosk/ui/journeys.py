@@ -485,3 +485,37 @@ def _setup_city_figures(store, services, folder):
 
 
 star_checkout.setup = _setup_city_figures
+
+
+def store_full(ctx):
+    """The disk fills while the kiosk runs (ctx.folder is a small tmpfs, see test_field.py): a
+    badge shown then cannot be recorded, and a full-screen notice tells the coordinator why; it
+    goes by itself once space is freed, and the next badge is recorded."""
+    import os
+    from kivy.core.window import Window
+    yield 0.3
+    fd = os.open(ctx.folder / "filler", os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.5)
+
+    def shown():
+        notice = getattr(ctx.app, "store_notice", None)
+        return notice is not None and notice.parent is not None
+    yield until(shown, 20, "the full-screen notice")
+    yield 0.3
+    notice = ctx.app.store_notice
+    ctx.note("notice_labels", labels(notice))
+    ctx.note("notice_size", [list(notice.size), list(Window.size)])
+    os.unlink(ctx.folder / "filler")
+    yield until(lambda: notice.parent is None, 30, "the notice gone once space is back")
+    ctx.note("notice_gone", True)
+    yield 2.5   # the app's de-duplication forgets the first showing
+    play(ctx.app, ctx.badge("14020200002"), hold_seconds=1.5)
+    yield until(_feedback(ctx, "checked_in"), 15, "a check-in once space is back")
+    ctx.note("after_labels")
