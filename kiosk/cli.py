@@ -128,11 +128,9 @@ def cmd_decode(args) -> int:
 # --- the kiosk ---------------------------------------------------------------------------
 
 def cmd_kiosk_init(args) -> int:
-    from zoneinfo import available_timezones
-
-    from kiosk.store import TrustedKey
+    from kiosk.store import TrustedKey, valid_timezone
     from sync.badges import load_public_keys, public_key_b64
-    if args.timezone not in available_timezones():   # "Asia/Beijing" is not a zone: every scan would fail
+    if not valid_timezone(args.timezone):   # "Asia/Beijing" is not a zone: every scan would fail
         return fail(f"unknown time zone {args.timezone!r}; China's is Asia/Shanghai")
     store = usable_store(args.db)
     store.settings.set(station={"code": args.code or args.station, "name": args.station,

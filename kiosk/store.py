@@ -554,12 +554,36 @@ def _apply_volunteer(store: KioskStore, key: str, data: dict | None) -> None:
                    f"ON CONFLICT(vid) DO UPDATE SET {updates}", (key, *row.values()))
 
 
+_ZONES: set[str] | None = None
+
+
+def valid_timezone(name: str | None) -> bool:
+    """An IANA zone this machine knows ("Asia/Beijing" and "Mars/Olympus" are none)."""
+    global _ZONES
+    if _ZONES is None:
+        from zoneinfo import available_timezones
+        _ZONES = available_timezones()
+    return bool(name) and name in _ZONES
+
+
+def _apply_station(store: KioskStore, key: str, data: dict | None) -> None:
+    """The station's name and time zone. A zone this kiosk does not know (an older center
+    that did not check it) would stop every scan: the zone already here is kept instead."""
+    if data is not None and not valid_timezone(data.get("timezone") or "Asia/Shanghai"):
+        kept = (store.settings.get("station") or {}).get("timezone") or "Asia/Shanghai"
+        import logging
+        logging.getLogger(__name__).warning("the center sent an unknown time zone %r; keeping %s",
+                                            data.get("timezone"), kept)
+        data = {**data, "timezone": kept}
+    store.settings.set(station=data)
+
+
 _CHANGE_APPLIERS = {
     "activity": _apply_activity,
     "volunteer": _apply_volunteer,
     "revocation": _apply_revocation,
     "public_key": _apply_public_key,
-    "station": _apply_setting("station"),
+    "station": _apply_station,
     "rules": _apply_setting("rules"),
     "session": _apply_session_decision,
     "coordinator_pin": lambda store, key, data: _apply_coordinator_pin(store, key, data),

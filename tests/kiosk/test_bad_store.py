@@ -185,3 +185,21 @@ def test_bad_time_zones_are_refused_at_init(tmp_path, zone):
     done = weiguang("kiosk", "init", "--db", tmp_path / "k.db", "--station", "文博苑社区", "--timezone", zone)
     one_sentence(done, "time zone")
     assert not (tmp_path / "k.db").exists()
+
+
+def test_an_unknown_zone_from_the_center_does_not_stop_the_scans(tmp_path):
+    """An older center that did not check its sites' zones sends "Mars/Olympus": the kiosk
+    keeps the zone it had, and scans go on."""
+    from sync.protocol import Change
+    from kiosk.attendance import Attendance
+    from kiosk.store import TrustedKey
+    from sync.badges import generate_key, issue, public_key_b64
+    store = open_store(tmp_path / "k.db")
+    key = generate_key()
+    TrustedKey.create(kid=key.kid, public_key=public_key_b64(key.public_key))
+    store.settings.set(station={"code": "WBY", "name": "文博苑社区", "timezone": "Asia/Urumqi"})
+    store.apply_changes([Change(kind="station", key="WBY", version=1,
+                                data={"code": "WBY", "name": "文博苑社区（新）", "timezone": "Mars/Olympus"})], 1)
+    assert store.settings.get("station") == {"code": "WBY", "name": "文博苑社区（新）", "timezone": "Asia/Urumqi"}
+    assert Attendance(store).scan(issue(key, "14020200001", 1)).result == "checked_in"
+    db.close()
