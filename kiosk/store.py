@@ -320,10 +320,10 @@ class KioskStore:
             try:
                 with db.atomic(lock_type="IMMEDIATE"):
                     yield
-            except DatabaseError as exc:   # a full disk, an I/O error: the real reason, in a sentence
-                raise diagnose(self.path, exc) from underlying_error(exc)
-            except StoreError:
-                raise
+            except DatabaseError as exc:
+                if not is_storage_problem(exc):   # a constraint (a number taken meanwhile…): the caller's
+                    raise underlying_error(exc)
+                raise diagnose(self.path, exc) from underlying_error(exc)   # a full disk, an I/O error…
 
     def record(self, event_type: str, payload: dict, write: Callable[[], Any] | None = None) -> OutboxEvent:
         """Run `write` and append its outbox event in one transaction; both or neither."""
@@ -617,6 +617,13 @@ def underlying_error(exc: BaseException) -> BaseException:
             return current
         current = current.__cause__ or current.__context__
     return exc
+
+
+def is_storage_problem(exc: BaseException) -> bool:
+    """The file or the disk (full, read-only, failing, damaged), not a constraint or a bug
+    in a statement: SQLite reports those as OperationalError or a plain DatabaseError."""
+    real = underlying_error(exc)
+    return isinstance(real, (StoreError, OperationalError)) or type(real) is DatabaseError
 
 
 def diagnose(path: str | Path, exc: BaseException) -> StoreError:

@@ -24,7 +24,7 @@ from kiosk.attendance import Attendance, Decision
 from kiosk.coordinator import CoordinatorPins
 from peewee import DatabaseError
 
-from kiosk.store import Activity, KioskStore, OutboxEvent, Session, StoreError, Volunteer, diagnose
+from kiosk.store import Activity, KioskStore, OutboxEvent, Session, StoreError, Volunteer, diagnose, is_storage_problem
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,10 @@ class KioskServices:
             try:
                 result = fn(*args, **kwargs)
             except (StoreError, DatabaseError) as exc:   # a full, read-only or failing disk
+                if not is_storage_problem(exc):
+                    log.exception("background call %s failed", getattr(fn, "__name__", fn))
+                    _ui(error, exc)
+                    return None
                 problem = diagnose(self.store.path, exc)
                 log.error("the kiosk database cannot be written: %s", problem)
                 _ui(self.on_store_error, problem)      # a full-screen notice for the coordinator
