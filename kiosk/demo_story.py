@@ -152,8 +152,8 @@ def activities(today: date) -> list[dict]:
     out = []
     for (day, slot), activity in sorted(plan.items(), key=lambda kv: (kv[0][0], SLOTS[kv[0][1]][0])):
         start, end = SLOTS[slot]
-        out.append(dict(activity, id=f"{activity['id']}-{day:%m%d}", starts_at=at_local(day, start),
-                        ends_at=at_local(day, end)))
+        # Each activity once in the week: its id stays the plain one (demo-yizhen …).
+        out.append(dict(activity, starts_at=at_local(day, start), ends_at=at_local(day, end)))
     return out
 
 
