@@ -195,7 +195,7 @@ def make_app_class():
         def show_store_notice(self, problem) -> None:
             """The database cannot be written: a full-screen notice for the coordinator."""
             from kiosk.ui.store_notice import StoreNotice
-            StoreNotice.show_for(self, str(problem))
+            StoreNotice.show_for(self, problem)
 
         def _first_frame(self, dt):
             self.first_frame_at = time.monotonic()

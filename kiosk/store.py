@@ -598,7 +598,12 @@ def _apply_coordinator_pin(store: KioskStore, key: str, data: dict | None) -> No
 
 
 class StoreError(Exception):
-    """The kiosk database cannot be used; the message says why in a person's words."""
+    """The kiosk database cannot be used; the message says why in a person's words, `kind`
+    in a word the screens translate (full / read_only / unreadable / io_error / damaged / empty)."""
+
+    def __init__(self, message: str, kind: str = "other"):
+        super().__init__(message)
+        self.kind = kind
 
 
 _ROLLBACK_NOISE = ("cannot rollback", "no such savepoint", "cannot commit")
@@ -641,18 +646,20 @@ def diagnose(path: str | Path, exc: BaseException) -> StoreError:
         free, read_only_fs = None, False
     if "disk is full" in message or (free is not None and free < 64 * 1024 and "I/O" in message):
         return StoreError(f"the disk holding {path} is full ({free or 0} bytes free): nothing more can be "
-                          "recorded until some space is freed")
+                          "recorded until some space is freed", "full")
     if path.exists() and not os.access(path, os.R_OK):
-        return StoreError(f"{path} cannot be read by this user: give the kiosk's user access to it")
+        return StoreError(f"{path} cannot be read by this user: give the kiosk's user access to it", "unreadable")
     if read_only_fs or "readonly" in message or "read-only" in message or             (path.exists() and not os.access(path, os.W_OK)) or not os.access(folder, os.W_OK):
         where = "on a read-only file system" if read_only_fs else "not writable by this user"
-        return StoreError(f"{path} is read-only ({where}): the kiosk must be able to write its records there")
+        return StoreError(f"{path} is read-only ({where}): the kiosk must be able to write its records there",
+                          "read_only")
     if "I/O" in message:
         return StoreError(f"{path}: the disk reported an input/output error ({message}); check the disk, "
-                          "then restore the database from a copy if it is damaged")
+                          "then restore the database from a copy if it is damaged", "io_error")
     if "malformed" in message or "not a database" in message or isinstance(exc, DatabaseError) and \
             not isinstance(exc, OperationalError):
-        return StoreError(f"{path} is damaged or not a kiosk database ({message}); restore it from a copy")
+        return StoreError(f"{path} is damaged or not a kiosk database ({message}); restore it from a copy",
+                          "damaged")
     return StoreError(f"{path} cannot be used: {message}")
 
 
@@ -673,7 +680,7 @@ def open_store(path: str | Path, clock: Callable[[], float] = time.time) -> Kios
     if path.exists() and path.is_file() and path.stat().st_size == 0:
         # An empty file is not a new kiosk: something truncated it, or it is the wrong path.
         raise StoreError(f"{path} is an empty file, not a kiosk database; restore it from a copy, "
-                         "or remove it and run `weiguang kiosk init` to start a new kiosk")
+                         "or remove it and run `weiguang kiosk init` to start a new kiosk", "empty")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))   # SQLite's -wal/-shm follow its mode

@@ -2,7 +2,7 @@
 disk, a read-only or failing disk). Scans are not recorded while it shows; it goes away by
 itself once a test write succeeds again (checked every RECHECK_SECONDS).
 
-    notice = StoreNotice.show_for(app, "the disk holding /var/lib/weiguang/kiosk.db is full …")
+    notice = StoreNotice.show_for(app, store_error)     # kiosk.store.StoreError (its `kind` translated)
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ RECHECK_SECONDS = 5.0
 class StoreNotice(ModalView):
     title = StringProperty("")
     message = StringProperty("")
+    detail = StringProperty("")
 
     def __init__(self, app, **kwargs):
         super().__init__(**kwargs)
@@ -31,12 +32,15 @@ class StoreNotice(ModalView):
         self._recheck = None
 
     @classmethod
-    def show_for(cls, app, reason: str) -> "StoreNotice":
+    def show_for(cls, app, problem) -> "StoreNotice":
         notice = getattr(app, "store_notice", None)
         if notice is None:
             notice = app.store_notice = cls(app)
         notice.title = i18n._("ui.store.title")
+        kind = getattr(problem, "kind", "other")
+        reason = i18n._(f"ui.store.{kind}") if i18n.has(f"ui.store.{kind}", "en") else str(problem)
         notice.message = i18n._("ui.store.help", reason=reason)
+        notice.detail = str(problem)   # the sentence of the log, for whoever repairs the machine
         if notice.parent is None:
             notice.open(animation=False)
         if notice._recheck is None:

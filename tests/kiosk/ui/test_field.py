@@ -98,7 +98,7 @@ def test_a_disk_that_fills_shows_a_full_screen_notice_until_space_is_back(xdispl
         j = run_journey(xdisplay, disk / "j", "store_full")
         ok(j)
         labels = " ".join(j["notice_labels"])
-        assert "本机数据无法使用" in labels and "is full" in labels and "rollback" not in labels
+        assert "本机数据无法使用" in labels and "存储空间已满" in labels and "is full" in labels and "rollback" not in labels
         notice, window = j["notice_size"]
         assert notice == window                                           # the whole screen
         assert j["notice_gone"] is True
