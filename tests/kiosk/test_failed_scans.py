@@ -108,3 +108,17 @@ def test_the_cli_scan_records_a_failed_scan(tmp_path):
     with sqlite3.connect(tmp_path / "k.db") as conn:
         assert conn.execute("SELECT code, vid FROM failed_scans").fetchall() == [("malformed", None)]
         assert conn.execute("SELECT COUNT(*) FROM outbox WHERE type = 'failed_scan'").fetchone() == (1,)
+
+
+def test_white_space_around_a_badge_is_trimmed_alike_at_both_ends(store, desk, badge):
+    """A USB scanner's suffix or a pasted line: a leading space is no more foreign than a
+    trailing one (the kiosk decides through sync.badges.verify, which trims both)."""
+    token = badge("14020200001")
+    t = at("2026-11-30 09:00")
+    assert desk.scan(" " + token, at=t).result == "checked_in"
+    assert desk.scan(token + " \r\n", at=t + 30).result == "repeat"
+    assert desk.scan("\t" + token + "\n", at=t + 3 * 3600).result == "checked_out"
+    revoked = badge("14020200006", serial=6)
+    Revocation.create(serial=6, vid="14020200006", revoked_at=0)
+    assert desk.scan(" " + revoked, at=t).code == desk.scan(revoked + " ", at=t + 1).code == "revoked"
+    assert rows() == [("revoked", "14020200006", 6, 2)]      # the same thing read twice: one row
