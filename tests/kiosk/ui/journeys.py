@@ -519,3 +519,34 @@ def store_full(ctx):
     play(ctx.app, ctx.badge("14020200002"), hold_seconds=1.5)
     yield until(_feedback(ctx, "checked_in"), 15, "a check-in once space is back")
     ctx.note("after_labels")
+
+
+def failed_scans_today(ctx):
+    """A lost badge held up for 6 s, then a payment code: each one failed scan; the coordinator
+    (badge, PIN) opens 数据同步 and sees today's, with the badge's number and serial."""
+    yield 0.3
+    play(ctx.app, ctx.badge("14020200002"), hold_seconds=6)
+    yield until(_feedback(ctx, "refused"), 10, "revoked feedback")
+    yield from _done_and_home(ctx)
+    play(ctx.app, ctx.badge("foreign"), hold_seconds=1.5)
+    yield until(_feedback(ctx, "refused"), 10, "foreign feedback")
+    yield from _done_and_home(ctx)
+    yield from _coordinator_badge(ctx, wait_dedupe=False)
+    unlock = ctx.app.screen("unlock")
+    tap(unlock.ids.btn_manage)
+    yield until(lambda: unlock.stage == "pin", 5, "pin stage")
+    yield from _pin(ctx, "2468")
+    yield until(lambda: ctx.app.sm.current == "coordinator", 10, "coordinator mode")
+    yield _settled(ctx)
+    tap(ctx.app.screen("coordinator").ids.tab_sync)
+    yield until(lambda: any("扫码失败" in t for t in ctx.texts()), 10, "today's failed scans listed")
+    yield 0.3
+    ctx.note("sync_labels")
+
+
+def _setup_failed_scans(store, services, folder):
+    _setup_revoked(store, services, folder)
+    _center_sends_pin(store)
+
+
+failed_scans_today.setup = _setup_failed_scans

@@ -104,3 +104,16 @@ def test_a_disk_that_fills_shows_a_full_screen_notice_until_space_is_back(xdispl
         assert j["notice_gone"] is True
         assert any(t.startswith("签到成功") for t in j["after_labels"])
         assert j.rows("SELECT vid FROM attendance") == [("14020200002",)]  # nothing half-written
+
+
+def test_the_coordinator_sees_todays_failed_scans(xdisplay, tmp_path):
+    j = ok(run_journey(xdisplay, tmp_path / "j", "failed_scans_today"))
+    labels = j["sync_labels"]
+    assert "今日扫码失败 2 次" in labels, labels
+    assert any("证件已挂失" in t and "14020200002 #2" in t for t in labels), labels
+    assert any("不是志愿者证件" in t for t in labels), labels
+    assert j.rows("SELECT code, vid, serial FROM failed_scans ORDER BY at") == [
+        ("revoked", "14020200002", 2), ("foreign", None, None)]
+    assert j.rows("SELECT COUNT(*) FROM outbox WHERE type = 'failed_scan'") == [(2,)]
+    raw = b"".join(p.read_bytes() for p in j.folder.glob("kiosk.db*"))   # the database and its -wal
+    assert b"not-a-badge" not in raw and b"weixin.qq.com" not in raw
