@@ -352,7 +352,8 @@ class KioskStore:
     def sync_state(self) -> dict:
         keys = ("server_url", "token", "device_id", "cursor", "clock_offset_ms",
                 "last_success", "last_failure", "last_error",  # the last three: shown after a restart
-                "page_key")                                     # volunteers' own page links (sync.mylink)
+                "page_key",                                     # volunteers' own page links (sync.mylink)
+                "event_types")                                  # what the center accepts (newer types held back)
         return {key: self.settings.get(key) for key in keys}
 
     def set_sync_state(self, **values) -> None:
@@ -365,9 +366,17 @@ class KioskStore:
         return OutboxEvent.select().where(OutboxEvent.status == "refused").count()
 
     def pending_events(self, limit: int) -> list[dict]:
+        """The next pending events in order; those of a type the center has not said it
+        accepts (protocol.HELD_BACK_TYPES: an older center would refuse their whole batch)
+        wait until it does."""
+        from sync.protocol import HELD_BACK_TYPES
         device_id = self.settings.get("device_id")
-        rows = (OutboxEvent.select().where(OutboxEvent.status == "pending")
-                .order_by(OutboxEvent.seq).limit(limit))
+        accepted = set(self.settings.get("event_types") or ())
+        held = sorted(HELD_BACK_TYPES - accepted)
+        query = OutboxEvent.select().where(OutboxEvent.status == "pending")
+        if held:
+            query = query.where(OutboxEvent.type.not_in(held))
+        rows = query.order_by(OutboxEvent.seq).limit(limit)
         return [{
             "id": row.id, "device_id": device_id, "seq": row.seq, "type": row.type,
             "device_time": row.device_time, "clock_offset_ms": row.clock_offset_ms,

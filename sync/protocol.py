@@ -141,6 +141,10 @@ class FailedScanPayload(Strict):
     serial: StrictInt | None = Field(default=None, ge=0)
 
 
+# Event types a kiosk sends only to a center that says it accepts them (PullResponse.event_types):
+# a center from before them answers a whole batch holding one with 422.
+HELD_BACK_TYPES = frozenset({"failed_scan"})
+
 PAYLOAD_MODELS: dict[str, type[Strict]] = {
     "checkin": CheckinPayload,
     "checkout": CheckoutPayload,
@@ -198,6 +202,9 @@ class PullResponse(BaseModel):
     # This station's key for volunteers' own page links (sync.mylink), base64url; the
     # kiosk shows a signed link as a QR code after a check-out. Absent from older servers.
     page_key: str | None = None
+    # The event types this center accepts. Absent from an older center: the kiosk then holds
+    # back the types newer than that center (HELD_BACK_TYPES), which it would answer 422.
+    event_types: list[str] | None = None
 
 
 class EnrollRequest(Strict):

@@ -122,3 +122,17 @@ def test_white_space_around_a_badge_is_trimmed_alike_at_both_ends(store, desk, b
     Revocation.create(serial=6, vid="14020200006", revoked_at=0)
     assert desk.scan(" " + revoked, at=t).code == desk.scan(revoked + " ", at=t + 1).code == "revoked"
     assert rows() == [("revoked", "14020200006", 6, 2)]      # the same thing read twice: one row
+
+
+def test_failed_scans_wait_for_a_center_that_takes_them(store, desk, badge):
+    """A center from before failed scans answers a batch holding one with 422: a kiosk sends
+    them only once the center's pull answer lists the type (PullResponse.event_types)."""
+    t = at("2026-11-30 09:00")
+    desk.scan(FOREIGN, at=t)
+    desk.scan(badge(), at=t + 60)
+    assert [e["type"] for e in store.pending_events(10)] == ["checkin"]          # nothing said yet: held
+    store.set_sync_state(event_types=["checkin", "checkout"])                   # an older center
+    assert [e["type"] for e in store.pending_events(10)] == ["checkin"]
+    store.set_sync_state(event_types=["checkin", "checkout", "failed_scan"])    # this one takes them
+    assert [e["type"] for e in store.pending_events(10)] == ["failed_scan", "checkin"]
+    assert store.count_pending() == 2
