@@ -33,7 +33,9 @@ def decoder_over(backend: str) -> types.ModuleType:
         spec = importlib.util.spec_from_file_location(name, default.__file__)
         copy = importlib.util.module_from_spec(spec)
         with mock.patch.dict(sys.modules, {chooser.__name__: stub}):
+            sys.modules[name] = copy  # dataclasses look their module up there
             spec.loader.exec_module(copy)
+        sys.modules[name] = copy
         _copies[backend] = copy
     return _copies[backend]
 
