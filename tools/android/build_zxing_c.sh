@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build zxing-cpp's C API (ZXingC.h) as a shared library, readers only, QR only, for the kiosk's
-# ctypes decoder backend (kiosk/scanner/zxing_c.py). The same CMake options as the
-# python-for-android recipe (android/p4a_recipes/libzxing/__init__.py, ZXING_CMAKE_ARGS there).
+# ctypes decoder backend (kiosk/scanner/zxing_c.py), by the CMake steps of the python-for-android
+# recipe (android/p4a_recipes/libzxing/__init__.py) on the desktop toolchain.
 #
 #   tools/android/build_zxing_c.sh            # prints the path of libZXing.so (built once, then cached)
 #
@@ -44,12 +44,15 @@ trap 'rm -rf "$WORK"' EXIT
 tar xzf "$SDIST" -C "$WORK"
 SRC="$WORK/zxing_cpp-$VERSION"
 
-# Keep in step with ZXING_CMAKE_ARGS in android/p4a_recipes/libzxing/__init__.py.
-cmake -S "$SRC/core" -B "$WORK/build" -DCMAKE_BUILD_TYPE=Release \
-  -DBUILD_SHARED_LIBS=ON -DZXING_C_API=ON -DZXING_READERS=ON -DZXING_WRITERS=OFF \
-  -DZXING_ENABLE_1D=OFF -DZXING_ENABLE_AZTEC=OFF -DZXING_ENABLE_DATAMATRIX=OFF \
-  -DZXING_ENABLE_MAXICODE=OFF -DZXING_ENABLE_PDF417=OFF -DZXING_ENABLE_QRCODE=ON >&2
-cmake --build "$WORK/build" --parallel "$(nproc)" >&2
+# The python-for-android recipe's own CMake steps (cmake_commands in
+# android/p4a_recipes/libzxing/__init__.py), run here with the desktop toolchain: one set of options.
+"$PYTHON" - "$ROOT/android/p4a_recipes/libzxing/__init__.py" "$SRC" "$WORK/build" "$(nproc)" <<'PY' >&2
+import runpy, subprocess, sys
+recipe_file, source_dir, build_dir, jobs = sys.argv[1:5]
+for command in runpy.run_path(recipe_file)["cmake_commands"](source_dir, build_dir, (), jobs):
+    print("+", " ".join(command), flush=True)
+    subprocess.run(command, check=True, stdout=sys.stderr)
+PY
 
 mkdir -p "$OUT.tmp"
 # The real file, not the versioned symlink chain (libZXing.so -> .so.4 -> .so.3.1.1).

@@ -15,9 +15,11 @@ A few pure-Python projects publish only an sdist: they are listed in SDIST_PURE 
 from __future__ import annotations
 
 import configparser
+import functools
 import subprocess
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +61,7 @@ def _bare(name: str) -> str:
     return name.strip()
 
 
+@functools.lru_cache(maxsize=None)
 def has_pure_wheel(requirement: str, python_version: str = "3.11") -> tuple[bool, str]:
     """Does PyPI have a py3-none-any wheel for `requirement`? (pip answers; its cache makes it cheap.)"""
     with tempfile.TemporaryDirectory() as tmp:
@@ -81,15 +84,11 @@ def check(spec_path: Path) -> list[str]:
     names = requirements(spec)
     _recipes, modules = resolve(names, local)
     # The resolver also lists dependencies it discovered (e.g. six): check what pip would install.
-    problems = []
-    for module in modules:
-        bare = _bare(module)
-        if bare in SDIST_PURE:
-            continue
-        ok, detail = has_pure_wheel(module)
-        if not ok:
-            problems.append(f"{module}: no python-for-android recipe and no pure-Python wheel ({detail})")
-    return problems
+    asked = sorted(m for m in modules if _bare(m) not in SDIST_PURE)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(has_pure_wheel, asked))
+    return [f"{module}: no python-for-android recipe and no pure-Python wheel ({detail})"
+            for module, (ok, detail) in zip(asked, answers) if not ok]
 
 
 def main(argv: list[str]) -> int:
