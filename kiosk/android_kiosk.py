@@ -116,10 +116,38 @@ def stop_lock_task() -> bool:
     return True
 
 
+def request_camera() -> bool:
+    """Ask for the CAMERA permission (a runtime permission since Android 6); when it is granted
+    after the app started, start the camera then. False off Android."""
+    if not on_android():
+        return False
+    from android.permissions import Permission, check_permission, request_permissions
+
+    if check_permission(Permission.CAMERA):
+        return True
+
+    def granted(permissions, results):
+        if all(results):
+            from kivy.app import App
+            from kivy.clock import Clock
+
+            def start(dt):
+                app = App.get_running_app()
+                camera = getattr(app, "camera", None)
+                if camera is not None and not camera.running:
+                    camera.start()
+
+            Clock.schedule_once(start, 0)
+
+    request_permissions([Permission.CAMERA], granted)
+    return False
+
+
 def prepare() -> dict:
-    """Called once at start on Android: screen on, lock task. Returns what it did (logged)."""
+    """Called once at start on Android: camera permission, screen on, lock task. Returns what it did."""
     done = {"screen_on": False, "lock": "desktop"}
     try:
+        done["camera"] = request_camera()
         done["screen_on"] = keep_screen_on()
         done["lock"] = start_lock_task()
     except Exception as exc:  # noqa: BLE001 - a kiosk that cannot pin itself still scans

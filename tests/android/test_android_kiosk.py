@@ -18,7 +18,7 @@ def test_inert_on_a_desktop(monkeypatch):
     monkeypatch.delenv("ANDROID_PRIVATE", raising=False)
     assert android_kiosk.on_android() is False
     assert android_kiosk.data_dir() is None and android_kiosk.enrol_file() is None
-    assert android_kiosk.prepare() == {"screen_on": False, "lock": "desktop"}
+    assert android_kiosk.prepare() == {"camera": False, "screen_on": False, "lock": "desktop"}
     assert android_kiosk.stop_lock_task() is False and android_kiosk.is_device_owner() is False
 
 
