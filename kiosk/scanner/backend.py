@@ -10,8 +10,11 @@ decoder over both; an unknown value is an error, not a silent default).
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 from types import ModuleType
+from unittest import mock
 
 BACKENDS = ("wheel", "zxing-c")
 
@@ -38,3 +41,29 @@ def load(name: str | None = None) -> ModuleType:
 
 zxingcpp = load()
 NAME = "zxing-c" if zxingcpp.__name__.endswith("zxing_c") else "wheel"
+
+
+_copies: dict[str, ModuleType] = {}
+
+
+def decoder_over(name: str) -> ModuleType:
+    """kiosk.scanner.decoder over backend `name`, whichever this process chose: the module itself
+    for the chosen one, else a second copy of the same source loaded while this module answers
+    `name` (tests and benchmarks compare the two backends in one process)."""
+    from kiosk.scanner import decoder as default
+
+    if name == NAME:
+        return default
+    if name not in _copies:
+        stub = ModuleType(__name__)
+        stub.__dict__.update({k: v for k, v in globals().items() if not k.startswith("__")})
+        stub.zxingcpp, stub.NAME = load(name), name
+        module_name = f"kiosk.scanner._decoder_over_{name.replace('-', '_')}"
+        spec = importlib.util.spec_from_file_location(module_name, default.__file__)
+        copy = importlib.util.module_from_spec(spec)
+        with mock.patch.dict(sys.modules, {__name__: stub}):
+            sys.modules[module_name] = copy  # dataclasses look their module up there
+            spec.loader.exec_module(copy)
+        sys.modules[module_name] = copy
+        _copies[name] = copy
+    return _copies[name]

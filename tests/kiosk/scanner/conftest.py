@@ -1,43 +1,16 @@
 """The decoder over each zxing-cpp backend: the wheel and the C API through ctypes (kiosk/scanner/zxing_c.py).
 
-`decoder` is the module kiosk.scanner.decoder with the backend of the test's parameter: for
-"zxing-c" a second copy of the same source, loaded with kiosk.scanner.backend answering zxing_c,
-so one test run checks both with the same code path and the same assertions.
+`decoder` is the module kiosk.scanner.decoder over the backend of the test's parameter
+(kiosk.scanner.backend.decoder_over), so one test run checks both with the same code and the
+same assertions.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-import types
-from unittest import mock
-
 import pytest
 
+from kiosk.scanner.backend import decoder_over
 from tests.zxing_c_build import zxing_c_library
-
-_copies: dict[str, types.ModuleType] = {}
-
-
-def decoder_over(backend: str) -> types.ModuleType:
-    from kiosk.scanner import backend as chooser
-    from kiosk.scanner import decoder as default
-
-    if backend == chooser.NAME:
-        return default
-    if backend not in _copies:
-        module = chooser.load(backend)
-        stub = types.ModuleType(chooser.__name__)
-        stub.zxingcpp, stub.NAME, stub.load, stub.BACKENDS = module, backend, chooser.load, chooser.BACKENDS
-        name = f"kiosk.scanner._decoder_over_{backend.replace('-', '_')}"
-        spec = importlib.util.spec_from_file_location(name, default.__file__)
-        copy = importlib.util.module_from_spec(spec)
-        with mock.patch.dict(sys.modules, {chooser.__name__: stub}):
-            sys.modules[name] = copy  # dataclasses look their module up there
-            spec.loader.exec_module(copy)
-        sys.modules[name] = copy
-        _copies[backend] = copy
-    return _copies[backend]
 
 
 @pytest.fixture(scope="session")
