@@ -32,10 +32,8 @@ flock 9
 if [ -f "$LIB" ] && [ -f "$OUT/ZXingC.h" ]; then echo "$LIB"; exit 0; fi
 SDIST="${WEIGUANG_ZXING_SDIST:-$BUILD_DIR/sdist/zxing_cpp-$VERSION.tar.gz}"
 if [ ! -f "$SDIST" ]; then
-  # --no-build-isolation + --no-deps: download the tarball without building its metadata.
-  "$PYTHON" -m pip download -q --no-binary :all: --no-deps --no-build-isolation \
-    -d "$BUILD_DIR/sdist" "zxing-cpp==$VERSION" >&2 \
-    || "$PYTHON" -m pip download -q --no-binary :all: --no-deps -d "$BUILD_DIR/sdist" "zxing-cpp==$VERSION" >&2
+  # pip prepares the sdist's metadata on the way (scikit-build-core in an isolated env): no compiling.
+  "$PYTHON" -m pip download -q --no-binary :all: --no-deps -d "$BUILD_DIR/sdist" "zxing-cpp==$VERSION" >&2
 fi
 echo "$SHA256  $SDIST" | sha256sum -c --quiet - >&2 || { echo "build_zxing_c: $SDIST does not match the pinned SHA-256" >&2; exit 3; }
 
