@@ -53,3 +53,40 @@ def test_c_api_version_is_the_pinned_source(zxing_c_lib):
     # The QR format id computed here is the library's own.
     lib = zxing_c._load()[0]
     assert lib.ZXing_BarcodeFormatFromString(b"QRCode") == zxing_c.BarcodeFormat.QRCode
+
+
+def test_c_api_image_view_refuses_what_would_read_out_of_bounds(zxing_c_lib):
+    import numpy as np
+    import pytest
+
+    from kiosk.scanner import zxing_c
+
+    buf = bytes(4 * 4 * 4)
+    with pytest.raises(ValueError, match="too small"):
+        zxing_c.ImageView(buf, 4, 5, zxing_c.ImageFormat.RGBA)          # one row more than there is
+    with pytest.raises(ValueError, match="too small"):
+        zxing_c.ImageView(buf, 4, 4, zxing_c.ImageFormat.RGBA, 20)      # padded rows past the end
+    with pytest.raises(ValueError, match="strides"):
+        zxing_c.ImageView(buf, 4, 4, zxing_c.ImageFormat.RGBA, -16)
+    with pytest.raises(ValueError, match="size"):
+        zxing_c.ImageView(buf, 0, 4, zxing_c.ImageFormat.RGBA)
+    view = zxing_c.ImageView(buf, 4, 4, zxing_c.ImageFormat.RGBA)
+    assert np.asarray(view).shape == (4, 4, 4) and zxing_c.read_barcodes(view) == []
+    with pytest.raises(TypeError, match="uint8"):
+        zxing_c.read_barcodes(np.zeros((4, 4), np.float32))
+    with pytest.raises(ValueError, match="channels"):
+        zxing_c.read_barcodes(np.zeros((4, 4, 4), np.uint8))           # the wheel refuses 4 channels too
+
+
+def test_c_api_reads_concurrently(zxing_c_lib):
+    """ctypes releases the GIL in each call: reads from several threads at once give the same answers."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kiosk.scanner import zxing_c
+
+    from .helpers import BADGE, qr_rgb
+
+    img = qr_rgb()
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: [b.text for b in zxing_c.read_barcodes(img[:, :, ::-1].copy())], range(16)))
+    assert results == [[BADGE]] * 16
