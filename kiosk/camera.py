@@ -10,8 +10,8 @@ Both sources take the same path: each frame is shown in the preview (only when i
 and handed to FrameDecoder, which decodes off the UI thread and keeps only the newest frame.
 A live frame is read from the camera provider's CPU buffer, never read back from the GPU.
 
-The live camera is camera4kivy's Preview where it runs (Android; a desktop with
-WEIGUANG_CAMERA=camera4kivy: kiosk/camera_preview.py), else Kivy's OpenCV provider. The Preview is
+The live camera is camera4kivy's Preview where it runs (Android; a desktop with a camera:
+kiosk/camera_preview.py), else Kivy's OpenCV provider. The Preview is
 a widget that draws itself (`preview`, shown by the home screen in place of the texture) and hands
 its analysed frames to submit_frame on its own thread, like every other source.
 """

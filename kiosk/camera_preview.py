@@ -7,15 +7,16 @@ so the rows come top-down, `image_size` is (width, height). This adapter turns t
 kiosk.scanner.decoder.Frame and gives it to CameraFeed.submit_frame, the same door the OpenCV provider
 and the replay source use, so the decoder thread sees one kind of input whichever camera runs.
 
-Which source runs (CameraFeed._start_camera): the Preview on Android; on a desktop only when
-WEIGUANG_CAMERA=camera4kivy asks for it (its desktop provider is Kivy's OpenCV camera too, with an
-extra GPU read-back per analysed frame), else the existing OpenCV provider; the replay source stays
-for tests and the demo. The Preview cannot be fed without a camera (its pixels come from a live
+Which source runs (CameraFeed._start_camera): the Preview on Android, and on a desktop that has a
+camera (a /dev/video* device) and camera4kivy installed; else the existing OpenCV provider.
+WEIGUANG_CAMERA=opencv or =camera4kivy forces one. The replay source stays for tests and the demo. The Preview cannot be fed without a camera (its pixels come from a live
 camera texture), so tests drive `PixelSink` with real recorded frames, the exact callback body.
 """
 
 from __future__ import annotations
 
+import glob
+import importlib.util
 import logging
 import os
 from typing import Any, Callable
@@ -53,14 +54,21 @@ class PixelSink:
         self._submit(frame)
 
 
+def desktop_camera_present() -> bool:
+    return bool(glob.glob("/dev/video*"))
+
+
 def wanted() -> bool:
-    """Should the live camera be camera4kivy's Preview here? (Android, or asked for on a desktop.)"""
+    """Should the live camera be camera4kivy's Preview here? Android; a desktop with a camera and
+    camera4kivy; WEIGUANG_CAMERA=camera4kivy|opencv decides outright."""
     choice = os.environ.get("WEIGUANG_CAMERA", "")
-    if choice == "opencv":
-        return False
+    if choice in ("opencv", "camera4kivy"):
+        return choice == "camera4kivy"
     from kivy.utils import platform
 
-    return platform == "android" or choice == "camera4kivy"
+    if platform == "android":
+        return True
+    return desktop_camera_present() and importlib.util.find_spec("camera4kivy") is not None
 
 
 def preview_class() -> type:

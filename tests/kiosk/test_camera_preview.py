@@ -83,14 +83,20 @@ def test_a_short_frame_is_dropped_not_raised():
     assert sink.dropped == 2 and sink.frames == 1 and len(submitted) == 1
 
 
-@pytest.mark.parametrize("env, platform, expected", [
-    ("", "linux", False), ("camera4kivy", "linux", True), ("", "android", True), ("opencv", "android", False),
+@pytest.mark.parametrize("env, platform, camera, expected", [
+    ("", "linux", False, False),            # no camera: the OpenCV provider (which finds none either)
+    ("", "linux", True, True),              # a desktop with a camera: the Preview
+    ("camera4kivy", "linux", False, True),
+    ("opencv", "linux", True, False),
+    ("", "android", False, True),
+    ("opencv", "android", False, False),
 ])
-def test_which_camera_runs(monkeypatch, env, platform, expected):
+def test_which_camera_runs(monkeypatch, env, platform, camera, expected):
     import kivy.utils
 
     monkeypatch.setenv("WEIGUANG_CAMERA", env)
     monkeypatch.setattr(kivy.utils, "platform", platform)
+    monkeypatch.setattr(camera_preview, "desktop_camera_present", lambda: camera)
     assert camera_preview.wanted() is expected
 
 
