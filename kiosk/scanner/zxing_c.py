@@ -33,7 +33,7 @@ from typing import Any, Iterable, NamedTuple
 import numpy as np
 
 __all__ = [
-    "Barcode", "BarcodeFormat", "Binarizer", "EanAddOnSymbol", "ImageFormat", "ImageView", "TextMode",
+    "Barcode", "BarcodeFormat", "Binarizer", "EanAddOnSymbol", "ImageFormat", "ImageView", "TextMode", "read_barcode",
     "ZXingCUnavailable", "available", "library_path", "read_barcodes", "version",
 ]
 
@@ -328,6 +328,9 @@ def read_barcodes(
     h, w = arr.shape[:2]
     if h == 0 or w == 0:
         raise ValueError(f"empty image: {w}x{h}")
+    if any(abs(n) > 0x7FFFFFFF for n in (w, h, *arr.strides[:2])):
+        # ctypes would cut these to C ints without a word: refuse instead of reading elsewhere.
+        raise ValueError(f"image too large for zxing: {w}x{h}, strides {arr.strides[:2]}")
     opts = lib.ZXing_ReaderOptions_new()
     if not opts:
         raise MemoryError(_last_error(lib))
@@ -392,3 +395,9 @@ def _barcode(lib: ctypes.CDLL, b: int) -> Barcode:
         is_mirrored=bool(lib.ZXing_Barcode_isMirrored(b)),
         symbology_identifier=_take_string(lib, lib.ZXing_Barcode_symbologyIdentifier(b)),
     )
+
+
+def read_barcode(image: Any, formats: int | Iterable[int] | None = None, **options: Any) -> Barcode | None:
+    """The first barcode found, or None (the wheel's read_barcode)."""
+    found = read_barcodes(image, formats, max_number_of_symbols=1, **options)
+    return found[0] if found else None

@@ -74,6 +74,9 @@ def test_c_api_image_view_refuses_what_would_read_out_of_bounds(zxing_c_lib):
     assert np.asarray(view).shape == (4, 4, 4) and zxing_c.read_barcodes(view) == []
     with pytest.raises(TypeError, match="uint8"):
         zxing_c.read_barcodes(np.zeros((4, 4), np.float32))
+    huge = np.lib.stride_tricks.as_strided(np.zeros(1, np.uint8), shape=(2, 2), strides=(1 << 32, 0))
+    with pytest.raises(ValueError, match="too large"):
+        zxing_c.read_barcodes(huge)                                     # a stride no C int holds
     with pytest.raises(ValueError, match="channels"):
         zxing_c.read_barcodes(np.zeros((4, 4, 4), np.uint8))           # the wheel refuses 4 channels too
 
@@ -90,3 +93,24 @@ def test_c_api_reads_concurrently(zxing_c_lib):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(lambda _: [b.text for b in zxing_c.read_barcodes(img[:, :, ::-1].copy())], range(16)))
     assert results == [[BADGE]] * 16
+
+
+def test_c_api_speaks_the_wheels_names(zxing_c_lib):
+    """What a decoder may ask of either backend: the same names, the same answers on the same picture."""
+    import zxingcpp
+
+    from kiosk.scanner import zxing_c
+
+    from .helpers import BADGE, qr_rgb
+
+    img = qr_rgb()[:, :, ::-1].copy()      # a 3-channel array is BGR to both
+    for name in ("GlobalHistogram", "LocalAverage", "FixedThreshold"):
+        wheel = [b.text for b in zxingcpp.read_barcodes(img, formats=zxingcpp.BarcodeFormat.QRCode,
+                                                         binarizer=getattr(zxingcpp.Binarizer, name), try_rotate=False)]
+        capi = [b.text for b in zxing_c.read_barcodes(img, formats=zxing_c.BarcodeFormat.QRCode,
+                                                       binarizer=getattr(zxing_c.Binarizer, name), try_rotate=False)]
+        assert wheel == capi == [BADGE], name
+    assert zxing_c.read_barcode(img).text == zxingcpp.read_barcode(img).text == BADGE
+    assert zxing_c.read_barcode(img[:10, :10].copy()) is None
+    one = zxing_c.read_barcode(img)
+    assert one.valid and one.error is None and one.format == zxing_c.BarcodeFormat.QRCode and one.bytes == BADGE.encode()
