@@ -14,7 +14,6 @@ import importlib.util
 import os
 import sys
 from types import ModuleType
-from unittest import mock
 
 BACKENDS = ("wheel", "zxing-c")
 
@@ -61,9 +60,12 @@ def decoder_over(name: str) -> ModuleType:
         module_name = f"kiosk.scanner._decoder_over_{name.replace('-', '_')}"
         spec = importlib.util.spec_from_file_location(module_name, default.__file__)
         copy = importlib.util.module_from_spec(spec)
-        with mock.patch.dict(sys.modules, {__name__: stub}):
-            sys.modules[module_name] = copy  # dataclasses look their module up there
+        this = sys.modules[__name__]
+        sys.modules[__name__] = stub          # the copy's `from kiosk.scanner.backend import zxingcpp`
+        sys.modules[module_name] = copy       # dataclasses look their module up there
+        try:
             spec.loader.exec_module(copy)
-        sys.modules[module_name] = copy
+        finally:
+            sys.modules[__name__] = this
         _copies[name] = copy
     return _copies[name]
