@@ -100,6 +100,7 @@ class OrderScreen(Screen):
         self.busy = False
         if result.result == "queued":
             from kiosk.ui.activity_detail import qr_texture
+            App.get_running_app().services.push_soon()
             self.number = result.number
             self.message = i18n._("ui.order.done", number=result.number)
             url = resident_url(App.get_running_app().services.store, result.number)

@@ -161,6 +161,7 @@ def queue(scope: Scope, state: str | None = None, site: str | None = None, limit
     A team leader sees their team's requests and the open ones of their area."""
     scope.require("read")
     expire_dispatches(now)
+    erase_phones(now)
     if state is not None and state not in STATES:
         raise ServiceError("bad_state", f"state must be one of {', '.join(STATES)}")
     limit = max(1, min(int(limit), 500))
@@ -443,13 +444,20 @@ def add_details(number: str, last4: str, details: str) -> dict:
 
 def erase_phones(now: int | None = None, after_seconds: int | None = None) -> list[str]:
     """Delete the phone number of every request closed (or rejected) longer ago than
-    `after_seconds` (PHONE_RETENTION_SECONDS); returns their ids."""
+    `after_seconds` (PHONE_RETENTION_SECONDS); returns their ids. Called on every read of a
+    queue (as `expire_dispatches`), so no timer is needed; it writes only when one is due."""
     at = now_s() if now is None else now
     keep = PHONE_RETENTION_SECONDS if after_seconds is None else after_seconds
-    with writing():
-        due = [r for (r,) in ServiceRequest.select(ServiceRequest.id).where(
+
+    def due_ids() -> list[str]:
+        return [r for (r,) in ServiceRequest.select(ServiceRequest.id).where(
             ServiceRequest.state.in_(list(FINAL)) & (ServiceRequest.closed_at < at - keep)
             & (ServiceRequest.phone != "")).tuples()]
+    with reading():
+        if not due_ids():
+            return []
+    with writing():
+        due = due_ids()
         if due:
             ServiceRequest.update(phone="", phone_erased_at=at).where(ServiceRequest.id.in_(due)).execute()
             for rid in due:

@@ -283,3 +283,29 @@ def test_a_menu_reaches_the_kiosks_below_it(center, api):
     mine = [c["data"] for c in center["kiosk"].pull().json()["changes"] if c["kind"] == "service_menu"]
     assert mine == [{"items": [{"service": "理发", "presets": ["上门"]}], "site": "PC"}]
     assert not [c for c in other.pull().json()["changes"] if c["kind"] == "service_menu"]
+
+
+def test_the_center_erases_a_closed_requests_phone_on_its_own(center):
+    """No one calls erase_phones by hand: reading any queue after the retention period does
+    it (as the time-out of dispatches), for a request rated and closed as for a rejected one."""
+    rid, kept = order(center, 1), order(center, 2)
+    wby, lead = scope("wby"), scope("lead_wby")
+    sr.act(wby, rid, "review", now=T0)
+    sr.act(wby, rid, "dispatch", team=center["teams"]["lead_wby"], now=T0)
+    sr.act(lead, rid, "accept", now=T0)
+    sr.act(lead, rid, "complete", report="好", minutes=30, now=T0)
+    sr.rate(sr.get(wby, rid)["number"], "8000", 5, now=T0)
+    sr.act(wby, rid, "close", now=T0)
+    assert sr.queue(wby, now=T0 + sr.PHONE_RETENTION_SECONDS - 10)["items"][0]["phone"] == PHONE
+    with reading():
+        assert ServiceRequest.get_by_id(rid).phone == PHONE
+    seen = {i["id"]: i["phone"] for i in sr.queue(lead, now=T0 + sr.PHONE_RETENTION_SECONDS + 10)["items"]}
+    assert seen == {rid: ""}                               # the team leader's page read it: gone
+    with reading():
+        assert ServiceRequest.get_by_id(rid).phone == "" and ServiceRequest.get_by_id(kept).phone == PHONE
+        erased = AuditEntry.select().where((AuditEntry.object_id == rid)
+                                           & (AuditEntry.action == "request.erase_phone")).count()
+    assert erased == 1
+    assert sr.queue(wby, now=T0 + 2 * sr.PHONE_RETENTION_SECONDS)["total"] == 2    # nothing else changes
+    with reading():
+        assert AuditEntry.select().where(AuditEntry.action == "request.erase_phone").count() == 1
