@@ -262,11 +262,17 @@ def test_ratings_pushed_by_kiosks_are_checked(center):
     sr.act(wby, rid, "dispatch", team=center["teams"]["lead_wby"])
     sr.act(lead, rid, "accept")
     sr.act(lead, rid, "complete", report="好", minutes=30)
-    assert kiosk.statuses([rating("1111"), rating(comments=["随便写的"]), rating(stars=4, comments=["态度很好"]),
-                           rating(stars=1)]) == [
-        ("refused", "unknown_request"), ("refused", "bad_rating"), ("stored", None), ("refused", "illegal_transition")]
+    good = rating(stars=4, comments=["态度很好"])
+    assert kiosk.statuses([rating("1111"), rating(comments=["随便写的"]), good, good, rating(stars=1)]) == [
+        ("refused", "unknown_request"), ("refused", "bad_rating"), ("stored", None), ("duplicate", None),
+        ("refused", "illegal_transition")]
+    # Sent again in a later push (the answer was lost on the way): a duplicate, rated once.
+    assert kiosk.statuses([good]) == [("duplicate", None)]
+    late = rating(last4="1111")
+    assert kiosk.statuses([late, late]) == [("refused", "unknown_request")] * 2
     got = sr.get(wby, rid)
     assert (got["state"], got["rating"], got["comments"]) == ("rated", 4, ["态度很好"])
+    assert [t["action"] for t in got["transitions"]].count("rate") == 1
     # The kiosks of the station heard each state (for the resident's lookup there).
     states = [c["data"]["state"] for c in kiosk.pull().json()["changes"] if c["kind"] == "request_state"]
     assert states == ["submitted", "reviewed", "dispatched", "accepted", "completed", "rated"]
