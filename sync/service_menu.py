@@ -4,7 +4,8 @@ both ends compute. One copy for the kiosk and the center.
 A center sets its menu (`sync.server.services.service_menu.set_menu`); its stations' kiosks
 get it in the pull as change kind ``service_menu`` (key "menu", data {"items": [...]}).
 A kiosk that has none yet uses DEFAULT_MENU. Each item: {"service": name, "presets": [preset
-descriptions the resident taps instead of typing]}.
+descriptions the resident taps instead of typing]}, and optionally "service_en" and
+"presets_en" (one for each preset) for the kiosk in English.
 
 A request's state reaches the kiosks of its station as change kind ``request_state`` (key:
 the number; data: state, service, and `check`: a hash of number and the last four digits
@@ -55,5 +56,20 @@ def clean_menu(items) -> list[dict]:
         if any(not p or len(p) > MAX_TEXT or any(ord(c) < 32 for c in p) for p in presets):
             raise ValueError(f"a preset description is 1 to {MAX_TEXT} characters")
         seen.add(name)
-        out.append({"service": name, "presets": presets})
+        entry = {"service": name, "presets": presets}
+        # Optional English: the service's name and its presets, in the same order. The
+        # kiosk shows them in English; the order keeps the Chinese preset the center reads.
+        name_en = str(item.get("service_en") or "").strip()
+        presets_en = [str(p).strip() for p in (item.get("presets_en") or [])]
+        if len(name_en) > MAX_TEXT or any(ord(c) < 32 for c in name_en):
+            raise ValueError(f"an English name is at most {MAX_TEXT} characters")
+        if presets_en and (len(presets_en) != len(presets)
+                           or any(not p or len(p) > MAX_TEXT or any(ord(c) < 32 for c in p) for p in presets_en)):
+            raise ValueError("English presets: one for each Chinese preset, in the same order, 1 to "
+                             f"{MAX_TEXT} characters")
+        if name_en:
+            entry["service_en"] = name_en
+        if presets_en:
+            entry["presets_en"] = presets_en
+        out.append(entry)
     return out

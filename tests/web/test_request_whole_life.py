@@ -198,8 +198,9 @@ def test_ordered_offline_at_a_kiosk_rated_back_at_the_kiosk(browser, desk, team,
     # The same event sent again (an answer lost on the way): a duplicate, the request rated once.
     with sqlite3.connect(kiosk) as con:
         con.execute("UPDATE outbox SET status = 'pending', code = NULL WHERE id = ?", (event_id,))
-    assert weiguang_json("sync", "--db", kiosk)["ok"]
-    assert outbox(kiosk, "service_rating") == [(event_id, "duplicate", None)]
+    resent = weiguang_json("sync", "--db", kiosk)
+    assert (resent["ok"], resent["pushed"], resent["duplicates"], resent["refused"]) == (True, 1, 1, 0)
+    assert outbox(kiosk, "service_rating") == [(event_id, "stored", None)]   # the kiosk keeps a duplicate as stored
     again = desk.api("wby", "GET", f"/api/v1/requests/{rid}").json()
     assert [t["action"] for t in again["transitions"]].count("rate") == 1 and again["rating"] == 5
 

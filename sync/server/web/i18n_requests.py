@@ -97,4 +97,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "comment.解决了问题": ("解决了问题", "Problem solved"),
     "comment.还需改进": ("还需改进", "Could be better"),
     "action.user.team": ("设置队长的队伍", "Team leader's team set"),
+    # The service menu page (/menu)
+    "nav.menu_edit": ("服务菜单", "Service menu"),
+    "menu.title": ("服务菜单", "Service menu"),
+    "menu.own": ("{site}的一体机显示本页的菜单。", "The kiosks of {site} show the menu on this page."),
+    "menu.inherited": ("{site}目前使用{source}的菜单；在此保存即为{site}单独设置。",
+                       "{site} uses the menu of {source} now; saving here gives {site} its own."),
+    "menu.default": ("{site}目前使用默认菜单；在此保存即为{site}设置。",
+                     "{site} uses the default menu now; saving here sets its own."),
+    "menu.help": ("每行一个常用描述，居民点选即可，无需打字。英文可不填；填写时每个中文描述对应一行英文。清空服务名称和描述即删除该项。",
+                  "One description per line: residents tap one instead of typing. English is optional; if given, "
+                  "one line for each Chinese description, in the same order. Empty a service's name and "
+                  "descriptions to remove it."),
+    "menu.item": ("服务 {n}", "Service {n}"),
+    "menu.service": ("服务名称", "Service name (Chinese)"),
+    "menu.service_en": ("英文名称（可选）", "Name in English (optional)"),
+    "menu.presets": ("常用描述（每行一个）", "Descriptions to tap (one per line)"),
+    "menu.presets_en": ("英文描述（可选，每行一个）", "Descriptions in English (optional, one per line)"),
+    "menu.save": ("保存{site}的菜单", "Save the menu of {site}"),
+    "menu.saved": ("已保存，一体机下次同步时更新。", "Saved: the kiosks show it after their next sync."),
+    "error.bad_menu": ("菜单有误：", "The menu is not right:"),
+    "action.menu.set": ("设置服务菜单", "Service menu set"),
 }

@@ -29,7 +29,7 @@ def test_a_station_added_later_gets_its_centers_menu_and_pins(api):
     add("pc", "PC")
     add("boss", None, "center_admin")
     import_csv(scope("boss"), "WBY", f"vid,name,team,role\n{VID},张协调,,coordinator\n".encode(), actor="boss")
-    service_menu.set_menu(scope("pc"), "PC", MENU, actor="pc")
+    service_menu.set_menu(scope("boss"), "PC", MENU, actor="boss")
     assert coordinator_pins.set_pin(scope("pc"), VID, "2580", actor="pc")["stations"] == ["WBY"]
     wby = enrol(api, "WBY")
     (pin_hash,) = {d["hash"] for _k, d in pulled(wby, "coordinator_pin")}

@@ -281,9 +281,15 @@ def test_ratings_pushed_by_kiosks_are_checked(center):
 def test_a_menu_reaches_the_kiosks_below_it(center, api):
     from sync.server.services import service_menu
     other = enrol(api, "YGZ")
-    refused("bad_menu", service_menu.set_menu, scope("pc"), "PC", [{"service": "", "presets": []}])
-    refused("not_found", service_menu.set_menu, scope("wby"), "PC", [{"service": "理发", "presets": []}])
-    service_menu.set_menu(scope("pc"), "PC", [{"service": "理发", "presets": ["上门"]}])
+    add("pc_admin", "PC", "center_admin")
+    add("yg_admin", "YG", "center_admin")
+    refused("bad_menu", service_menu.set_menu, scope("pc_admin"), "PC", [{"service": "", "presets": []}])
+    refused("not_found", service_menu.set_menu, scope("yg_admin"), "PC", [{"service": "理发", "presets": []}])
+    refused("forbidden", service_menu.set_menu, scope("pc"), "PC", [{"service": "理发", "presets": []}])
+    refused("forbidden", service_menu.set_menu, scope("wby"), "WBY", [{"service": "理发", "presets": []}])
+    refused("bad_menu", service_menu.set_menu, scope("pc_admin"), "PC",
+            [{"service": "理发", "presets": ["上门", "儿童"], "presets_en": ["At home"]}])   # one each
+    service_menu.set_menu(scope("pc_admin"), "PC", [{"service": "理发", "presets": ["上门"]}])
     assert service_menu.menu_for("WBY")["items"] == [{"service": "理发", "presets": ["上门"]}]
     assert service_menu.menu_for("YGZ")["site"] is None                          # another center: the default
     mine = [c["data"] for c in center["kiosk"].pull().json()["changes"] if c["kind"] == "service_menu"]
