@@ -60,9 +60,9 @@ async def menu_save(request: Request, site: str = Query(..., max_length=32), act
         rows.append({"service": fields["service"].strip(), "service_en": fields["service_en"].strip(),
                      "presets": _lines(fields["presets"]), "presets_en": _lines(fields["presets_en"])})
     try:
-        service_menu.set_menu(actor.scope, code, rows, actor=actor.username)
-    except ServiceError as exc:
-        if exc.code != "bad_menu":
-            raise
-        return _page(request, actor, code, rows, status_code=422, error=exc.message)
+        menus.clean_menu(rows)                     # first here, to say which service on the page
+    except menus.MenuError as exc:
+        return _page(request, actor, code, rows, status_code=422, error=exc.key,
+                     error_item=None if exc.index is None else exc.index + 1)
+    service_menu.set_menu(actor.scope, code, rows, actor=actor.username)
     return RedirectResponse(f"/menu?site={code}&done=saved", status_code=303)

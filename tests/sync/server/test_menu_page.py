@@ -56,7 +56,10 @@ def test_a_center_admin_edits_the_menu_on_the_page(desk, center):  # noqa: F811
     assert 'id="source"' in desk.get("/menu?site=WBY").text
     # English presets that do not match the Chinese ones one for one: said on the page.
     bad = desk.post("/menu?site=PC", data=form(csrf, ("理发", "", "上门\n儿童", "At home")))
-    assert bad.status_code == 422 and 'id="error"' in bad.text and "上门\n儿童" in bad.text
+    assert bad.status_code == 422 and "上门\n儿童" in bad.text                # what was typed stays
+    assert "服务 1：英文描述须与中文描述一一对应" in bad.text
+    unnamed = desk.post("/menu?site=PC", data=form(csrf, ("理发", "", "", ""), ("", "", "菜刀两把", "")))
+    assert unnamed.status_code == 422 and "服务 2：请填写服务名称" in unnamed.text
     assert len([c for c in kiosk.pull().json()["changes"] if c["kind"] == "service_menu"]) == 1   # nothing new
     # No CSRF token: refused.
     assert desk.post("/menu?site=PC", data={"service_0": "理发"}).status_code == 403
