@@ -46,14 +46,14 @@ def raw(db: Path) -> bytes:
 class KioskWindow:
     """`python -m tests.kiosk.ui.real_kiosk`: the kiosk app on `db`, one journey."""
 
-    def __init__(self, display: str, db: Path, folder: Path, journey: str, **params):
+    def __init__(self, display: str, db: Path, folder: Path, journey: str, lang: str = "zh_CN", **params):
         folder.mkdir(parents=True, exist_ok=True)
         self.folder, self.log = folder, open(folder / "window.log", "w")
         env = dict(os.environ, DISPLAY=display, WEIGUANG_NO_SOUND="1", KIVY_NO_CONSOLELOG="1",
                    PYTHONPATH=str(ROOT))
         env.pop("DATABASE_URL", None)
         args = [sys.executable, "-m", "tests.kiosk.ui.real_kiosk", "--db", str(db), "--journey", journey,
-                "--dir", str(folder)] + [f"--param={k}={v}" for k, v in params.items()]
+                "--dir", str(folder), "--lang", lang] + [f"--param={k}={v}" for k, v in params.items()]
         self.proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
 
     def wait_for(self, flag: str, timeout: float = 180) -> dict:

@@ -4,7 +4,7 @@ center cannot be reached, then synced by the kiosk's own agent; later, the ratin
 
 from __future__ import annotations
 
-from tests.kiosk.ui.harness import find_button, tap, until
+from tests.kiosk.ui.harness import find_button, labels, tap, until
 from tests.kiosk.ui.journeys import _home, _keys, _press, _settled
 
 
@@ -131,3 +131,22 @@ def rate_completed(ctx):
     ctx.note("again_state", screen.state)
     ctx.note("again_message", screen.message)
     ctx.note("again_rating_shown", screen._rating.parent is not None)
+
+
+def order_in_english(ctx):
+    """The kiosk in English with a center's menu that has English names and presets: the
+    resident taps English words; the order keeps the Chinese ones the center reads."""
+    yield 0.3
+    yield from _open(ctx, "btn_order", "order")
+    order = ctx.app.screen("order")
+    ctx.note("menu_labels")
+    yield from _press(order, find_button(order, ctx.params["service"]))
+    yield 0.2
+    ctx.note("preset_labels", labels(order.ids.presets))
+    yield from _press(order, find_button(order.ids.presets, ctx.params["preset"]))
+    yield from _keys(order, order.ids.pad, ctx.params["phone"])
+    yield _settled(ctx)
+    yield 0.1
+    yield from _press(order, order.ids.btn_submit)
+    yield until(lambda: order.number, 10, "order number")
+    ctx.note("number", order.number)
