@@ -321,3 +321,38 @@ def test_the_center_erases_a_closed_requests_phone_on_its_own(center):
     assert sr.queue(wby, now=T0 + 2 * sr.PHONE_RETENTION_SECONDS)["total"] == 2    # nothing else changes
     with reading():
         assert AuditEntry.select().where(AuditEntry.action == "request.erase_phone").count() == 1
+
+
+def test_the_phone_is_whole_only_to_the_holding_team_and_the_stations_coordinators(center):
+    """Masked (138****8000) to the teams of the area while the request is open to them, to
+    the coordinators above the station, to the resident's own page; whole to the station's
+    coordinators and to the team that holds it while it works on it; masked to that team
+    again once the work is done and rated."""
+    rid = order(center)
+    wby, pc, lead_wby, lead_pc = scope("wby"), scope("pc"), scope("lead_wby"), scope("lead_pc")
+    masked = "138****8000"
+
+    def phone(s):
+        return sr.get(s, rid)["phone"]
+
+    sr.act(wby, rid, "review")
+    sr.act(wby, rid, "open")
+    assert (phone(wby), phone(pc), phone(lead_wby), phone(lead_pc)) == (PHONE, masked, masked, masked)
+    assert {i["phone"] for i in sr.queue(lead_pc, state="open")["items"]} == {masked}
+    sr.act(lead_pc, rid, "grab")
+    assert (phone(lead_pc), phone(pc)) == (PHONE, masked)
+    refused("not_found", sr.get, lead_wby, rid)                    # the team that lost: gone from view
+    sr.act(lead_pc, rid, "complete", report="好", minutes=30)
+    assert phone(lead_pc) == PHONE
+    number = sr.get(wby, rid)["number"]
+    assert sr.status_for_resident(number, "8000")["phone"] == masked
+    sr.rate(number, "8000", 5)
+    assert (phone(lead_pc), phone(wby)) == (masked, PHONE)
+    # Nothing else the center keeps about the request holds the number in clear.
+    from sync.server.models import ChangeRow
+    with reading():
+        logged = [str(a.before) + str(a.after) + str(a.reason) for a in
+                  AuditEntry.select().where(AuditEntry.object_id == rid)]
+        changes = [str(c.data) for c in ChangeRow.select().where(ChangeRow.kind == "request_state")]
+        steps = [str(t.note) for t in RequestTransition.select().where(RequestTransition.request_id == rid)]
+    assert logged and changes and not any(PHONE in text for text in logged + changes + steps)
