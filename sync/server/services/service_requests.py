@@ -12,6 +12,7 @@
     >>> act(lead_scope, request_id, "complete", actor="wang", report="修好了", minutes=60, volunteers=["1402…"])
     >>> rate(number, last4, rating=5, comments=["准时"])              # the resident, by number + 4 digits
     >>> expire_dispatches(now)                                       # time-out: back to dispatch
+    >>> close_stale(now)                # completed or rated, untouched 14 days: closed ("system")
 
 Every transition is one conditional UPDATE (``WHERE id = ? AND state IN (…)``): of two
 teams grabbing an open request at once exactly one changes a row, the other is refused
@@ -65,6 +66,7 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 DISPATCH_TIMEOUT_SECONDS = 4 * 3600       # a dispatched request nobody accepted goes back
 PHONE_RETENTION_SECONDS = 30 * 86400      # the phone number is erased this long after closing
+AUTO_CLOSE_SECONDS = 14 * 86400           # completed or rated, untouched this long: closed by the system
 MAX_TEXT = 500
 MAX_MINUTES = 24 * 60
 COMMENTS = service_menu.RATING_COMMENTS
@@ -161,6 +163,7 @@ def queue(scope: Scope, state: str | None = None, site: str | None = None, limit
     A team leader sees their team's requests and the open ones of their area."""
     scope.require("read")
     expire_dispatches(now)
+    close_stale(now)
     erase_phones(now)
     if state is not None and state not in STATES:
         raise ServiceError("bad_state", f"state must be one of {', '.join(STATES)}")
@@ -386,6 +389,28 @@ def expire_dispatches(now: int | None = None, limit_seconds: int | None = None) 
         except ServiceError:
             continue            # accepted (or expired by another reader) meanwhile
     return expired
+
+
+def close_stale(now: int | None = None, after_seconds: int | None = None) -> list[str]:
+    """Requests completed or rated and left untouched longer than AUTO_CLOSE_SECONDS are
+    closed as actor "system" (a resident who never rates, a coordinator who never closes
+    would otherwise keep the phone number at the center for ever: it is erased a set time
+    after closing). Called on every read of a queue, as `expire_dispatches`."""
+    at = now_s() if now is None else now
+    limit = AUTO_CLOSE_SECONDS if after_seconds is None else after_seconds
+    where = ServiceRequest.state.in_(list(ACTIONS["close"][0])) & (ServiceRequest.updated_at < at - limit)
+    with reading():
+        due = list(ServiceRequest.select().where(where))
+    closed = []
+    for row in due:
+        try:
+            with writing():
+                _move(row, "close", "system", {"closed_at": at}, f"closed after {limit // 86400} days",
+                      ServiceRequest.updated_at < at - limit, at)
+            closed.append(row.id)
+        except ServiceError:
+            continue            # rated or closed by someone meanwhile
+    return closed
 
 
 # --- the resident ---------------------------------------------------------------------------

@@ -356,3 +356,32 @@ def test_the_phone_is_whole_only_to_the_holding_team_and_the_stations_coordinato
         changes = [str(c.data) for c in ChangeRow.select().where(ChangeRow.kind == "request_state")]
         steps = [str(t.note) for t in RequestTransition.select().where(RequestTransition.request_id == rid)]
     assert logged and changes and not any(PHONE in text for text in logged + changes + steps)
+
+
+def test_done_requests_left_alone_are_closed_then_their_phones_erased(center):
+    """Completed but never rated, or rated but never closed: closed by the system 14 days
+    after the last step (on any queue read), so the phone number goes a set time later."""
+    team = center["teams"]["lead_wby"]
+    wby, lead = scope("wby"), scope("lead_wby")
+    done, rated, busy = order(center, 1), order(center, 2), order(center, 3)
+    for rid in (done, rated, busy):
+        sr.act(wby, rid, "review", now=T0)
+        sr.act(wby, rid, "dispatch", team=team, now=T0)
+        sr.act(lead, rid, "accept", now=T0)
+    for rid in (done, rated):
+        sr.act(lead, rid, "complete", report="好", minutes=30, now=T0)
+    sr.rate(sr.get(wby, rated)["number"], "8000", 5, now=T0 + 86400)
+    sr.queue(wby, now=T0 + sr.AUTO_CLOSE_SECONDS - 10)
+    assert [state_of(r) for r in (done, rated, busy)] == ["completed", "rated", "accepted"]
+    sr.queue(lead, now=T0 + sr.AUTO_CLOSE_SECONDS + 10)
+    assert [state_of(r) for r in (done, rated, busy)] == ["closed", "rated", "accepted"]   # rated a day later
+    sr.queue(wby, now=T0 + 86400 + sr.AUTO_CLOSE_SECONDS + 10)
+    assert [state_of(r) for r in (done, rated, busy)] == ["closed", "closed", "accepted"]
+    last = sr.get(wby, rated)["transitions"][-1]
+    assert (last["action"], last["actor"], last["from"]) == ("close", "system", "rated")
+    states = [c["data"]["state"] for c in center["kiosk"].pull().json()["changes"]
+              if c["kind"] == "request_state" and c["data"]["number"] == sr.get(wby, done)["number"]]
+    assert states[-1] == "closed"                                   # the kiosks hear it too
+    later = T0 + 86400 + sr.AUTO_CLOSE_SECONDS + sr.PHONE_RETENTION_SECONDS + 20
+    sr.queue(wby, now=later)
+    assert [sr.get(wby, r)["phone"] for r in (done, rated, busy)] == ["", "", PHONE]
