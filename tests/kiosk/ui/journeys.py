@@ -550,3 +550,5 @@ def _setup_failed_scans(store, services, folder):
 
 
 failed_scans_today.setup = _setup_failed_scans
+
+from tests.kiosk.ui.journeys_android import camera4kivy_preview  # noqa: E402,F401  (issue 13)
