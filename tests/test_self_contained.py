@@ -48,14 +48,17 @@ def test_a_subset_passes_from_a_plain_clone_with_nothing_beside_it(tmp_path):
                    capture_output=True, timeout=120)
     clone = alone / "weiguang"
     assert sorted(p.name for p in alone.iterdir()) == ["weiguang"]            # nothing beside it
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DATABASE_URL")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "DATABASE_URL", "WEIGUANG_QR_CORPUS", "WEIGUANG_ZXING_C_LIB")}
     env["PYTHONPATH"] = str(clone)
     where = subprocess.run([sys.executable, "-c", "import kiosk, sync; print(kiosk.__file__, sync.__file__)"],
                            cwd=clone, env=env, capture_output=True, text=True, timeout=60)
     assert where.stdout.count(str(clone)) == 2, where.stdout + where.stderr   # the clone's code, not this tree's
     subset = ["tests/test_cli.py", "tests/kiosk/scanner/test_decoder.py", "tests/sync/test_badges.py",
               "tests/kiosk/test_demo_story.py"]
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", *subset],
+    # The wheel's decoder only: libZXing's C API build (minutes on 2 cores) is not what this checks.
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-x", "-k", "not zxing",
+                           *subset],
                           cwd=clone, env=env, capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert " passed" in done.stdout and "error" not in done.stdout.splitlines()[-1]
