@@ -28,8 +28,16 @@ class MyHoursScreen(Screen):
     detail = StringProperty("")
     seconds_left = NumericProperty(0)
     qr = ObjectProperty(None, allownone=True)
+    preview = ObjectProperty(None, allownone=True)   # the camera, while the prompt waits for a badge
 
     _timer = None
+
+    def on_kv_post(self, base_widget):
+        App.get_running_app().bind(camera=self._bind_camera)
+
+    def _bind_camera(self, app, camera):
+        if camera is not None:
+            camera.bind(texture=lambda cam, texture: setattr(self, "preview", texture))
 
     def start(self) -> None:
         """The home screen's button: arm the desk and ask for the badge."""
