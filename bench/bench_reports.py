@@ -156,7 +156,7 @@ def certificates_batch(data: Path, database_url: str | None, n: int, pick: str =
     done = time.perf_counter() - started
     db.db.close()
     lines = sum(len(c["lines"]) for c in made)
-    print(f"    {len(made):,} certificates, {lines:,} service lines: recorded {recorded:.1f} s, PDF {done:.1f} s",
+    print(f"    {len(made):,} certificates, {lines:,} service lines: recorded {recorded:.1f} s, complete {done:.1f} s",
           file=sys.stderr, flush=True)
     return {"n": len(made), "lines": lines, "pick": pick, "recorded": recorded, "complete": done, "bytes": len(pdf)}
 
