@@ -14,8 +14,10 @@ falls on; the period's both ends are included. A volunteer in several teams coun
 the first one listed (so the teams' sums add up to the total); a session without an
 activity is station duty (key "").
 
-The SQL does the heavy part (one GROUP BY of (dimension, volunteer) over the period);
-Python folds it into rows, so the same code runs on SQLite and PostgreSQL.
+The SQL does the heavy part: one pass per (station, volunteer, activity) over the period,
+read from a covering index (REPORT_INDEX); Python folds every report asked for (site, team,
+category, activity, volunteer) from that pass, so the same code runs on SQLite and
+PostgreSQL and the page's several reports cost one pass. The report by month groups in SQL.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from peewee import SQL, Case, fn
 from sync import stars
 from sync.hours import COUNTED_STATES, STATE_REVIEW
 from sync.server.db import reading
-from sync.server.models import Activity, HoursSession, Volunteer
+from sync.server.models import Activity, HoursSession
 from sync.server.services import ServiceError
 from sync.server.services.csvfiles import neutralise, write_csv
 from sync.server.services.scope import Scope
