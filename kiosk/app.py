@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent / "ui"
 RESIDENT_IDLE_SECONDS = 60       # a resident's screen goes back home after this long untouched
 COORDINATOR_IDLE_SECONDS = 120   # coordinator mode ends after this long untouched
-SCREENS = ["home", "feedback", "activities", "activity_detail", "order", "request_status", "unlock", "coordinator"]
+SCREENS = ["home", "feedback", "activities", "activity_detail", "order", "request_status", "unlock", "coordinator",
+           "my_hours"]
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -228,9 +229,16 @@ def make_app_class():
 
         def on_decision(self, result) -> None:
             """UI thread: a Decision or a CoordinatorBadge came back from the worker."""
+            from kiosk.my_hours import MyHours
             from kiosk.ui.services import CoordinatorBadge
             if self.sm.current == "coordinator":
                 return  # a coordinator at work: badges waved by are not taken
+            if isinstance(result, MyHours):   # 我的时长: the volunteer's hours and page, nothing recorded
+                if self.sm.current == "my_hours":
+                    self.screen("my_hours").show(result)
+                    if result.result == "refused":
+                        self.sounds.play("refused")
+                return
             if isinstance(result, CoordinatorBadge):
                 self.screen("unlock").offer(result)
                 self.go("unlock")

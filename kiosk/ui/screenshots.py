@@ -81,6 +81,8 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     go(lambda: (clock.advance(-9000), setattr(desk, "_last_seen", {}),
                 app.on_decision(_with_text(desk.scan(tokens["14020200009"]), tokens["14020200009"]))),
        "feedback-choose")
+    go(lambda: (app.screen("my_hours").start(), app.go("my_hours")), "my-hours-prompt")
+    go(lambda: app.screen("my_hours").show(services.my_hours.answer(tokens["14020200001"])), "my-hours")
     go(lambda: (app.screen("activities").refresh(), app.go("activities")), None, 0.5)
     go(lambda: None, "activities")
     go(lambda: (app.screen("activity_detail").show(app.screen("activities").items[0]), app.go("activity_detail")),

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from kiosk.attendance import Attendance, Decision
 from kiosk.coordinator import CoordinatorPins
+from kiosk.my_hours import MyHoursDesk
 from peewee import DatabaseError
 
 from kiosk.store import Activity, KioskStore, OutboxEvent, Session, StoreError, Volunteer, diagnose, is_storage_problem
@@ -52,6 +53,7 @@ class KioskServices:
         self.store = store
         self.attendance = Attendance(store)
         self.pins = CoordinatorPins(store)
+        self.my_hours = MyHoursDesk(self.attendance)   # 我的时长: armed by the home screen's button
         set_station_tz(self.attendance.timezone())
         self.sync_agent = sync_agent
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="weiguang-db")
@@ -139,8 +141,14 @@ class KioskServices:
         if self.on_decision is not None:
             self.on_decision(result)
 
+    def arm_my_hours(self, seconds: float) -> None:
+        """UI thread: the next badge (within `seconds`) shows its holder's hours, records nothing."""
+        self.my_hours.arm(time.monotonic(), seconds)
+
     def _decide(self, text: str, activity_id: str | None, as_coordinator_check: bool):
         self.scans_decided += 1
+        if activity_id is None and self.my_hours.take(time.monotonic()):
+            return self.my_hours.answer(text)
         if as_coordinator_check and activity_id is None:
             badge = self.coordinator_badge(text)
             if badge is not None:

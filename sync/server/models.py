@@ -299,7 +299,9 @@ class HoursSession(BaseModel):
         # 0012_center_scale_indexes): the network's by (state, check_in_at, id), a
         # station's or a district's by (station, state, check_in_at, id).
         indexes = ((("vid", "check_in_at"), False), (("state", "check_in_at", "id"), False),
-                   (("station", "state", "check_in_at", "id"), False))
+                   (("station", "state", "check_in_at", "id"), False),
+                   # The reports' one pass (services.reports; migration 0015_reports_covering_index).
+                   (("station", "vid", "activity_id", "check_in_at", "state", "minutes"), False))
 
 
 class ServiceRequest(BaseModel):

@@ -552,3 +552,47 @@ def _setup_failed_scans(store, services, folder):
 failed_scans_today.setup = _setup_failed_scans
 
 from tests.kiosk.ui.journeys_android import camera4kivy_preview  # noqa: E402,F401  (issue 13)
+def my_hours(ctx):
+    """我的时长: the button asks for a badge; the badge shows the volunteer's hours and the QR code
+    of their own page, and checks nobody in; Done goes home. Then the button and Cancel: home,
+    and the next badge is a check-in again."""
+    yield until(_home(ctx), 10, "home")
+    yield 0.3
+    tap(ctx.app.screen("home").ids.btn_my_hours)
+    yield until(_on(ctx, "my_hours"), 5, "my hours prompt")
+    ctx.note("prompt_labels")
+    ctx.note("prompt_seconds", ctx.app.screen("my_hours").seconds_left)
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.5)
+    screen = ctx.app.screen("my_hours")
+    yield until(lambda: screen.state == "shown", 10, "my hours shown")
+    yield 0.3
+    ctx.note("shown_labels")
+    ctx.note("qr_shown", screen.qr is not None and screen.ids.own_page.opacity == 1)
+    ctx.note("shown_seconds", screen.seconds_left)
+    ctx.note("screen_while_shown", ctx.app.sm.current)
+    screen.export_to_png(str(ctx.folder / "my_hours.png"))
+    yield until(lambda: not ctx.app.camera.running, 10, "badge taken away")
+    yield 0.5
+    ctx.note("screen_after_badge", ctx.app.sm.current)
+    ctx.app.services.wait_idle()
+    import sqlite3
+    with sqlite3.connect(ctx.folder / "kiosk.db") as con:
+        ctx.note("rows_while_shown", [con.execute("SELECT COUNT(*) FROM attendance").fetchone()[0],
+                                      con.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]])
+    tap(screen.ids.btn_done)
+    yield until(_home(ctx), 5, "home after done")
+    ctx.note("armed_after_done", ctx.app.services.my_hours.armed(time.monotonic()))
+    # The button again, then Cancel: home, and the desk no longer takes badges.
+    tap(ctx.app.screen("home").ids.btn_my_hours)
+    yield until(_on(ctx, "my_hours"), 5, "my hours prompt again")
+    ctx.note("armed_at_prompt", ctx.app.services.my_hours.armed(time.monotonic()))
+    tap(screen.ids.btn_done)
+    yield until(_home(ctx), 5, "home after cancel")
+    ctx.note("armed_after_cancel", ctx.app.services.my_hours.armed(time.monotonic()))
+    yield 2.2     # the sliding de-dupe lapses: the same badge again is a new scan
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.0)
+    yield until(_feedback(ctx, "checked_in"), 10, "a check-in after my hours")
+    ctx.note("after_labels")
+
+
+my_hours.setup = _setup_city_figures
