@@ -27,7 +27,7 @@ REF_SIZE = 100.0
 SEPARATOR = " · "
 NBSP, ZWSP = "\u00a0", "\u200b"
 BREAK_AFTER = set("，。、；：！？）」』》,;:!?")
-PROTECTED = ("志愿者", "志愿服务队", "服务队", "小时", "签到", "签退", "管理员", "二维码", "中心")
+PROTECTED = ("志愿者", "志愿服务队", "服务队", "小时", "签到", "签退", "管理员", "二维码", "摄像头", "中心")
 SAFETY = 0.97        # a line is filled to 97 % of the width: the toolkit never wraps it again
 
 Measure = Callable[[str], float]

@@ -57,8 +57,8 @@ def _minute(ts: int) -> int:
 
 
 def step_label(seconds: int, lang: str = "zh_CN") -> str:
-    """'+1 小时' / '−10 分' / '+1 h' / '−10 min' (a real minus sign, readable from afar)."""
-    sign = "+" if seconds > 0 else "−"
+    """'+1 小时' / '-10 分' / '+1 h' / '-10 min'."""
+    sign = "+" if seconds > 0 else "-"
     amount = abs(seconds)
     if lang == "en":
         return f"{sign}{amount // 3600} h" if amount >= 3600 else f"{sign}{amount // 60} min"

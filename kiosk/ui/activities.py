@@ -52,17 +52,28 @@ class ActivitiesScreen(Screen):
         for cat in cats:
             tab = Factory.KToggle(text=category_label(cat), group="category",
                                   state="down" if cat == self.category else "normal", allow_no_selection=False)
+            tab.size_hint_y = 1
             tab.bind(on_release=lambda b, c=cat: self.pick_category(c))
             tabs.add_widget(tab)
         box = self.ids.list
         box.clear_widgets()
         shown = [a for a in self.items if self.category in (ALL, a["category"])]
         for a in shown:
-            btn = Factory.GhostButton(text=self.line(a), halign="left")
+            btn = Factory.ActivityItem()
+            for key, value in self.parts(a).items():
+                setattr(btn, key, value)
             btn.bind(on_release=lambda b, item=a: self.open(item))
             box.add_widget(btn)
         if not shown:
             box.add_widget(Factory.Text(text=i18n._("ui.activities.none")))
+
+    @staticmethod
+    def parts(a: dict) -> dict:
+        """The card's lines: title, when, place, team, places left, the description's start."""
+        left = "" if a["places_left"] is None else i18n._("ui.activity.places_left", count=a["places_left"])
+        return {"title": a["title"], "when": f"{day_time(a['starts_at'])}–{hhmm(a['ends_at'])}",
+                "place": a["place"] or "", "team": a.get("team") or "", "left": left,
+                "about": a.get("description") or ""}
 
     @staticmethod
     def line(a: dict) -> str:

@@ -48,9 +48,8 @@ class OrderScreen(Screen):
         grid = self.ids.services
         grid.clear_widgets()
         for item in self._items():
-            tab = Factory.KToggle(text=service_label(item["service"]), group="service",
+            tab = Factory.GridToggle(text=service_label(item["service"]), group="service",
                                   state="down" if item["service"] == self.service else "normal")
-            tab.size_hint_x = 1
             tab.service = item["service"]
             tab.bind(on_release=lambda b: self.pick(b.service, b.state))
             grid.add_widget(tab)
@@ -61,8 +60,7 @@ class OrderScreen(Screen):
         grid.clear_widgets()
         item = next((i for i in self._items() if i["service"] == self.service), None)
         for preset in (item or {}).get("presets", []):
-            tab = Factory.KToggle(text=preset, state="down" if preset in self.chosen else "normal")
-            tab.size_hint_x = 1
+            tab = Factory.GridToggle(text=preset, state="down" if preset in self.chosen else "normal")
             tab.preset = preset
             tab.bind(on_release=lambda b: self.toggle_preset(b.preset, b.state))
             grid.add_widget(tab)

@@ -75,7 +75,8 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     go(camera, None, 0.3)
     go(lambda: None, "home", 1.2)
     go(lambda: app.on_decision(desk.scan(tokens["14020200001"], activity_id="a1")), "feedback-checked-in")
-    go(lambda: (clock.advance(9000), app.on_decision(desk.scan(tokens["14020200001"]))), "feedback-checked-out")
+    go(lambda: (clock.advance(60), app.on_decision(desk.scan(tokens["14020200001"]))), "feedback-repeat-in")
+    go(lambda: (clock.advance(9000 - 60), app.on_decision(desk.scan(tokens["14020200001"]))), "feedback-checked-out")
     go(lambda: app.on_decision(desk.scan(tokens["14020200001"])), "feedback-repeat")
     go(lambda: app.on_decision(desk.scan(tokens["14020200002"])), "feedback-refused")
     go(lambda: (clock.advance(-9000), setattr(desk, "_last_seen", {}),
@@ -86,16 +87,20 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     go(lambda: (app.screen("activity_detail").show(app.screen("activities").items[0]), app.go("activity_detail")),
        "activity-detail")
     go(lambda: (app.screen("order").reset(), app.go("order")), "order")
-    go(lambda: (app.screen("unlock").offer(CoordinatorBadge(tokens["14020200009"], "14020200009", "张*调")),
+    go(lambda: (app.screen("unlock").offer(CoordinatorBadge(tokens["14020200009"], "14020200009", "张*调", "张协调")),
                 app.go("unlock")), "unlock-choice")
     go(lambda: setattr(app.screen("unlock"), "stage", "pin"), "unlock-pin")
     go(lambda: app.screen("unlock")._pin_state({"has_pin": False, "locked_for": 0, "failures": 0}),
        "unlock-no-pin")
-    go(lambda: (setattr(app, "coordinator", {"vid": "14020200009", "name": "张*调"}),
+    go(lambda: (setattr(app, "coordinator", {"vid": "14020200009", "name": "张协调"}),
                 app.screen("coordinator").open(), app.go("coordinator")), "coordinator-here")
-    go(lambda: app.screen("coordinator").show("correct"), "coordinator-correct")
+    go(lambda: app.screen("coordinator").show("correct"), None)
+    go(lambda: app.screen("coordinator").edit(app.screen("coordinator").recent[0]), "coordinator-correct")
     go(lambda: app.screen("coordinator").show("sync"), "coordinator-sync")
     go(lambda: app.screen("coordinator").show("device"), "coordinator-device")
+    go(lambda: app.screen("coordinator").ask_reset(), "coordinator-unenrol")
+    go(lambda: (app.screen("coordinator")._dialog.dismiss(), app.go_home(), app.set_large_text(True)), "home-large")
+    go(lambda: app.set_large_text(False), None, 0.3)
 
     redrawn = {}
 

@@ -62,5 +62,5 @@ def test_time_pick_steps_and_bounds():
     assert pin.step(3 * 3600).value == check_in + 7200    # never after the check-out
     assert pin.step(-3600).value == check_in - 3600
     assert pin.at_bound(-2 * 86400) is False and pin.step(-2 * 86400).value == check_in - 86400
-    assert [step_label(s) for s in STEPS] == ["−1 小时", "−10 分", "−1 分", "+1 分", "+10 分", "+1 小时"]
-    assert step_label(-600, "en") == "−10 min"
+    assert [step_label(s) for s in STEPS] == ["-1 小时", "-10 分", "-1 分", "+1 分", "+10 分", "+1 小时"]
+    assert step_label(-600, "en") == "-10 min"
