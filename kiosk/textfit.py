@@ -8,7 +8,7 @@ filled with whole pieces:
   小时", "2.5 h this year"); where a line breaks at one, the "·" goes (no dangling dot);
 - inside a part too wide for a line, a space separates words; U+00A0 (no-break space) keeps two words together
   ("2.5\u00a0h this year" in a catalog), shown as a plain space;
-- Chinese may break after its punctuation (，。、；：！？) and at U+200B (a zero-width
+- Chinese may break after its own punctuation (，。、；：！？; not ASCII: "01:32") and at U+200B (a zero-width
   space a catalog may put between words); never elsewhere, unless a piece is wider
   than the line even at the smallest size: then it breaks between characters, and
   still not inside the words of PROTECTED.
@@ -26,7 +26,7 @@ from typing import Callable
 REF_SIZE = 100.0
 SEPARATOR = " · "
 NBSP, ZWSP = "\u00a0", "\u200b"
-BREAK_AFTER = set("，。、；：！？）」』》,;:!?")
+BREAK_AFTER = set("，。、；：！？）」』》")     # Chinese punctuation only: "01:32" stays whole
 PROTECTED = ("志愿者", "志愿服务队", "服务队", "小时", "签到", "签退", "管理员", "二维码", "摄像头", "中心")
 SAFETY = 0.97        # a line is filled to 97 % of the width: the toolkit never wraps it again
 

@@ -95,7 +95,10 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     go(lambda: (setattr(app, "coordinator", {"vid": "14020200009", "name": "张协调"}),
                 app.screen("coordinator").open(), app.go("coordinator")), "coordinator-here")
     go(lambda: app.screen("coordinator").show("correct"), None)
-    go(lambda: app.screen("coordinator").edit(app.screen("coordinator").recent[0]), "coordinator-correct")
+    # the open session (checked in two hours ago): correcting its check-in on the picker
+    go(lambda: app.screen("coordinator").edit(next(r for r in app.screen("coordinator").recent
+                                                   if r["check_out_at"] is None)), None, 0.3)
+    go(lambda: app.screen("coordinator").ids.picker.step(-600), "coordinator-correct")
     go(lambda: app.screen("coordinator").show("sync"), "coordinator-sync")
     go(lambda: app.screen("coordinator").show("device"), "coordinator-device")
     go(lambda: app.screen("coordinator").ask_reset(), "coordinator-unenrol")

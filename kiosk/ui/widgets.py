@@ -133,17 +133,17 @@ class NumberPad(GridLayout):
 class WrapLabel(Label):
     """Big words that break between words, never inside one (kiosk.textfit): set `source`,
     the largest and smallest font sizes and the most lines; the label picks the size and
-    puts the line breaks."""
+    puts the line breaks. With max_font == min_font it only breaks lines (lists)."""
     source = StringProperty("")
     max_font = NumericProperty(60)
     min_font = NumericProperty(28)
-    max_lines = NumericProperty(3)
+    most_lines = NumericProperty(3)     # (Label.max_lines would cut the text: not that one)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._widths: dict = {}
         self.bind(source=self._refit, width=self._refit, max_font=self._refit, min_font=self._refit,
-                  max_lines=self._refit, bold=self._refit, text_size=self._refit, padding=self._refit)
+                  most_lines=self._refit, bold=self._refit, text_size=self._refit, padding=self._refit)
 
     def _measure(self, text: str) -> float:
         from kiosk.textfit import REF_SIZE
@@ -164,7 +164,7 @@ class WrapLabel(Label):
         # the text's room: text_size (when set) less the padding, as the toolkit lays it out
         room = (self.text_size[0] if self.text_size[0] else self.width) - 2 * self.padding[0]
         size, lines = fit(self.source, room, self._measure, self.max_font,
-                          min(self.min_font, self.max_font), int(self.max_lines))
+                          min(self.min_font, self.max_font), int(self.most_lines))
         self.font_size = size
         self.text = "\n".join(lines)
 

@@ -43,6 +43,10 @@ def test_a_word_wider_than_the_line_breaks_only_outside_protected_words():
 
 def test_pieces_and_glue():
     assert pieces("A · B c，d\u200be") == [("A", " · "), ("B", " "), ("c，", ""), ("d", ""), ("e", "")]
+    # a time or a ratio is one word: no break after an ASCII colon
+    assert pieces("Checked in at 01:32") == [("Checked", " "), ("in", " "), ("at", " "), ("01:32", "")]
+    lines, whole = wrap("Checked in at 01:32", 400, estimate, 80)
+    assert whole and "01:32" in lines[-1]
 
 
 def test_fit_picks_the_largest_size_that_fits():

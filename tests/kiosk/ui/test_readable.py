@@ -109,6 +109,7 @@ def test_headlines_break_between_words_never_inside_one(audits):
                         assert word[:cut] + "\n" + word[cut:] not in text, (run, name, text)
                 assert not re.search(r"\d\nh\b", text), (run, name, text)        # "2.5 / h this year"
                 assert not re.search(r"\d\n(小时|分)", text), (run, name, text)
+                assert not re.search(r"\d:\n\d", text), (run, name, text)          # "01: / 32"
     assert checked > 100
 
 
