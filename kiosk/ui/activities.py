@@ -63,9 +63,20 @@ class ActivitiesScreen(Screen):
             for key, value in self.parts(a).items():
                 setattr(btn, key, value)
             btn.bind(on_release=lambda b, item=a: self.open(item))
+            btn.bind(minimum_height=self._even)
             box.add_widget(btn)
         if not shown:
             box.add_widget(Factory.Text(text=i18n._("ui.activities.none")))
+
+    def _even(self, *args) -> None:
+        """Two columns: the cards of one row as tall as the taller (no ragged rows)."""
+        items = [w for w in reversed(self.ids.list.children) if hasattr(w, "minimum_height")]
+        cols = self.ids.list.cols or 1
+        for start in range(0, len(items), cols):
+            row = items[start:start + cols]
+            tallest = max(item.minimum_height for item in row)
+            for item in row:
+                item.height = tallest
 
     @staticmethod
     def parts(a: dict) -> dict:

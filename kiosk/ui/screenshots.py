@@ -50,7 +50,7 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     receive_pin_hash(store, "14020200009", hash_pin("2468"))   # as the center sends it
     desk = services.attendance
     now = int(clock())
-    desk.scan(tokens["14020200003"], at=now - 7200, activity_id="a1")
+    desk.scan(tokens["14020200003"], at=now - 1200, activity_id="a1")   # here now: in the lists
     i18n.set_language(lang)
     app = make_app_class()(services, start_camera=False, sounds=False)
     from kiosk.ui.services import CoordinatorBadge
