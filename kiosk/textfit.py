@@ -150,18 +150,31 @@ def wrap(text: str, width: float, measure: Measure, size: float) -> tuple[list[s
 
 
 def fit(text: str, width: float, measure: Measure, biggest: float, smallest: float,
-        max_lines: int = 3) -> tuple[float, list[str]]:
+        max_lines: int = 3, fewer_lines: float = 0.8) -> tuple[float, list[str]]:
     """The largest size in [smallest, biggest] at which `text` fills at most `max_lines` lines
-    with no word broken; else the smallest size (more lines, and broken only if it must be)."""
+    with no word broken; else the smallest size (more lines, and broken only if it must be).
+    Fewer lines win when they cost little: a size at least `fewer_lines` of the best one on
+    fewer lines is taken ("Already checked out" on one line, not "Already checked / out")."""
     if width <= 0 or not text:
         return biggest, [text] if text else []
-    size = biggest
-    while size >= smallest:
-        lines, whole = wrap(text, width, measure, size)
-        if whole and len(lines) <= max_lines:
-            return size, lines
-        size *= 0.94
-    return smallest, wrap(text, width, measure, smallest)[0]
+
+    def largest(most: int) -> tuple[float, list[str]] | None:
+        size = biggest
+        while size >= smallest:
+            lines, whole = wrap(text, width, measure, size)
+            if whole and len(lines) <= most:
+                return size, lines
+            size *= 0.94
+        return None
+
+    best = largest(max_lines)
+    if best is None:
+        return smallest, wrap(text, width, measure, smallest)[0]
+    for most in range(1, len(best[1])):
+        fewer = largest(most)
+        if fewer is not None and fewer[0] >= best[0] * fewer_lines:
+            return fewer
+    return best
 
 
 def estimate(text: str) -> float:

@@ -68,3 +68,11 @@ def test_time_pick_steps_and_bounds():
     assert pin.at_bound(-2 * 86400) is False and pin.step(-2 * 86400).value == check_in - 86400
     assert [step_label(s) for s in STEPS] == ["-1 小时", "-10 分", "-1 分", "+1 分", "+10 分", "+1 小时"]
     assert step_label(-600, "en") == "-10 min"
+
+
+def test_fewer_lines_win_when_they_cost_little():
+    size, lines = fit("Already checked out", 1000, estimate, biggest=108, smallest=40, max_lines=2)
+    assert lines == ["Already checked out"] and size >= 108 * 0.8
+    # ... but not at any price: a long headline keeps its lines and its size
+    size, lines = fit("签退成功 · 本次 2.5 小时 · 今年累计 100 小时", 700, estimate, biggest=64, smallest=28)
+    assert len(lines) >= 2 and size > 50
