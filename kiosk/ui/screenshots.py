@@ -45,6 +45,11 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     from sync import mylink
     store.settings.set(server_url="http://center.example:8000",
                        page_key=base64.urlsafe_b64encode(mylink.station_key("demo", "WBY")).decode())
+    # a request the center completed (its state pulled): looked up and rated below
+    from kiosk.store import RequestState
+    from sync.service_menu import check
+    RequestState.replace(number="261130-17-001", service="家电维修", state="completed",
+                         check=check("261130-17-001", "8000")).execute()
     services = KioskServices(store)
     from kiosk.coordinator import hash_pin, receive_pin_hash
     receive_pin_hash(store, "14020200009", hash_pin("2468"))   # as the center sends it
@@ -87,6 +92,10 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     go(lambda: (app.screen("activity_detail").show(app.screen("activities").items[0]), app.go("activity_detail")),
        "activity-detail")
     go(lambda: (app.screen("order").reset(), app.go("order")), "order")
+    go(lambda: _order_filled(app.screen("order")), "order-pad")
+    go(lambda: app.screen("order").submit(), "order-receipt", 1.2)
+    go(lambda: (_status_found(app.screen("request_status")), app.go("request_status")), None, 1.0)
+    go(lambda: _status_rating(app.screen("request_status")), "request-rating")
     go(lambda: (app.screen("unlock").offer(CoordinatorBadge(tokens["14020200009"], "14020200009", "张*调", "张协调")),
                 app.go("unlock")), "unlock-choice")
     go(lambda: setattr(app.screen("unlock"), "stage", "pin"), "unlock-pin")
@@ -128,6 +137,29 @@ def shoot(out: Path, layout: str, lang: str) -> None:
 
     Clock.schedule_once(lambda dt: run_steps(), 1.0)
     app.run()
+
+
+def _order_filled(order):
+    """A resident's order on its way: a service, a preset description, the phone on the pad."""
+    order.pick("家电维修", "down")
+    order.toggle_preset("冰箱不制冷", "down")
+    order._build()
+    order.ids.pad.value = "13912345678"
+
+
+def _status_found(screen):
+    screen.reset()
+    screen.number = "261130-17-001"
+    screen.focus("last4")
+    screen.ids.pad.value = "8000"
+    screen.look()
+
+
+def _status_rating(screen):
+    screen.set_stars(4)
+    screen.toggle("态度很好", "down")
+    screen._build_comments()
+    screen.ids.scroll.scroll_y = 0
 
 
 def _with_text(decision, text):

@@ -130,7 +130,7 @@ two_open.activities = "two"
 def _press(screen, button):
     """Scroll `button` into view (a finger would), then tap it."""
     screen.ids.scroll.scroll_to(button, padding=20, animate=False)
-    yield 0.05
+    yield 0.2         # a loaded machine lays the scrolled view out a few frames later
     tap(button)
 
 
