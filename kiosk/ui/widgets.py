@@ -56,10 +56,10 @@ class OutcomeIcon(Widget):
                 Line(points=[cx, cy + r * 0.55, cx, cy, cx + r * 0.4, cy - r * 0.2], width=w, joint="round",
                      cap="round")
                 Ellipse(pos=(cx - w, cy - w), size=(2 * w, 2 * w))
-            elif self.kind == "repeat_out":   # two checks: done already, nothing more to do
-                for dx in (-r * 0.2, r * 0.12):
-                    Line(points=[cx - r * 0.45 + dx, cy, cx - r * 0.2 + dx, cy - r * 0.3, cx + r * 0.3 + dx,
-                                 cy + r * 0.3], width=w * 0.8, joint="round", cap="round")
+            elif self.kind == "repeat_out":   # two checks side by side: done already, nothing more to do
+                for dx in (-r * 0.27, r * 0.25):
+                    Line(points=[cx + dx - r * 0.22, cy, cx + dx - r * 0.06, cy - r * 0.2, cx + dx + r * 0.22,
+                                 cy + r * 0.24], width=w * 0.6, joint="round", cap="round")
             elif self.kind == "refused":
                 d = r * 0.38
                 Line(points=[cx - d, cy - d, cx + d, cy + d], width=w, cap="round")

@@ -452,11 +452,16 @@ def status_and_rating(ctx):
     screen.message = ""
     yield from _press(screen, screen.ids.btn_look)
     yield until(lambda: screen.state, 5, "found")
-    yield 0.3
+    # the rating part joins the layout now: let a loaded machine lay it out before a finger goes there
+    yield until(lambda: screen._rating.parent is not None and screen.ids.stars.height > 0, 5, "rating shown")
+    yield _settled(ctx)
+    yield 0.8
     ctx.note("found_message", screen.message)
     ctx.note("found_labels")
     yield from _press(screen, find_button(screen.ids.stars, "4"))
+    yield until(lambda: screen.stars == 4, 5, "four stars")
     yield from _press(screen, find_button(screen.ids.comments, "态度很好"))
+    yield until(lambda: screen.chosen, 5, "a comment")
     yield 0.2
     screen.export_to_png(str(ctx.folder / "status-rating.png"))
     yield from _press(screen, screen.ids.btn_rate)
