@@ -258,7 +258,8 @@ def coordinator_unlock(ctx):
     yield until(lambda: unlock.stage == "pin", 5, "pin stage")
     yield from _pin(ctx, "2468")
     yield until(lambda: ctx.app.sm.current == "coordinator", 10, "coordinator mode")
-    yield 0.3
+    yield _settled(ctx)
+    yield 0.5
     ctx.note("coordinator_labels")
     tap(ctx.app.screen("coordinator").ids.btn_exit)
     yield until(_home(ctx), 5, "home")
