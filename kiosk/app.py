@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent / "ui"
 RESIDENT_IDLE_SECONDS = 60       # a resident's screen goes back home after this long untouched
 COORDINATOR_IDLE_SECONDS = 120   # coordinator mode ends after this long untouched
+LARGE_TEXT = 1.3                 # the 大字 switch's factor
 SCREENS = ["home", "feedback", "activities", "activity_detail", "order", "request_status", "unlock", "coordinator",
            "my_hours"]
 
@@ -106,6 +107,8 @@ def make_app_class():
     class KioskApp(App):
         portrait = BooleanProperty(False)
         short = NumericProperty(800)    # the window's shorter side (px): big words scale with it
+        fs = NumericProperty(1.0)       # one text point in px: sp(1), more on a big screen, more with 大字
+        large_text = BooleanProperty(False)   # the 大字 switch: every text larger still
         lang = StringProperty(i18n.get_language())
         now_text = StringProperty("")
         date_text = StringProperty("")
@@ -147,6 +150,16 @@ def make_app_class():
         def toggle_language(self) -> None:
             self.set_language("en" if self.lang == "zh_CN" else "zh_CN")
 
+        def set_large_text(self, on: bool) -> None:
+            """大字: every text 1.3 times larger (kept in the store's settings)."""
+            self.large_text = bool(on)
+            self._scale()
+            self.services.run(self.services.store.settings.set, large_text=self.large_text)
+
+        def _scale(self) -> None:
+            from kivy.metrics import sp
+            self.fs = max(sp(1), self.short / 800.0) * (LARGE_TEXT if self.large_text else 1.0)
+
         # --- building -------------------------------------------------------------------
 
         def build(self):
@@ -154,6 +167,7 @@ def make_app_class():
             from kiosk.ui.sounds import Sounds
             from kiosk.ui.widgets import CrossFade
             Builder.load_file(str(UI_DIR / "widgets.kv"))
+            self.large_text = bool(self.services.store.settings.get("large_text"))
             self.sm = ScreenManager(transition=CrossFade(duration=0.12))
             for screen in load_screens(SCREENS):
                 self.sm.add_widget(screen)
@@ -341,6 +355,7 @@ def make_app_class():
             w, h = size
             self.portrait = h > w
             self.short = min(w, h)
+            self._scale()
 
     return KioskApp
 

@@ -49,9 +49,8 @@ class OrderScreen(Screen):
         grid.clear_widgets()
         for item in self._items():
             english = i18n.get_language() == "en" and item.get("service_en")
-            tab = Factory.KToggle(text=english or service_label(item["service"]), group="service",
+            tab = Factory.GridToggle(text=english or service_label(item["service"]), group="service",
                                   state="down" if item["service"] == self.service else "normal")
-            tab.size_hint_x = 1
             tab.service = item["service"]
             tab.bind(on_release=lambda b: self.pick(b.service, b.state))
             grid.add_widget(tab)
@@ -65,8 +64,7 @@ class OrderScreen(Screen):
         english = (item or {}).get("presets_en") if i18n.get_language() == "en" else None
         for preset, shown in zip(presets, english if english and len(english) == len(presets) else presets):
             # Shown in the kiosk's language; the order keeps the Chinese the center reads.
-            tab = Factory.KToggle(text=shown, state="down" if preset in self.chosen else "normal")
-            tab.size_hint_x = 1
+            tab = Factory.GridToggle(text=shown, state="down" if preset in self.chosen else "normal")
             tab.preset = preset
             tab.bind(on_release=lambda b: self.toggle_preset(b.preset, b.state))
             grid.add_widget(tab)

@@ -46,6 +46,7 @@ class CoordinatorBadge:
     text: str
     vid: str
     name: str
+    full_name: str = ""      # unmasked: shown only once the PIN opened coordinator mode
 
 
 class KioskServices:
@@ -167,7 +168,8 @@ class KioskServices:
         check = verify(text, att.keyring(), today=att.local_date(int(self.store.clock())))
         if not check.valid or check.role != "coordinator" or self.store.is_revoked(check.serial):
             return None
-        return CoordinatorBadge(text, check.vid, display_name(self.store.volunteer_name(check.vid), check.vid))
+        full = self.store.volunteer_name(check.vid)
+        return CoordinatorBadge(text, check.vid, display_name(full, check.vid), full or check.vid)
 
     def close_overdue(self) -> None:
         self.run(self.attendance.close_overdue)
@@ -201,8 +203,8 @@ class KioskServices:
             if s.vid not in names:
                 v = Volunteer.get_or_none(Volunteer.vid == s.vid)
                 from kiosk.attendance import display_name
-                names[s.vid] = display_name(v.name if v else None, s.vid)
-            out.append({"session_id": s.id, "vid": s.vid, "name": names[s.vid],
+                names[s.vid] = (display_name(v.name if v else None, s.vid), (v.name if v else None) or s.vid)
+            out.append({"session_id": s.id, "vid": s.vid, "name": names[s.vid][0], "full_name": names[s.vid][1],
                         "activity": titles.get(s.activity_id), "check_in_at": s.check_in_at})
         return out
 
@@ -210,7 +212,8 @@ class KioskServices:
         from kiosk.attendance import display_name
         out = []
         for s in Session.select().order_by(Session.check_in_at.desc()).limit(limit):
-            out.append({"session_id": s.id, "vid": s.vid, "name": display_name(self.store.volunteer_name(s.vid), s.vid),
+            full = self.store.volunteer_name(s.vid)
+            out.append({"session_id": s.id, "vid": s.vid, "name": display_name(full, s.vid), "full_name": full or s.vid,
                         "check_in_at": s.check_in_at, "check_out_at": s.check_out_at, "minutes": s.minutes,
                         "flags": s.flags})
         return out
