@@ -1,14 +1,17 @@
 """Camera (or replayed frames) -> preview texture + FrameDecoder, for the Kivy app.
 
     feed = CameraFeed(on_texts=services_submit)     # on_texts(texts) is called on the decoder thread
-    feed.start(replay="demo-data/replay")           # or replay=None: the live camera (OpenCV provider)
+    feed.start(replay="demo-data/replay")           # or replay=None: the live camera (kiosk.capture)
+    feed.start(video="recorded.avi")                 # a recorded video through the live camera's path
     image.texture = feed.texture                     # bind: feed.bind(texture=...)
     feed.play(ReplaySource(...))                     # switch to another replayed source (tests, demo)
     feed.stop()
 
 Both sources take the same path: each frame is shown in the preview (only when it changed)
 and handed to FrameDecoder, which decodes off the UI thread and keeps only the newest frame.
-A live frame is read from the camera provider's CPU buffer, never read back from the GPU.
+A live frame is read by kiosk.capture on its own thread (OpenCV, BGR) and taken by the UI
+thread when it ticks: the screen never waits for the camera, and a frame is never read back
+from the GPU.
 """
 
 from __future__ import annotations
@@ -53,7 +56,12 @@ class CameraFeed(EventDispatcher):
 
     # --- sources ---------------------------------------------------------------------------
 
-    def start(self, replay: str | None = None, fps: float = 15, hold_seconds: float = 3.0, loop: bool = True) -> bool:
+    def start(self, replay: str | None = None, fps: float = 15, hold_seconds: float = 3.0, loop: bool = True,
+              video: str | None = None) -> bool:
+        """replay: image files (or a video) decoded as RGB, paced by the Kivy clock; video: a
+        recorded file through the live camera's own path (kiosk.capture); neither: the camera."""
+        if video:
+            return self._start_camera(video, loop=loop)
         if replay:
             from kiosk.scanner.replay import ReplaySource
             try:
@@ -85,45 +93,50 @@ class CameraFeed(EventDispatcher):
         self.show_frame(frame)
         return None
 
-    def _start_camera(self) -> bool:
+    def _start_camera(self, source: int | str | None = None, loop: bool = False) -> bool:
+        from kiosk.capture import Capture
+        self._stop_sources()
         try:
-            from kivy.core.camera import Camera as CoreCamera
-            if CoreCamera is None:
-                raise RuntimeError("no Kivy camera provider")
-            cam = CoreCamera(index=self.camera_index, resolution=self.resolution, stopped=True)
-            cam.bind(on_texture=self._camera_texture)
-            cam.start()
+            cam = Capture(self.camera_index if source is None else source, resolution=self.resolution,
+                          loop=loop).start()
         except Exception as exc:  # noqa: BLE001 - no camera: the kiosk still takes wedge scans
             log.warning("no camera: %s", exc)
             self.source, self.running = "none", False
             return False
         self._camera = cam
+        self._camera_seen = 0
         self.decoding = True
+        # a camera gives 30 frames a second at most; the loop looks twice as often
+        self._replay_event = Clock.schedule_interval(self._camera_tick, 1 / 60)
         self.source, self.running = "camera", True
         return True
 
-    def _camera_texture(self, cam) -> None:
-        self.texture = cam.texture
-        self.frames += 1
-        buf = getattr(cam, "_buffer", None)
-        if buf is None:
+    def _camera_tick(self, dt) -> None:
+        frame_id, frame = self._camera.latest() if self._camera is not None else (0, None)
+        if frame_id == self._camera_seen or frame is None:
             return
-        w, h = cam.resolution if not cam.texture else cam.texture.size
-        arr = np.asarray(buf)
-        if arr.size == w * h * 3:       # OpenCV provider: BGR bytes, top-down; QR reading ignores hue
-            self._submit(arr.reshape(h, w, 3))
+        self._camera_seen = frame_id
+        # OpenCV's BGR; the decoder gets the same array (QR reading ignores hue)
+        self.show_frame(frame, colorfmt="bgr")
 
     # --- one frame: preview + decode ----------------------------------------------------
 
-    def show_frame(self, frame: np.ndarray) -> None:
-        """Show an HxWx3 RGB frame in the preview (if it changed) and hand it to the decoder."""
+    def show_frame(self, frame: np.ndarray, colorfmt: str = "rgb") -> None:
+        """Show an HxWx3 frame (RGB, or a camera's BGR) in the preview (if it changed) and hand
+        it to the decoder."""
         if frame is not self._last_frame:
             h, w = frame.shape[:2]
             tex = self._tex
             if tex is None or tuple(tex.size) != (w, h):
                 tex = self._tex = Texture.create(size=(w, h), colorfmt="rgb")
                 tex.flip_vertical()
-            tex.blit_buffer(np.ascontiguousarray(frame).tobytes(), colorfmt="rgb", bufferfmt="ubyte")
+            # a camera frame is uploaded straight from its memory (no copy on the UI thread);
+            # Kivy takes no read-only view, so a replayed (read-only) frame goes as bytes
+            if frame.flags.c_contiguous and frame.flags.writeable:
+                data = memoryview(frame).cast("B")
+            else:
+                data = np.ascontiguousarray(frame).tobytes()
+            tex.blit_buffer(data, colorfmt=colorfmt, bufferfmt="ubyte")
             self._last_frame = frame
             if tex is not self.texture:
                 self.texture = tex

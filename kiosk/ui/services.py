@@ -126,9 +126,20 @@ class KioskServices:
                 return badge
         decision = self.attendance.scan(text, activity_id=activity_id)
         decision.scanned_text = text   # kept for re-deciding with the activity the volunteer picks
+        if decision.result == "checked_out" and getattr(decision, "page_url", None):
+            decision.page_qr = self._qr(decision.page_url)   # drawn here: the UI thread only uploads it
         if self.sync_agent is not None and decision.result in ("checked_in", "checked_out"):
             self.sync_agent.trigger()  # push it now when online; offline, the status says so at once
         return decision
+
+    @staticmethod
+    def _qr(url: str):
+        from kiosk.qrpixels import qr_rgb
+        try:
+            return qr_rgb(url)
+        except Exception:  # noqa: BLE001 - a QR that cannot be drawn must not cost the check-out
+            log.exception("the volunteer's page QR could not be drawn")
+            return None
 
     def coordinator_badge(self, text: str) -> CoordinatorBadge | None:
         """A valid, unrevoked coordinator badge: the screen asks what the coordinator wants."""
