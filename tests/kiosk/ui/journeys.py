@@ -485,3 +485,81 @@ def _setup_city_figures(store, services, folder):
 
 
 star_checkout.setup = _setup_city_figures
+
+
+# --- a backlog syncing while badges are scanned: nothing on the UI thread touches SQLite ----
+
+def _setup_backlog(store, services, folder):
+    """A real server, the kiosk enrolled with it, 600 events waiting in the outbox."""
+    import atexit
+    import json
+    from kiosk.attendance import Attendance
+    from kiosk.demo import LocalServer
+    from kiosk.store import Activity
+    from sync.client import enroll
+    Activity.delete().execute()         # the server knows none of the sample activities: station duty
+    server = LocalServer(folder / "server").init()
+    server.start()
+    atexit.register(server.stop)
+    enroll(store, server.url, server.code("WBY"))
+    desk, tokens = Attendance(store), json.loads((folder / "tokens.json").read_text())
+    clock = store.clock
+    while store.count_pending() < 600:
+        clock.advance(180)
+        for vid in ("14020200002", "14020200003"):
+            desk.scan(tokens[vid])
+    clock.advance(180)
+    sync_backlog.server = server
+
+
+def sync_backlog(ctx):
+    """The agent pushes 600 events in batches of 10 while a badge is scanned; the status line
+    follows the worker's counters; the UI thread runs no SQL meanwhile (the store's thread check)."""
+    import threading
+    from kiosk.store import db
+    from sync.client import SyncAgent
+    app, svc = ctx.app, ctx.app.services
+    yield 0.5
+    ui_sql: list[str] = []
+    ui = threading.get_ident()
+    db.watch_thread(ui, lambda sql: ui_sql.append(sql[:120]))
+    seen = {"net_texts": [], "pending": []}
+
+    def look():
+        if app.net_text not in seen["net_texts"]:
+            seen["net_texts"].append(app.net_text)
+        pending = app.sync.get("pending")
+        if pending is not None and (not seen["pending"] or seen["pending"][-1] != pending):
+            seen["pending"].append(pending)
+        return True
+    from kivy.clock import Clock
+    watcher = Clock.schedule_interval(lambda dt: look(), 0)
+    import requests
+
+    class SlowNetwork(requests.Session):   # a mobile network: the round lasts seconds, the line follows it
+        def request(self, *args, **kwargs):
+            time.sleep(0.1)
+            return super().request(*args, **kwargs)
+    svc.sync_agent = SyncAgent(svc.store, batch_size=10, interval=3600, http=SlowNetwork())
+    svc.sync_agent.start()
+    yield until(lambda: app.net_state == "syncing", 20, "syncing shown")
+    play(app, ctx.badge("14020200001"), hold_seconds=1.0)
+    yield until(_feedback(ctx, "checked_in"), 20, "check-in during the sync")
+    ctx.note("checkin_labels")
+    yield from _done_and_home(ctx)
+    yield until(lambda: not app.sync.get("running") and app.sync.get("ok") and app.sync.get("pending") == 0
+                and app.net_state == "online", 90, "backlog synced")
+    yield 1.2   # the status line's next refresh
+    look()
+    watcher.cancel()
+    db.unwatch_thread(ui)
+    ctx.note("ui_thread_sql", ui_sql)
+    ctx.note("net_texts", seen["net_texts"])
+    ctx.note("pending_seen", seen["pending"])
+    ctx.note("net_text", app.net_text)
+    svc.sync_agent.stop(5)
+    sync_backlog.server.stop()
+    ctx.note("stats", sync_backlog.server.stats())
+
+
+sync_backlog.setup = _setup_backlog
