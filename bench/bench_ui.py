@@ -64,6 +64,45 @@ def mappings(top: int = 14) -> list[tuple[str, float, float]]:
     return [(n, round(r, 1), round(p, 1)) for n, (r, p) in ranked]
 
 
+def thread_cpu() -> dict[str, float]:
+    """CPU seconds of each thread of this process, by thread name (same names summed)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    names = {t.native_id: t.name for t in threading.enumerate()}
+    out: dict[str, float] = collections.defaultdict(float)
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        name = names.get(int(tid)) or text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        out[name] += (int(fields[11]) + int(fields[12])) / tick
+    return dict(out)
+
+
+def cpu_delta(before: dict, after: dict) -> dict:
+    return {k: round(v - before.get(k, 0.0), 2) for k, v in sorted(after.items(), key=lambda kv: -kv[1])
+            if v - before.get(k, 0.0) > 0.05}
+
+
+def anon_regions(top: int = 10) -> list[tuple[str, float]]:
+    """The largest anonymous mappings (address range size MB, RSS MB): arenas, GL buffers."""
+    found, current = [], None
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if parts and not parts[0].endswith(":"):
+                lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                current = [(hi - lo) / 2**20, 0.0] if len(parts) <= 5 or parts[5] == "[heap]" else None
+                if current is not None:
+                    found.append(current)
+            elif current is not None and parts and parts[0] == "Rss:":
+                current[1] = int(parts[1]) / 1024
+    found.sort(key=lambda r: -r[1])
+    return [(round(size, 1), round(rss, 1)) for size, rss in found[:top]]
+
+
 def sample_kiosk(prefix: str):
     """A Kivy window configured (1280x800, no sound) and a sample kiosk: (folder, clock, store, tokens)."""
     sys.path.insert(0, str(ROOT))
@@ -143,7 +182,7 @@ class SlowNetwork:
         return Session()
 
 
-def child_stall(events: int, latency: float) -> None:
+def child_stall(events: int, latency: float, verbose: bool = False) -> None:
     """Fill the outbox, enrol with a real server, sync while drawing every frame and scanning."""
     folder, clock, store, tokens = sample_kiosk("wg-bench-stall-")
     from kivy.clock import Clock
@@ -170,7 +209,7 @@ def child_stall(events: int, latency: float) -> None:
         services = KioskServices(store)
         services.sync_agent = SyncAgent(store, http=SlowNetwork(latency) if latency else None, interval=3600)
         app = make_app_class()(services, start_camera=False, sounds=False)
-        sampler = StallSampler(threading.get_ident())
+        sampler = StallSampler(threading.get_ident()) if verbose else None
         ticks: list[float] = []
         flips: list[float] = []
         state = {"on": False}
@@ -178,7 +217,8 @@ def child_stall(events: int, latency: float) -> None:
 
         def tick(dt):            # every iteration of the Kivy loop
             now = time.monotonic()
-            sampler.tick()
+            if sampler:
+                sampler.tick()
             if state["on"]:
                 ticks.append(now)
             from kivy.core.window import Window
@@ -204,9 +244,19 @@ def child_stall(events: int, latency: float) -> None:
             flips.clear()
             ticks.clear()
 
+        def server_cpu() -> float:
+            import psutil
+            try:
+                t = psutil.Process(server.proc.pid).cpu_times()
+                return t.user + t.system + t.children_user + t.children_system
+            except Exception:  # noqa: BLE001
+                return 0.0
+
         def anchor_done(dt):     # the same screen, camera and scans, no sync: what drawing costs here
             figures("idle_", time.monotonic() - state["t_idle"])
-            services.sync_agent.start()
+            out["idle_cpu"] = cpu_delta(state["cpu_idle"], thread_cpu())
+            state["cpu_sync"], state["server_cpu"] = thread_cpu(), server_cpu()
+            services.start_sync_agent()   # as the app starts it
             services.sync_agent.trigger()
             Clock.schedule_interval(watch, 0.1)
 
@@ -215,19 +265,24 @@ def child_stall(events: int, latency: float) -> None:
             if not state.get("t0"):
                 if status.get("running"):
                     state["on"], state["t0"] = True, time.monotonic()
-                    sampler.on = True
+                    if sampler:
+                        sampler.on = True
                 return None
             if status.get("running"):      # the first round: the whole backlog and the scans made meanwhile
                 return None
-            state["on"] = sampler.on = False
+            state["on"] = False
             out["sync_s"] = time.monotonic() - state["t0"]
             out["pending_end"], out["ok"] = status.get("pending"), status.get("ok")
             out["scans_decided"] = services.scans_decided
             figures("", out["sync_s"])
-            out["ui_stacks"] = sampler.main_stacks.most_common(8)
-            out["other_stacks"] = sampler.other_stacks.most_common(6)
+            out["sync_cpu"] = cpu_delta(state["cpu_sync"], thread_cpu())
+            out["server_cpu_s"] = round(server_cpu() - state["server_cpu"], 2)
+            if sampler:
+                sampler.on = False
+                out["ui_stacks"] = sampler.main_stacks.most_common(8)
+                out["other_stacks"] = sampler.other_stacks.most_common(6)
+                sampler.stop()
             print(json.dumps(out), flush=True)
-            sampler.stop()
             app.allow_quit = True
             app.stop()
             return False
@@ -243,7 +298,7 @@ def child_stall(events: int, latency: float) -> None:
             services.on_decision = decided
             app.camera.play(ReplaySource(folder / "badges", fps=15, hold_seconds=1.0, loop=True, blank_frames=8))
             Clock.schedule_interval(tick, 0)
-            state["on"], state["t_idle"] = True, time.monotonic()
+            state["on"], state["t_idle"], state["cpu_idle"] = True, time.monotonic(), thread_cpu()
             Clock.schedule_once(anchor_done, 8.0)
         Clock.schedule_once(start, 1.0)   # after the first frames (window, shaders, fonts)
         app.run()
@@ -279,6 +334,7 @@ def child_memory(scans: int) -> None:
                 out["decided"] = services.scans_decided
                 out["camera_frames"] = app.camera._camera.frames_read if app.camera._camera else 0
                 out["maps"] = mappings()
+                out["anon_regions"] = anon_regions()
                 out["packages"] = sorted({m.split(".")[0] for m in sys.modules if not m.startswith("_")})
                 out["threads"] = [t.name for t in threading.enumerate()]
                 out["os_threads"] = len(os.listdir("/proc/self/task"))
@@ -329,7 +385,7 @@ def main() -> int:
         child_memory(args.scans)
         return 0
     if args.child == "stall":
-        child_stall(args.events, args.latency)
+        child_stall(args.events, args.latency, args.verbose)
         return 0
     sys.path.insert(0, str(ROOT))
     from bench.common import print_table
@@ -338,7 +394,8 @@ def main() -> int:
     if args.only != "stall":
         r = run_child("--child", "memory", "--scans", str(args.scans))
     if args.only != "memory":
-        f = run_child("--child", "stall", "--events", str(args.events), "--latency", str(args.latency))
+        f = run_child("--child", "stall", "--events", str(args.events), "--latency", str(args.latency),
+                      *(["--verbose"] if args.verbose else []))
     rows = []
     if r and "end" in r:
         rows += [("kiosk cold start to first frame (s)", r["cold_start_s"], "goal", 3.0, "≤ 3 s"),
@@ -365,12 +422,17 @@ def main() -> int:
     if f and "sync_s" in f:
         print(f"(sync: ok={f['ok']} pending at the end={f['pending_end']}, {f['scans_decided']} scans decided during it, "
               f"{f['stalls_over_50ms']} loop iterations over 50 ms, request latency {f['latency_s']} s)")
+    if f and "sync_cpu" in f:
+        print(f"(kiosk CPU s by thread, {f['sync_s']:.0f} s of sync: {f['sync_cpu']}; the server process: "
+              f"{f['server_cpu_s']} s; 8 s without sync: {f['idle_cpu']})")
     if args.verbose:
         if r and "packages" in r:
             print("\npackages imported:", " ".join(r["packages"]))
             print(f"threads: {r['os_threads']} ({', '.join(r['threads'])})")
         if r and "python_top" in r:
             print(f"\nPython allocations {r['python_mb']:.1f} MB:", *r["python_top"], sep="\n  ")
+        if r and "anon_regions" in r:
+            print("\nlargest anonymous regions (size MB, RSS MB):", r["anon_regions"])
         if r and "maps" in r:
             print("\nlargest mappings (file, RSS MB, private MB):")
             for row in r["maps"]:

@@ -43,6 +43,8 @@ class CameraFeed(EventDispatcher):
         self._on_texts = on_texts
         kw = {"decode": decode} if decode else {}
         self.decoder = FrameDecoder(on_result=lambda texts, frame_id: self._on_texts(texts), **kw)
+        from kiosk.threads import DECODER_NICE, lower_priority
+        lower_priority(DECODER_NICE, self.decoder._thread)
         self.camera_index = camera_index
         self.resolution = resolution
         self._min_gap = 1.0 / max_decode_fps

@@ -236,9 +236,17 @@ class KioskServices:
             from sync.client import SyncAgent
             self.sync_agent = SyncAgent(self.store)
         if start:
-            self.sync_agent.start()
+            self.start_sync_agent()
             self.sync_agent.trigger()
         return self.sync_agent
+
+    def start_sync_agent(self) -> None:
+        """Start the agent's thread, at a low priority: the screen is drawn first."""
+        from kiosk.threads import SYNC_NICE, lower_priority
+        self.sync_agent.start()
+        thread = getattr(self.sync_agent, "_thread", None)
+        if thread is not None:
+            lower_priority(SYNC_NICE, thread)
 
 
 def activity_dict(a: Activity) -> dict:

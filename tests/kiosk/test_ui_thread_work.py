@@ -103,3 +103,31 @@ def test_capture_of_a_file_ends_without_loop(tmp_path):
         assert cap.ended and cap.frames_read == 3
     finally:
         cap.stop()
+
+
+def test_background_threads_run_below_the_ui_thread():
+    import os
+    import sys
+
+    from kiosk.threads import lower_priority
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread priorities are Linux's")
+    seen = {}
+    started = threading.Event()
+    release = threading.Event()
+
+    def work():
+        seen["ok"] = lower_priority(10)
+        started.set()
+        release.wait(5)
+    t = threading.Thread(target=work)
+    t.start()
+    started.wait(5)
+    try:
+        mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        theirs = os.getpriority(os.PRIO_PROCESS, t.native_id)
+    finally:
+        release.set()
+        t.join()
+    assert seen["ok"] and theirs == min(19, mine + 10)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine   # this thread untouched

@@ -522,7 +522,10 @@ def sync_backlog(ctx):
     yield 0.5
     ui_sql: list[str] = []
     ui = threading.get_ident()
-    db.watch_thread(ui, lambda sql: ui_sql.append(sql[:120]))
+    def on_ui_thread(sql):
+        import traceback
+        where = " < ".join(f"{f.name}:{f.lineno}" for f in reversed(traceback.extract_stack()[-16:-1]))
+        ui_sql.append(f"{sql[:40]} @ {where}")
     seen = {"net_texts": [], "pending": []}
 
     def look():
@@ -540,8 +543,10 @@ def sync_backlog(ctx):
         def request(self, *args, **kwargs):
             time.sleep(0.1)
             return super().request(*args, **kwargs)
+    # made as the app makes it, before the loop runs (it reads the store once)
     svc.sync_agent = SyncAgent(svc.store, batch_size=10, interval=3600, http=SlowNetwork())
-    svc.sync_agent.start()
+    db.watch_thread(ui, on_ui_thread)
+    svc.start_sync_agent()
     yield until(lambda: app.net_state == "syncing", 20, "syncing shown")
     play(app, ctx.badge("14020200001"), hold_seconds=1.0)
     yield until(_feedback(ctx, "checked_in"), 20, "check-in during the sync")
