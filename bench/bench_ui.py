@@ -13,7 +13,9 @@
    frames -> decoder -> desk -> feedback screen): every loop iteration redraws the window (as during
    an animation) and each drawn frame is timed after glFinish (the frame is really rendered);
    the longest main-loop stall and the 99th percentile frame interval over the whole sync
-   (goals 50 ms / 33 ms). The sync agent talks through a connection with `--latency` seconds
+   (goals 50 ms / 33 ms), beside the same figures without a sync (8 s before and 8 s after it,
+   pooled: the anchor), and the CPU each drawn frame and each synced event cost, by thread
+   (figures the machine's load does not move much). The sync agent talks through a connection with `--latency` seconds
    per request (a kiosk on a mobile network) so that the sync lasts at least 20 s; the figure
    says how long it lasted. A sampler records what the UI thread was doing during stalls.
    On a machine loaded by other work the figures say more about the load than about the kiosk:
@@ -44,7 +46,7 @@ def memory_mb() -> dict:
     return {"rss": info.rss / 2**20, "uss": info.uss / 2**20, "pss": getattr(info, "pss", 0) / 2**20}
 
 
-def mappings(top: int = 14) -> list[tuple[str, float, float]]:
+def mappings(top: int = 14, like: str | None = None) -> list[tuple[str, float, float]]:
     """(file, RSS MB, private MB) of this process's largest mappings, from /proc/self/smaps."""
     sums: dict[str, list[float]] = collections.defaultdict(lambda: [0.0, 0.0])
     name = "?"
@@ -60,7 +62,9 @@ def mappings(top: int = 14) -> list[tuple[str, float, float]]:
                 sums[name][0] += int(parts[1]) / 1024
             elif parts[0] in ("Private_Clean:", "Private_Dirty:"):
                 sums[name][1] += int(parts[1]) / 1024
-    ranked = sorted(sums.items(), key=lambda kv: -kv[1][1])[:top]
+    import re
+    ranked = sorted(((n, v) for n, v in sums.items() if like is None or re.search(like, n)),
+                    key=lambda kv: -kv[1][1])[:top]
     return [(n, round(r, 1), round(p, 1)) for n, (r, p) in ranked]
 
 
@@ -230,19 +234,33 @@ def child_stall(events: int, latency: float, verbose: bool = False) -> None:
             if state["on"]:
                 flips.append(time.monotonic())
 
-        def figures(prefix: str, seconds: float) -> None:
-            from bench.common import percentile
-            frame_gaps = [b - a for a, b in zip(flips, flips[1:])]
-            loop_gaps = [b - a for a, b in zip(ticks, ticks[1:])]
-            out[prefix + "frames"] = len(flips)
-            out[prefix + "fps_mean"] = len(flips) / seconds
-            out[prefix + "frame_p99_ms"] = percentile(frame_gaps, 99) * 1000
-            out[prefix + "frame_max_ms"] = max(frame_gaps) * 1000
-            out[prefix + "loop_max_ms"] = max(loop_gaps) * 1000
-            out[prefix + "loop_p99_ms"] = percentile(loop_gaps, 99) * 1000
-            out[prefix + "stalls_over_50ms"] = sum(g > 0.050 for g in loop_gaps)
+        phases: dict[str, dict] = {"idle": {"frame": [], "loop": [], "seconds": 0.0, "frames": 0, "cpu": {}},
+                                   "sync": {"frame": [], "loop": [], "seconds": 0.0, "frames": 0, "cpu": {}}}
+
+        def close_phase(name: str, seconds: float, cpu_before: dict) -> None:
+            """Keep this stretch's gaps (stretches of one kind pooled) and CPU by thread."""
+            ph = phases[name]
+            ph["frame"] += [b - a for a, b in zip(flips, flips[1:])]
+            ph["loop"] += [b - a for a, b in zip(ticks, ticks[1:])]
+            ph["seconds"] += seconds
+            ph["frames"] += len(flips)
+            for k, v in cpu_delta(cpu_before, thread_cpu()).items():
+                ph["cpu"][k] = round(ph["cpu"].get(k, 0.0) + v, 2)
             flips.clear()
             ticks.clear()
+
+        def figures(prefix: str, ph: dict) -> None:
+            from bench.common import percentile
+            out[prefix + "frames"] = ph["frames"]
+            out[prefix + "fps_mean"] = ph["frames"] / ph["seconds"]
+            out[prefix + "frame_p99_ms"] = percentile(ph["frame"], 99) * 1000
+            out[prefix + "frame_max_ms"] = max(ph["frame"]) * 1000
+            out[prefix + "loop_max_ms"] = max(ph["loop"]) * 1000
+            out[prefix + "loop_p99_ms"] = percentile(ph["loop"], 99) * 1000
+            out[prefix + "stalls_over_50ms"] = sum(g > 0.050 for g in ph["loop"])
+            drawing = sum(v for k, v in ph["cpu"].items() if k == "MainThread" or k.startswith("llvmpipe"))
+            out[prefix + "cpu_per_frame_ms"] = drawing / max(1, ph["frames"]) * 1000
+            out[prefix + "cpu"] = ph["cpu"]
 
         def server_cpu() -> float:
             import psutil
@@ -253,12 +271,20 @@ def child_stall(events: int, latency: float, verbose: bool = False) -> None:
                 return 0.0
 
         def anchor_done(dt):     # the same screen, camera and scans, no sync: what drawing costs here
-            figures("idle_", time.monotonic() - state["t_idle"])
-            out["idle_cpu"] = cpu_delta(state["cpu_idle"], thread_cpu())
+            close_phase("idle", time.monotonic() - state["t_idle"], state["cpu_idle"])
+            state["on"] = False
             state["cpu_sync"], state["server_cpu"] = thread_cpu(), server_cpu()
             services.start_sync_agent()   # as the app starts it
             services.sync_agent.trigger()
             Clock.schedule_interval(watch, 0.1)
+
+        def second_anchor_done(dt):   # the anchor again after the sync: the machine's load drifts
+            close_phase("idle", time.monotonic() - state["t_idle"], state["cpu_idle"])
+            figures("idle_", phases["idle"])
+            figures("", phases["sync"])
+            print(json.dumps(out), flush=True)
+            app.allow_quit = True
+            app.stop()
 
         def watch(dt):
             status = services.sync_agent.status()
@@ -270,21 +296,21 @@ def child_stall(events: int, latency: float, verbose: bool = False) -> None:
                 return None
             if status.get("running"):      # the first round: the whole backlog and the scans made meanwhile
                 return None
-            state["on"] = False
             out["sync_s"] = time.monotonic() - state["t0"]
+            close_phase("sync", out["sync_s"], state["cpu_sync"])
             out["pending_end"], out["ok"] = status.get("pending"), status.get("ok")
             out["scans_decided"] = services.scans_decided
-            figures("", out["sync_s"])
-            out["sync_cpu"] = cpu_delta(state["cpu_sync"], thread_cpu())
+            sync_cpu = phases["sync"]["cpu"].get("weiguang-sync", 0.0)
+            out["sync_thread_us_per_event"] = sync_cpu / max(1, backlog) * 1e6
             out["server_cpu_s"] = round(server_cpu() - state["server_cpu"], 2)
             if sampler:
                 sampler.on = False
                 out["ui_stacks"] = sampler.main_stacks.most_common(8)
                 out["other_stacks"] = sampler.other_stacks.most_common(6)
                 sampler.stop()
-            print(json.dumps(out), flush=True)
-            app.allow_quit = True
-            app.stop()
+            services.sync_agent.stop(5)
+            state["t_idle"], state["cpu_idle"] = time.monotonic(), thread_cpu()
+            Clock.schedule_once(second_anchor_done, 8.0)
             return False
 
         def start(dt):
@@ -335,7 +361,9 @@ def child_memory(scans: int) -> None:
                 out["camera_frames"] = app.camera._camera.frames_read if app.camera._camera else 0
                 out["maps"] = mappings()
                 out["anon_regions"] = anon_regions()
-                out["packages"] = sorted({m.split(".")[0] for m in sys.modules if not m.startswith("_")})
+                out["copies"] = mappings(20, like=r"crypto|ssl|openblas|_rust|LLVM|gallium|dri|GLX|mesa")
+                out["packages"] = sorted({m.split(".")[0] for m, mod in sys.modules.items()
+                                          if mod is not None and not m.startswith("_")})
                 out["threads"] = [t.name for t in threading.enumerate()]
                 out["os_threads"] = len(os.listdir("/proc/self/task"))
                 import tracemalloc
@@ -412,6 +440,10 @@ def main() -> int:
                  ("  the same, no sync (anchor, ms)", f["idle_frame_p99_ms"], "goal", 33.0, "≤ 33 ms"),
                  ("  syncing / not syncing", f["frame_p99_ms"], "no sync", f["idle_frame_p99_ms"], ""),
                  ("drawn frames per second during the sync", f["fps_mean"], "no sync", f["idle_fps_mean"], "≥ 30"),
+                 ("CPU per drawn frame, UI + renderer threads (ms)", f["cpu_per_frame_ms"], "no sync",
+                  f["idle_cpu_per_frame_ms"], ""),
+                 ("kiosk sync thread CPU per event (µs)", f["sync_thread_us_per_event"], "server CPU per event",
+                  f["server_cpu_s"] / f["backlog"] * 1e6, ""),
                  ("seconds the sync lasted", f["sync_s"], "goal", 20.0, "≥ 20 s")]
     print_table(f"Kiosk UI and memory (load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f})", rows)
     if r and "end" in r:
@@ -422,9 +454,9 @@ def main() -> int:
     if f and "sync_s" in f:
         print(f"(sync: ok={f['ok']} pending at the end={f['pending_end']}, {f['scans_decided']} scans decided during it, "
               f"{f['stalls_over_50ms']} loop iterations over 50 ms, request latency {f['latency_s']} s)")
-    if f and "sync_cpu" in f:
-        print(f"(kiosk CPU s by thread, {f['sync_s']:.0f} s of sync: {f['sync_cpu']}; the server process: "
-              f"{f['server_cpu_s']} s; 8 s without sync: {f['idle_cpu']})")
+    if f and "cpu" in f:
+        print(f"(kiosk CPU s by thread, {f['sync_s']:.0f} s of sync: {f['cpu']}; the server process: "
+              f"{f['server_cpu_s']} s; 16 s without sync (8 before, 8 after): {f['idle_cpu']})")
     if args.verbose:
         if r and "packages" in r:
             print("\npackages imported:", " ".join(r["packages"]))
@@ -433,6 +465,8 @@ def main() -> int:
             print(f"\nPython allocations {r['python_mb']:.1f} MB:", *r["python_top"], sep="\n  ")
         if r and "anon_regions" in r:
             print("\nlargest anonymous regions (size MB, RSS MB):", r["anon_regions"])
+        if r and "copies" in r:
+            print("\ncrypto, BLAS and GL libraries mapped (file, RSS MB, private MB):", *r["copies"], sep="\n   ")
         if r and "maps" in r:
             print("\nlargest mappings (file, RSS MB, private MB):")
             for row in r["maps"]:

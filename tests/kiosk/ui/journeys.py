@@ -465,6 +465,7 @@ def star_checkout(ctx):
     yield _settled(ctx)
     ctx.note("checkout_labels")
     ctx.note("qr_shown", ctx.app.screen("feedback").qr is not None and ctx.app.screen("feedback").ids.own_page.opacity == 1)
+    ctx.note("qr_drawn_by_worker", getattr(ctx.app.screen("feedback")._decision, "page_qr", None) is not None)
     ctx.note("seconds_left", ctx.app.screen("feedback").seconds_left)
     ctx.app.sm.current_screen.export_to_png(str(ctx.folder / "star.png"))
     yield 0.2
