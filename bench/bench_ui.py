@@ -3,7 +3,8 @@
     DISPLAY=:0 .venv/bin/python bench/bench_ui.py [--scans 3000] [--events 10000] [--latency 0.35]
 
 1. cold start: process start -> first interactive frame (goal <= 3 s).
-2. memory after N scans through the live camera's own path: a recorded video (badges and empty
+2. memory after N scans through the live camera's own path, the kiosk enrolled with a real
+   server and its sync agent pushing the scans as they come (as at a station; --standalone: not enrolled): a recorded video (badges and empty
    frames, 640x480) read by OpenCV on the capture thread (kiosk.capture, what a webcam goes
    through), shown in the preview, decoded, decided and written; RSS and USS (private memory,
    psutil) before the first scan, after 500 and at the end (goals RSS <= 200 MB, USS <= 110 MB,
@@ -332,15 +333,23 @@ def child_stall(events: int, latency: float, verbose: bool = False) -> None:
         server.stop()
 
 
-def child_memory(scans: int) -> None:
+def child_memory(scans: int, standalone: bool = False) -> None:
     folder, clock, store, tokens = sample_kiosk("wg-bench-mem-")
     video = record_video(folder / "badges", folder / "camera.avi")
     from kivy.clock import Clock
     from kiosk.app import make_app_class
     from kiosk.ui.services import KioskServices
+    server = None
+    if not standalone:   # as at a station: enrolled, the sync agent pushing the scans as they come
+        from kiosk.demo import LocalServer
+        from sync.client import SyncAgent, enroll
+        server = LocalServer(folder / "server", nice=10).init().start()
+        enroll(store, server.url, server.code("WBY"))
     services = KioskServices(store)
+    if server is not None:
+        services.sync_agent = SyncAgent(store)
     app = make_app_class()(services, start_camera=False, sounds=False)
-    out = {}
+    out = {"enrolled": server is not None}
 
     def start(dt):
         out["cold_start_s"] = app.first_frame_at - T0 if app.first_frame_at else time.monotonic() - T0
@@ -366,6 +375,8 @@ def child_memory(scans: int) -> None:
                                           if mod is not None and not m.startswith("_")})
                 out["threads"] = [t.name for t in threading.enumerate()]
                 out["os_threads"] = len(os.listdir("/proc/self/task"))
+                out["os_thread_names"] = sorted(open(f"/proc/self/task/{t}/comm").read().strip()
+                                                for t in os.listdir("/proc/self/task"))
                 import tracemalloc
                 if tracemalloc.is_tracing():      # PYTHONTRACEMALLOC=1: what Python itself holds
                     snap = tracemalloc.take_snapshot()
@@ -373,6 +384,8 @@ def child_memory(scans: int) -> None:
                     out["python_top"] = [(str(st.traceback), round(st.size / 2**20, 2))
                                          for st in snap.statistics("filename")[:12]]
                 out["seconds"] = time.monotonic() - state["t0"]
+                if services.sync_agent is not None:
+                    out["sync"] = {k: services.sync_agent.status().get(k) for k in ("ok", "pending", "last_success")}
                 print(json.dumps(out), flush=True)
                 app.allow_quit = True
                 app.stop()
@@ -387,7 +400,13 @@ def child_memory(scans: int) -> None:
         app.camera._min_gap = 0      # decode every frame the camera gives (60 a second): 3,000 scans sooner
 
     Clock.schedule_once(start, 0.5)
-    app.run()
+    try:
+        app.run()
+    finally:
+        if server is not None:
+            out_sync = services.sync_agent.status() if services.sync_agent else {}
+            print(json.dumps({"sync_pending_at_stop": out_sync.get("pending")}), file=sys.stderr)
+            server.stop()
 
 
 def run_child(*args: str) -> dict | None:
@@ -407,10 +426,11 @@ def main() -> int:
     p.add_argument("--latency", type=float, default=0.35, help="seconds added to each sync request")
     p.add_argument("--child", choices=["memory", "stall"])
     p.add_argument("--only", choices=["memory", "stall"])
+    p.add_argument("--standalone", action="store_true", help="memory: a kiosk not enrolled (no sync agent, no HTTP)")
     p.add_argument("--verbose", action="store_true", help="print the stall sampler's stacks and the maps")
     args = p.parse_args()
     if args.child == "memory":
-        child_memory(args.scans)
+        child_memory(args.scans, args.standalone)
         return 0
     if args.child == "stall":
         child_stall(args.events, args.latency, args.verbose)
@@ -420,7 +440,7 @@ def main() -> int:
     load = os.getloadavg()
     r = f = None
     if args.only != "stall":
-        r = run_child("--child", "memory", "--scans", str(args.scans))
+        r = run_child("--child", "memory", "--scans", str(args.scans), *(["--standalone"] if args.standalone else []))
     if args.only != "memory":
         f = run_child("--child", "stall", "--events", str(args.events), "--latency", str(args.latency),
                       *(["--verbose"] if args.verbose else []))
@@ -448,7 +468,8 @@ def main() -> int:
     print_table(f"Kiosk UI and memory (load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f})", rows)
     if r and "end" in r:
         print(f"\n(memory: {r['decided']:,} decisions from {r['camera_frames']:,} camera frames in "
-              f"{r['seconds']:.0f} s; at scan 500 RSS {r['at_500']['rss']:.1f} MB, USS {r['at_500']['uss']:.1f} MB)")
+              f"{r['seconds']:.0f} s, {'enrolled, syncing: ' + str(r.get('sync')) if r.get('enrolled') else 'standalone'};"
+              f" at scan {min(500, args.scans // 2)} RSS {r['at_500']['rss']:.1f} MB, USS {r['at_500']['uss']:.1f} MB)")
     elif r:
         print("memory run failed:", r)
     if f and "sync_s" in f:
@@ -460,7 +481,7 @@ def main() -> int:
     if args.verbose:
         if r and "packages" in r:
             print("\npackages imported:", " ".join(r["packages"]))
-            print(f"threads: {r['os_threads']} ({', '.join(r['threads'])})")
+            print(f"threads: {r['os_threads']} ({', '.join(r['threads'])}; {', '.join(r['os_thread_names'])})")
         if r and "python_top" in r:
             print(f"\nPython allocations {r['python_mb']:.1f} MB:", *r["python_top"], sep="\n  ")
         if r and "anon_regions" in r:
