@@ -569,3 +569,42 @@ def sync_backlog(ctx):
 
 
 sync_backlog.setup = _setup_backlog
+
+
+# --- the live camera's path: a recorded video read by OpenCV on the capture thread ----------
+
+def _setup_camera_video(store, services, folder):
+    import cv2
+    import numpy as np
+    badge = cv2.imread(str(folder / "badges" / "14020200001.png"))
+    scale = 400 / max(badge.shape[:2])
+    badge = cv2.resize(badge, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frame = np.full((480, 640, 3), 128, np.uint8)
+    y, x = (480 - badge.shape[0]) // 2, (640 - badge.shape[1]) // 2
+    frame[y:y + badge.shape[0], x:x + badge.shape[1]] = badge
+    writer = cv2.VideoWriter(str(folder / "camera.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 15, (640, 480))
+    for _ in range(15):
+        writer.write(frame)
+    writer.release()
+
+
+def camera_video(ctx):
+    """A badge in front of the 'camera': the video goes through kiosk.capture (OpenCV, its own
+    thread), the preview, the decoder and the desk: a check-in, as with a webcam."""
+    import threading
+    app = ctx.app
+    yield 0.3
+    ctx.note("started", app.camera.start(video=str(ctx.folder / "camera.avi"), loop=True))
+    ctx.note("source", app.camera.source)
+    yield until(_feedback(ctx, "checked_in"), 20, "check-in from the camera video")
+    ctx.note("checkin_labels")
+    cam = app.camera._camera
+    ctx.note("capture_thread", cam._thread.name if cam and cam._thread else None)
+    ctx.note("capture_not_ui", bool(cam and cam._thread is not threading.main_thread()))
+    ctx.note("frames_read", cam.frames_read if cam else 0)
+    ctx.note("preview", list(app.camera.texture.size) if app.camera.texture else None)
+    app.camera._stop_sources()
+    ctx.note("stopped", not app.camera.running and (cam is None or not cam.alive))
+
+
+camera_video.setup = _setup_camera_video
