@@ -36,7 +36,7 @@ def configure_kivy(fullscreen: bool = False, size: tuple[int, int] | None = None
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")   # no xclip/xsel on a kiosk
-    os.environ.setdefault("KIVY_CAMERA", "opencv")    # Linux: the OpenCV camera provider
+    os.environ.setdefault("KIVY_CAMERA", "opencv")    # (Kivy's own provider is unused: kiosk/capture.py reads the camera)
     logging.getLogger("peewee").setLevel(logging.INFO)
     logging.getLogger("PIL").setLevel(logging.INFO)   # else a DEBUG line per chunk of every frame
     from kivy.config import Config

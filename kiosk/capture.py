@@ -47,6 +47,7 @@ class Capture:
         self._thread: threading.Thread | None = None
         self._device = None
         self.frames_read = 0
+        self.failed_reads = 0
         self.ended = False
 
     def start(self) -> "Capture":
@@ -105,7 +106,9 @@ class Capture:
                     continue
                 if self.is_file:
                     break
-                log.warning("camera %r gave no frame", self.source)
+                if not self.failed_reads:
+                    log.warning("camera %r gave no frame; trying again every 0.5 s", self.source)
+                self.failed_reads += 1
                 if self._stopping.wait(0.5):
                     break
                 continue
