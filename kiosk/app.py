@@ -25,8 +25,8 @@ COORDINATOR_IDLE_SECONDS = 120   # coordinator mode ends after this long untouch
 SCREENS = ["home", "feedback", "activities", "activity_detail", "order", "request_status", "unlock", "coordinator"]
 # Built at start: what a scan shows. The others are built the first time they are opened (a
 # resident's tap, a coordinator's badge): a kiosk that only takes scans never holds their
-# widgets (about 16 MB on the software renderer).
-EAGER_SCREENS = ["home", "feedback", "unlock"]
+# widgets (about 18 MB on the software renderer).
+EAGER_SCREENS = ["home", "feedback"]
 
 
 def configure_kivy(fullscreen: bool = False, size: tuple[int, int] | None = None) -> None:
