@@ -1,7 +1,7 @@
 """Camera (or replayed frames) -> preview texture + FrameDecoder, for the Kivy app.
 
     feed = CameraFeed(on_texts=services_submit)     # on_texts(texts) is called on the decoder thread
-    feed.start(replay="demo-data/replay")           # or replay=None: the live camera (kiosk.capture)
+    feed.start(replay="demo-data/replay")           # or replay=None: the live camera (see below)
     feed.start(video="recorded.avi")                 # a recorded video through the live camera's path
     image.texture = feed.texture                     # bind: feed.bind(texture=...)
     feed.play(ReplaySource(...))                     # switch to another replayed source (tests, demo)
@@ -9,9 +9,14 @@
 
 Both sources take the same path: each frame is shown in the preview (only when it changed)
 and handed to FrameDecoder, which decodes off the UI thread and keeps only the newest frame.
-A live frame is read by kiosk.capture on its own thread (OpenCV, BGR) and taken by the UI
-thread when it ticks: the screen never waits for the camera, and a frame is never read back
-from the GPU.
+A live frame is never read back from the GPU.
+
+The live camera is camera4kivy's Preview where it runs (Android; a desktop with a camera:
+kiosk/camera_preview.py), else kiosk.capture: OpenCV reads the camera on its own
+thread (Kivy's own OpenCV provider read it on the UI thread, and knows no OpenCV 5) and the UI
+thread takes the newest frame when it ticks. The Preview is
+a widget that draws itself (`preview`, shown by the home screen in place of the texture) and hands
+its analysed frames to submit_frame on its own thread, like every other source.
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ class CameraFeed(EventDispatcher):
     running = BooleanProperty(False)
     source = StringProperty("none")          # none / camera / replay
     frames = NumericProperty(0)              # frames shown so far
+    preview = ObjectProperty(None, allownone=True)   # camera4kivy's Preview widget, when it is the camera
 
     def __init__(self, on_texts: Callable[[list[str]], Any], decode: Callable | None = None,
                  camera_index: int = 0, resolution=(640, 480), max_decode_fps: float = 15, **kwargs):
@@ -96,6 +102,15 @@ class CameraFeed(EventDispatcher):
         return None
 
     def _start_camera(self, source: int | str | None = None, loop: bool = False) -> bool:
+        from kiosk import camera_preview
+
+        if source is None and camera_preview.wanted():
+            preview = camera_preview.open_preview(self.submit_frame)
+            if preview is not None:
+                self.preview = preview
+                self.decoding = True
+                self.source, self.running = "preview", True
+                return True
         from kiosk.capture import Capture
         self._stop_sources()
         try:
@@ -147,6 +162,10 @@ class CameraFeed(EventDispatcher):
         self.frames += 1
         self._submit(frame)
 
+    def submit_frame(self, frame) -> None:
+        """Any camera thread's door to the decoder (rate-limited; the decoder keeps the newest)."""
+        self._submit(frame)
+
     def _submit(self, frame) -> None:
         if not self.decoding:
             return
@@ -163,6 +182,12 @@ class CameraFeed(EventDispatcher):
             self._replay_event.cancel()
             self._replay_event = None
         self._replay_iter = None
+        if self.preview is not None:
+            try:
+                self.preview.disconnect_camera()
+            except Exception:  # noqa: BLE001
+                pass
+            self.preview = None
         if self._camera is not None:
             try:
                 self._camera.stop()

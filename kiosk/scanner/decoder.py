@@ -28,7 +28,8 @@ from numbers import Integral
 from typing import Any
 
 import numpy as np
-import zxingcpp
+
+from kiosk.scanner.backend import zxingcpp  # the zxing-cpp wheel, or its C API through ctypes (backend.py)
 
 __all__ = ["Frame", "decode"]
 

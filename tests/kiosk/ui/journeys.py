@@ -608,3 +608,5 @@ def camera_video(ctx):
 
 
 camera_video.setup = _setup_camera_video
+
+from tests.kiosk.ui.journeys_android import camera4kivy_preview  # noqa: E402,F401  (issue 13)
