@@ -8,7 +8,9 @@
    frames, 640x480) read by OpenCV on the capture thread (kiosk.capture, what a webcam goes
    through), shown in the preview, decoded, decided and written; RSS and USS (private memory,
    psutil) before the first scan, after 500 and at the end (goals RSS <= 200 MB, USS <= 110 MB,
-   no growth), and the largest mappings by private memory.
+   no growth), and the largest mappings by private memory. The final figures are taken with the
+   server stopped (it maps the same libraries from the same venv). USS counts only pages no other
+   process maps: run it with nothing else from this venv running (tests, a demo), or it reads low.
 3. the main loop while a 10,000-event backlog syncs to a real `weiguang server run` process
    (niced: a center is another machine) and badges arrive through the camera path (replayed
    frames -> decoder -> desk -> feedback screen): every loop iteration redraws the window (as during
