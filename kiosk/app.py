@@ -180,11 +180,6 @@ def make_app_class():
 
         def _first_frame(self, dt):
             self.first_frame_at = time.monotonic()
-            Clock.schedule_once(self._give_back, 2.0)   # once the screens have settled
-
-        def _give_back(self, dt):
-            from kiosk.lean import give_back
-            give_back()
 
         def on_stop(self):
             for ev in self._events:
