@@ -25,6 +25,10 @@ COORDINATOR_IDLE_SECONDS = 120   # coordinator mode ends after this long untouch
 LARGE_TEXT = 1.3                 # the 大字 switch's factor
 SCREENS = ["home", "feedback", "activities", "activity_detail", "order", "request_status", "unlock", "coordinator",
            "my_hours"]
+# Built at start: what a scan shows. The others are built the first time they are opened (a
+# resident's tap, a coordinator's badge): a kiosk that only takes scans never holds their
+# widgets (about 18 MB on the software renderer).
+EAGER_SCREENS = ["home", "feedback"]
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -55,10 +59,12 @@ def configure_logging(level: str = "INFO") -> None:
 
 def configure_kivy(fullscreen: bool = False, size: tuple[int, int] | None = None, log_level: str = "INFO") -> None:
     """Kivy settings that must be in place before the window exists."""
+    from kiosk.lean import lean_process
+    lean_process()
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")   # no xclip/xsel on a kiosk
-    os.environ.setdefault("KIVY_CAMERA", "opencv")    # Linux: the OpenCV camera provider
+    os.environ.setdefault("KIVY_CAMERA", "opencv")    # (Kivy's own provider is unused: kiosk/capture.py reads the camera)
     import kivy
     kivy.kivy_options["cutbuffer"] = ()               # never ask for xclip or xsel (the X cut buffer)
     configure_logging(log_level)
@@ -169,7 +175,7 @@ def make_app_class():
             Builder.load_file(str(UI_DIR / "widgets.kv"))
             self.large_text = bool(self.services.store.settings.get("large_text"))
             self.sm = ScreenManager(transition=CrossFade(duration=0.12))
-            for screen in load_screens(SCREENS):
+            for screen in load_screens([n for n in SCREENS if n in EAGER_SCREENS]):
                 self.sm.add_widget(screen)
             self.sounds = Sounds(enabled=self.want_sounds)
             Window.clearcolor = (0.96, 0.96, 0.95, 1)
@@ -180,10 +186,19 @@ def make_app_class():
             return self.sm
 
         def screen(self, name: str):
+            if not self.sm.has_screen(name):
+                if name not in SCREENS:
+                    raise KeyError(name)
+                from kiosk.ui import load_screens
+                started = time.monotonic()
+                self.sm.add_widget(load_screens([name])[0])
+                log.info("screen %s built in %.0f ms", name, (time.monotonic() - started) * 1000)
             return self.sm.get_screen(name)
 
         def on_start(self):
             from kiosk.camera import CameraFeed
+            from kiosk.threads import ui_first
+            ui_first()
             self._install_stop_signals()
             svc = self.services
             svc.on_decision = self.on_decision
@@ -193,7 +208,7 @@ def make_app_class():
                 self.camera.start(replay=self.replay)
             svc.run(svc.station, then=lambda s: setattr(self, "station_name", s["name"]))
             if svc.sync_agent is not None:
-                svc.sync_agent.start()
+                svc.start_sync_agent()
             svc.close_overdue()
             self._events = [
                 Clock.schedule_interval(self._tick_clock, 1.0),
@@ -227,6 +242,7 @@ def make_app_class():
         def go(self, name: str) -> None:
             if name != "coordinator" and self.sm.current == "coordinator" and name != "unlock":
                 self.coordinator = None
+            self.screen(name)
             self.sm.current = name
 
         def go_home(self) -> None:

@@ -29,7 +29,30 @@ import uuid6
 from peewee import (BooleanField, CharField, Check, DatabaseError, IntegerField, Model, OperationalError,
                     SqliteDatabase, TextField)
 
-db = SqliteDatabase(None)
+
+
+class KioskDatabase(SqliteDatabase):
+    """SqliteDatabase with a thread check. `watch_thread(ident, on_use)` makes every statement
+    run from that thread call on_use(sql) first (a test, or a debug run, watching the UI thread,
+    which must never wait on SQLite); `unwatch_thread(ident)` ends it. Costs one dict test."""
+
+    _watched: dict[int, Callable[[str], Any]] = {}
+
+    def watch_thread(self, ident: int, on_use: Callable[[str], Any]) -> None:
+        self._watched[ident] = on_use
+
+    def unwatch_thread(self, ident: int) -> None:
+        self._watched.pop(ident, None)
+
+    def execute_sql(self, sql, params=None, *args, **kwargs):
+        if self._watched:
+            hook = self._watched.get(threading.get_ident())
+            if hook is not None:
+                hook(sql)
+        return super().execute_sql(sql, params, *args, **kwargs)
+
+
+db = KioskDatabase(None)
 
 PRAGMAS = {
     "journal_mode": "wal",

@@ -15,7 +15,15 @@ from kiosk import i18n
 from kiosk.ui.services import hhmm, hours_text
 from kiosk.ui.widgets import COLOURS, fit_font  # noqa: F401 - fit_font: older callers
 
-def _qr(url: str):
+def _qr(url: str, pixels=None):
+    """The page QR as a texture: from pixels the DB worker drew (kiosk.qrpixels), else drawn here."""
+    if pixels is not None:
+        from kivy.graphics.texture import Texture
+        texture = Texture.create(size=(pixels.width, pixels.height), colorfmt="rgb")
+        texture.flip_vertical()
+        texture.blit_buffer(pixels.rgb, colorfmt="rgb", bufferfmt="ubyte")
+        texture.mag_filter = "nearest"
+        return texture
     from kiosk.ui.activity_detail import qr_texture
     try:
         return qr_texture(url)
@@ -63,7 +71,7 @@ class FeedbackScreen(Screen):
         self.choices = list(decision.open_activities) if self.kind == "choose" else []
         self._build_choices()
         url = getattr(decision, "page_url", None) if self.kind == "checked_out" else None
-        self.qr = _qr(url) if url else None
+        self.qr = _qr(url, getattr(decision, "page_qr", None)) if url else None
         self._countdown(QR_SECONDS if self.qr is not None else SHOW_SECONDS[self.kind])
 
     fit = staticmethod(fit_font)

@@ -156,9 +156,20 @@ class KioskServices:
                 return badge
         decision = self.attendance.scan(text, activity_id=activity_id)
         decision.scanned_text = text   # kept for re-deciding with the activity the volunteer picks
+        if decision.result == "checked_out" and getattr(decision, "page_url", None):
+            decision.page_qr = self._qr(decision.page_url)   # drawn here: the UI thread only uploads it
         if self.sync_agent is not None and decision.result in ("checked_in", "checked_out"):
             self.sync_agent.trigger()  # push it now when online; offline, the status says so at once
         return decision
+
+    @staticmethod
+    def _qr(url: str):
+        from kiosk.qrpixels import qr_rgb
+        try:
+            return qr_rgb(url)
+        except Exception:  # noqa: BLE001 - a QR that cannot be drawn must not cost the check-out
+            log.exception("the volunteer's page QR could not be drawn")
+            return None
 
     def coordinator_badge(self, text: str) -> CoordinatorBadge | None:
         """A valid, unrevoked coordinator badge: the screen asks what the coordinator wants."""
@@ -266,9 +277,17 @@ class KioskServices:
             from sync.client import SyncAgent
             self.sync_agent = SyncAgent(self.store)
         if start:
-            self.sync_agent.start()
+            self.start_sync_agent()
             self.sync_agent.trigger()
         return self.sync_agent
+
+    def start_sync_agent(self) -> None:
+        """Start the agent's thread, at a low priority: the screen is drawn first."""
+        from kiosk.threads import SYNC_NICE, lower_priority
+        self.sync_agent.start()
+        thread = getattr(self.sync_agent, "_thread", None)
+        if thread is not None:
+            lower_priority(SYNC_NICE, thread)
 
 
 def activity_dict(a: Activity) -> dict:

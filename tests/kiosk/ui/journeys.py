@@ -492,6 +492,7 @@ def star_checkout(ctx):
     yield _settled(ctx)
     ctx.note("checkout_labels")
     ctx.note("qr_shown", ctx.app.screen("feedback").qr is not None and ctx.app.screen("feedback").ids.own_page.opacity == 1)
+    ctx.note("qr_drawn_by_worker", getattr(ctx.app.screen("feedback")._decision, "page_qr", None) is not None)
     ctx.note("seconds_left", ctx.app.screen("feedback").seconds_left)
     ctx.app.sm.current_screen.export_to_png(str(ctx.folder / "star.png"))
     yield 0.2
@@ -577,6 +578,128 @@ def _setup_failed_scans(store, services, folder):
 
 
 failed_scans_today.setup = _setup_failed_scans
+
+
+# --- a backlog syncing while badges are scanned: nothing on the UI thread touches SQLite ----
+
+def _setup_backlog(store, services, folder):
+    """A real server, the kiosk enrolled with it, 600 events waiting in the outbox."""
+    import atexit
+    import json
+    from kiosk.attendance import Attendance
+    from kiosk.demo import LocalServer
+    from kiosk.store import Activity
+    from sync.client import enroll
+    Activity.delete().execute()         # the server knows none of the sample activities: station duty
+    server = LocalServer(folder / "server").init()
+    server.start()
+    atexit.register(server.stop)
+    enroll(store, server.url, server.code("WBY"))
+    desk, tokens = Attendance(store), json.loads((folder / "tokens.json").read_text())
+    clock = store.clock
+    while store.count_pending() < 600:
+        clock.advance(180)
+        for vid in ("14020200002", "14020200003"):
+            desk.scan(tokens[vid])
+    clock.advance(180)
+    sync_backlog.server = server
+
+
+def sync_backlog(ctx):
+    """The agent pushes 600 events in batches of 10 while a badge is scanned; the status line
+    follows the worker's counters; the UI thread runs no SQL meanwhile (the store's thread check)."""
+    import threading
+    from kiosk.store import db
+    from sync.client import SyncAgent
+    app, svc = ctx.app, ctx.app.services
+    yield 0.5
+    ui_sql: list[str] = []
+    ui = threading.get_ident()
+    def on_ui_thread(sql):
+        import traceback
+        where = " < ".join(f"{f.name}:{f.lineno}" for f in reversed(traceback.extract_stack()[-16:-1]))
+        ui_sql.append(f"{sql[:40]} @ {where}")
+    seen = {"net_texts": [], "pending": []}
+
+    def look():
+        if app.net_text not in seen["net_texts"]:
+            seen["net_texts"].append(app.net_text)
+        pending = app.sync.get("pending")
+        if pending is not None and (not seen["pending"] or seen["pending"][-1] != pending):
+            seen["pending"].append(pending)
+        return True
+    from kivy.clock import Clock
+    watcher = Clock.schedule_interval(lambda dt: look(), 0)
+    import requests
+
+    class SlowNetwork(requests.Session):   # a mobile network: the round lasts seconds, the line follows it
+        def request(self, *args, **kwargs):
+            time.sleep(0.1)
+            return super().request(*args, **kwargs)
+    # made as the app makes it, before the loop runs (it reads the store once)
+    svc.sync_agent = SyncAgent(svc.store, batch_size=10, interval=3600, http=SlowNetwork())
+    db.watch_thread(ui, on_ui_thread)
+    svc.start_sync_agent()
+    yield until(lambda: app.net_state == "syncing", 20, "syncing shown")
+    play(app, ctx.badge("14020200001"), hold_seconds=1.0)
+    yield until(_feedback(ctx, "checked_in"), 20, "check-in during the sync")
+    ctx.note("checkin_labels")
+    yield from _done_and_home(ctx)
+    yield until(lambda: not app.sync.get("running") and app.sync.get("ok") and app.sync.get("pending") == 0
+                and app.net_state == "online", 90, "backlog synced")
+    yield 1.2   # the status line's next refresh
+    look()
+    watcher.cancel()
+    db.unwatch_thread(ui)
+    ctx.note("ui_thread_sql", ui_sql)
+    ctx.note("net_texts", seen["net_texts"])
+    ctx.note("pending_seen", seen["pending"])
+    ctx.note("net_text", app.net_text)
+    svc.sync_agent.stop(5)
+    sync_backlog.server.stop()
+    ctx.note("stats", sync_backlog.server.stats())
+
+
+sync_backlog.setup = _setup_backlog
+
+
+# --- the live camera's path: a recorded video read by OpenCV on the capture thread ----------
+
+def _setup_camera_video(store, services, folder):
+    import cv2
+    import numpy as np
+    badge = cv2.imread(str(folder / "badges" / "14020200001.png"))
+    scale = 400 / max(badge.shape[:2])
+    badge = cv2.resize(badge, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frame = np.full((480, 640, 3), 128, np.uint8)
+    y, x = (480 - badge.shape[0]) // 2, (640 - badge.shape[1]) // 2
+    frame[y:y + badge.shape[0], x:x + badge.shape[1]] = badge
+    writer = cv2.VideoWriter(str(folder / "camera.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 15, (640, 480))
+    for _ in range(15):
+        writer.write(frame)
+    writer.release()
+
+
+def camera_video(ctx):
+    """A badge in front of the 'camera': the video goes through kiosk.capture (OpenCV, its own
+    thread), the preview, the decoder and the desk: a check-in, as with a webcam."""
+    import threading
+    app = ctx.app
+    yield 0.3
+    ctx.note("started", app.camera.start(video=str(ctx.folder / "camera.avi"), loop=True))
+    ctx.note("source", app.camera.source)
+    yield until(_feedback(ctx, "checked_in"), 20, "check-in from the camera video")
+    ctx.note("checkin_labels")
+    cam = app.camera._camera
+    ctx.note("capture_thread", cam._thread.name if cam and cam._thread else None)
+    ctx.note("capture_not_ui", bool(cam and cam._thread is not threading.main_thread()))
+    ctx.note("frames_read", cam.frames_read if cam else 0)
+    ctx.note("preview", list(app.camera.texture.size) if app.camera.texture else None)
+    app.camera._stop_sources()
+    ctx.note("stopped", not app.camera.running and (cam is None or not cam.alive))
+
+
+camera_video.setup = _setup_camera_video
 
 from tests.kiosk.ui.journeys_android import camera4kivy_preview  # noqa: E402,F401  (issue 13)
 def my_hours(ctx):

@@ -20,6 +20,7 @@ def test_a_check_out_that_crosses_100_hours_shows_the_star(xdisplay, tmp_path):
     assert any("恭喜！累计服务 100.5 小时，成为一星志愿者" in t for t in unwrapped), labels
     assert any("另有 1.5 小时待审核" in t for t in unwrapped), labels
     assert "手机扫码 看我的时长" in labels and j["qr_shown"] and j["seconds_left"] > 5
+    assert j["qr_drawn_by_worker"]            # the UI thread only uploaded its pixels
     # The QR on the screen is the volunteer's own page: a signed link the center accepts.
     import zxingcpp
     from PIL import Image
