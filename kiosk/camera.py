@@ -23,6 +23,7 @@ from kivy.event import EventDispatcher
 from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 
+from kiosk.scanner.decoder import Frame
 from kiosk.scanner.worker import FrameDecoder
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,9 @@ class CameraFeed(EventDispatcher):
             return
         w, h = cam.resolution if not cam.texture else cam.texture.size
         arr = np.asarray(buf)
-        if arr.size == w * h * 3:       # OpenCV provider: BGR bytes, top-down; QR reading ignores hue
-            self._submit(arr.reshape(h, w, 3))
+        if arr.size == w * h * 3:       # OpenCV provider: BGR bytes, top-down
+            # A Frame that says "bgr": a bare array would be read as RGB, with the wrong grey weights.
+            self._submit(Frame(np.ascontiguousarray(arr).reshape(-1), w, h, "bgr"))
 
     # --- one frame: preview + decode ----------------------------------------------------
 

@@ -1,0 +1,177 @@
+"""The decoder's second attempt: what to try on a frame where the plain read found nothing.
+
+    texts = second_attempt(gray, read, hints, budget)
+
+`gray` is the frame as an HxW uint8 array; `read(image, **options)` is the backend's raw decode
+call (kiosk.scanner.decoder.read_raw: zxing-cpp's wheel, or another backend behind the same call),
+answering (texts, boxes): the texts of the QR codes it read, and the boxes (x0, y0, x1, y1) of
+symbols it found but could not decode; `hints` are those boxes from the first read.
+
+The steps answer the failures measured on generated camera frames of our badges (bench/camera_frames.py):
+
+1. a symbol was found but not decoded (curved cards, strong tilt, blur): its box, cut out with a
+   margin, contrast stretched, sharpened and upscaled 2x, so the sampling grid lands on modules again.
+   Cheap: the box is a small part of the frame.
+2. nothing decoded anywhere (tiny modules, blur, low contrast, sensor noise): the whole frame through
+   an unsharp mask (sigma 1.5, amount 1.5), which restores edges and raises local contrast; then
+   what that read found but did not decode, cut out and upscaled as in step 1.
+3. washed-out frames: a local contrast equalisation (CLAHE) of the whole frame.
+
+Every step reads with the same backend and the same QR Model 2-only format as the first read, and
+keeps the error correction: a text comes only from a symbol whose Reed-Solomon check passed, so a
+step can fail to read but cannot invent a text (tests/kiosk/scanner/test_second_attempt.py feeds it
+thousands of images without a QR code). Light-on-dark is not searched again (our badges are dark
+on light; the first read already tried inverted), so no step pays for it twice.
+
+`Budget` keeps the average cost in bounds: each frame earns half the time its first read took, a
+step runs only while the earned time is positive, and each step's actual time is paid from it
+(a step may overdraw; later frames pay the debt). So over any run of frames the second attempt
+costs at most 0.5x the first reads plus one step: the decoder's average stays within 1.5x of the
+raw decoder's. Savings are capped (`max_frames` frames' worth), so a kiosk idling on empty frames
+does not bank a burst.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+__all__ = ["Budget", "second_attempt", "STEPS"]
+
+Box = tuple[int, int, int, int]
+Read = Callable[..., tuple[list[str], list[Box]]]
+
+STEPS = ("found_box_upscaled", "sharpened", "contrast_equalised")
+
+
+class Budget:
+    """Time the second attempt may spend, earned by the first reads (see module docstring)."""
+
+    def __init__(self, share: float = 0.5, max_frames: float = 4.0) -> None:
+        self.share = share
+        self.max_frames = max_frames
+        self._credit = 0.0
+        self._lock = threading.Lock()
+        self.spent = 0.0
+        self.earned = 0.0
+
+    def earn(self, first_read_seconds: float) -> None:
+        with self._lock:
+            gain = self.share * first_read_seconds
+            self.earned += gain
+            self._credit = min(self._credit + gain, self.max_frames * gain)
+
+    def available(self) -> bool:
+        with self._lock:
+            return self._credit > 0
+
+    def pay(self, seconds: float) -> None:
+        with self._lock:
+            self._credit -= seconds
+            self.spent += seconds
+
+
+class _Unlimited:
+    def available(self) -> bool:
+        return True
+
+    def pay(self, seconds: float) -> None:
+        pass
+
+
+UNLIMITED = _Unlimited()
+
+
+def _cv2():
+    import cv2  # imported on first use: a frame that reads at once never needs OpenCV
+
+    return cv2
+
+
+def _stretch(img: np.ndarray) -> np.ndarray:
+    """Map the 1st..99th percentile of the grey levels onto 0..255."""
+    cv2 = _cv2()
+    hist = cv2.calcHist([img], [0], None, [256], [0, 256]).ravel()
+    cdf = np.cumsum(hist)
+    total = cdf[-1]
+    lo = int(np.searchsorted(cdf, total * 0.01))
+    hi = int(np.searchsorted(cdf, total * 0.99))
+    if hi - lo < 4:
+        return img
+    scale = 255.0 / (hi - lo)
+    return cv2.convertScaleAbs(img, alpha=scale, beta=-lo * scale)
+
+
+def _sharpen(img: np.ndarray, sigma: float, amount: float) -> np.ndarray:
+    cv2 = _cv2()
+    return cv2.addWeighted(img, 1 + amount, cv2.GaussianBlur(img, (0, 0), sigma), -amount, 0)
+
+
+def _crop(gray: np.ndarray, box: Box, margin: float = 0.15) -> np.ndarray | None:
+    h, w = gray.shape
+    x0, y0, x1, y1 = box
+    mx, my = int((x1 - x0) * margin) + 4, int((y1 - y0) * margin) + 4
+    x0, y0, x1, y1 = max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)
+    if x1 - x0 < 12 or y1 - y0 < 12:
+        return None
+    return gray[y0:y1, x0:x1]
+
+
+def _box_upscaled(crop: np.ndarray, read: Read) -> list[str]:
+    cv2 = _cv2()
+    # Enough pixels per module after the 2x, but never a huge image (a box that fills the frame).
+    f = 2.0 if max(crop.shape) <= 480 else 960.0 / max(crop.shape)
+    img = _sharpen(_stretch(np.ascontiguousarray(crop)), 1.0, 1.0)
+    img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
+    texts, _ = read(img, try_invert=False)
+    return texts
+
+
+def second_attempt(gray: np.ndarray, read: Read, hints: Sequence[Box] = (), budget=UNLIMITED,
+                   steps: Sequence[str] = STEPS) -> list[str]:
+    """Texts found by the steps above, stopping at the first that reads; [] when none does or the
+    budget runs out. `budget=UNLIMITED` (the default) runs every step (the tests)."""
+    if gray.ndim != 2 or gray.dtype != np.uint8 or min(gray.shape) < 21:
+        return []
+
+    def run(fn) -> list[str]:
+        if not budget.available():
+            return []
+        t0 = time.perf_counter()
+        try:
+            return fn()
+        finally:
+            budget.pay(time.perf_counter() - t0)
+
+    more_hints: list[Box] = []
+    for step in steps:
+        if step == "found_box_upscaled":
+            for box in list(hints)[:2]:
+                crop = _crop(gray, box)
+                if crop is not None and (texts := run(lambda: _box_upscaled(crop, read))):
+                    return texts
+        elif step == "sharpened":
+            def sharpened() -> list[str]:
+                texts, boxes = read(_sharpen(gray, 1.5, 1.5), try_invert=False)
+                more_hints.extend(boxes)
+                return texts
+
+            if texts := run(sharpened):
+                return texts
+            for box in more_hints[:1]:
+                crop = _crop(gray, box)
+                if crop is not None and (texts := run(lambda: _box_upscaled(crop, read))):
+                    return texts
+        elif step == "contrast_equalised":
+            def equalised() -> list[str]:
+                clahe = _cv2().createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+                return read(clahe.apply(np.ascontiguousarray(gray)), try_invert=False)[0]
+
+            if texts := run(equalised):
+                return texts
+        else:
+            raise ValueError(f"unknown step {step!r}: expected one of {STEPS}")
+    return []
