@@ -83,11 +83,13 @@ def decode(source: Any) -> list[str]:
     # buffer alive by itself.
     image, keep = _zxing_image(source)
     t0 = time.perf_counter()
-    texts, boxes = read_raw(image)
+    texts, boxes = read_raw(image, try_invert=False)  # light-on-dark: a budgeted step of the second attempt
     BUDGET.earn(time.perf_counter() - t0)
     if texts or not BUDGET.available():
         return texts
+    t1 = time.perf_counter()
     gray = image if isinstance(image, np.ndarray) and image.ndim == 2 else _gray(source)
+    BUDGET.pay(time.perf_counter() - t1)  # the grey copy is part of the second attempt's cost
     texts = second_attempt(gray, read_raw, boxes, BUDGET)
     del keep
     return texts
