@@ -171,10 +171,11 @@ def _motion_kernel(length: int, angle: float) -> np.ndarray:
     return k / k.sum()
 
 
-def frame(category: str, text: str, rng: np.random.Generator, size=(640, 480)) -> np.ndarray:
-    """One BGR frame of a badge holding `text`, damaged as `category` says."""
+def frame(category: str, text: str | None, rng: np.random.Generator, size=(640, 480)) -> np.ndarray:
+    """One BGR frame of a badge holding `text`, damaged as `category` says; text None: a blank
+    card with no code (a frame without a QR code, for timing and for the no-misread tests)."""
     w, h = size
-    mods = modules(text)
+    mods = modules(text) if text is not None else np.zeros((49, 49), bool)
     n = mods.shape[0]
     bg = _background(h, w, rng)
     angle = rng.uniform(-25, 25)
@@ -248,6 +249,13 @@ def badge_frames(per_category: int, seed: int = 2026, size=(640, 480),
         for i in range(per_category):
             text = texts[(i * 7 + ci) % len(texts)]
             yield category, text, frame(category, text, rng, size)
+
+
+def empty_frames(n: int, seed: int = 2026, size=(640, 480)) -> Iterator[np.ndarray]:
+    """BGR frames of the same scenes with a blank card (or none): what the camera sees between badges."""
+    rng = np.random.default_rng([seed, 99])
+    for i in range(n):
+        yield frame(CATEGORIES[i % len(CATEGORIES)], None, rng, size)
 
 
 if __name__ == "__main__":  # write a contact sheet of a few frames per category, to look at
