@@ -27,12 +27,13 @@ costs 1.5x to 4x the plain pass on a frame without a code) and so does every ste
 are printed dark on light and a phone shows the badge image as it is (no corpus photo needs it
 either). The step "inverted" exists for a caller that wants it (steps=ALL_STEPS).
 
-`Budget` keeps the average cost in bounds: each frame earns half the time its first read took, a
-step runs only while the earned time is positive, and each step's actual time is paid from it
-(a step may overdraw; later frames pay the debt). So over any run of frames the second attempt
-costs at most 0.5x the first reads plus one step: the decoder's average stays within 1.5x of the
-raw decoder's. Savings are capped (`max_frames` frames' worth), so a kiosk idling on empty frames
-does not bank a burst.
+`Budget` keeps the average cost in bounds: each frame earns what is left of 1.45x the raw decoder's
+time on it once the first read is paid (the raw decoder's time is estimated from the first read's
+by a ratio measured in the same process on every 32nd frame, a read that is paid from the budget
+too); a step runs only while the earned time is positive, and each step's actual time is paid from
+it (a step may overdraw; later frames pay the debt). So over any run of frames the decoder costs
+about 1.45x what raw zxing-cpp would have, plus at most one step. Savings are capped
+(`max_frames` frames' worth), so a kiosk idling on empty frames does not bank a burst.
 """
 
 from __future__ import annotations
@@ -53,20 +54,57 @@ ALL_STEPS = STEPS + ("inverted",)
 
 
 class Budget:
-    """Time the second attempt may spend, earned by the first reads (see module docstring)."""
+    """Time the second attempt may spend, earned by the first reads (see module docstring).
 
-    def __init__(self, share: float = 0.5, max_frames: float = 10.0) -> None:
+    share=None (the kiosk's): each frame earns what is left of `target` times the raw decoder's time
+    on it once the first read is paid, target*k - 1 times the first read's time, where k, the raw
+    read's cost over the first read's, is measured in the same process: every `calibrate_every`th
+    frame the caller also makes the raw read (read_raw with every default) and reports both times to
+    calibrate(), which pays for that read too. Before the first calibration k is taken as 1 (the
+    first read does less than the raw one, so this is the cautious side). A number for share fixes
+    the gain at share times the first read's time, with no calibration (the tests).
+    """
+
+    def __init__(self, share: float | None = None, max_frames: float = 10.0, target: float = 1.45,
+                 calibrate_every: int = 32) -> None:
         self.share = share
+        self.target = target
         self.max_frames = max_frames
+        self.calibrate_every = calibrate_every
         self._credit = 0.0
         self._avg: float | None = None
         self._lock = threading.Lock()
+        self._frames = 0
+        self._first_sum = 0.0
+        self._raw_sum = 0.0
         self.spent = 0.0
         self.earned = 0.0
 
+    @property
+    def raw_over_first(self) -> float:
+        """k: the raw read's time over the first read's, measured (1 until measured; 1..3)."""
+        if self._first_sum <= 0:
+            return 1.0
+        return min(3.0, max(1.0, self._raw_sum / self._first_sum))
+
+    def wants_calibration(self) -> bool:
+        """True on every calibrate_every-th frame (the first included) when share is not fixed."""
+        with self._lock:
+            self._frames += 1
+            return self.share is None and self._frames % self.calibrate_every == 1
+
+    def calibrate(self, first_read_seconds: float, raw_read_seconds: float) -> None:
+        with self._lock:
+            # sums that forget slowly: the ratio follows the frames (resolution, scene) the kiosk sees
+            self._first_sum = 0.9 * self._first_sum + first_read_seconds
+            self._raw_sum = 0.9 * self._raw_sum + raw_read_seconds
+            self._credit -= raw_read_seconds
+            self.spent += raw_read_seconds
+
     def earn(self, first_read_seconds: float) -> None:
         with self._lock:
-            gain = self.share * first_read_seconds
+            share = self.share if self.share is not None else self.target * self.raw_over_first - 1
+            gain = max(0.0, share) * first_read_seconds
             self.earned += gain
             # the cap: max_frames frames' worth at the recent average (not this frame's: one quick
             # frame must not wipe out what slower ones saved)

@@ -258,6 +258,23 @@ def test_budget_spends_at_most_what_first_reads_earn_plus_one_step():
     assert not b.available()
 
 
+def test_budget_earns_what_is_left_of_the_raw_time_measured_in_process():
+    b = Budget(target=1.5, calibrate_every=4)
+    assert [b.wants_calibration() for _ in range(8)] == [True, False, False, False] * 2
+    assert b.raw_over_first == 1.0  # not measured yet: the cautious side
+    b.earn(0.010)
+    assert b.earned == pytest.approx(0.005)  # 1.5 x 1 - 1 = half the first read
+    b.calibrate(0.010, 0.020)  # the raw read took twice the first read's time, and is paid for
+    assert b.raw_over_first == pytest.approx(2.0)
+    assert b.spent == pytest.approx(0.020)
+    assert not b.available()
+    b.earn(0.010)  # 1.5 x 2 - 1 = twice the first read
+    assert b.earned == pytest.approx(0.005 + 0.020)
+    b.calibrate(1.0, 100.0)
+    assert b.raw_over_first == 3.0  # bounded: a preempted raw read cannot open the floodgates
+    assert not Budget(share=0.5).wants_calibration()
+
+
 def test_decode_with_an_empty_budget_is_the_first_read_only(monkeypatch):
     from kiosk.scanner import decoder
 
