@@ -27,12 +27,13 @@ costs 1.5x to 4x the plain pass on a frame without a code) and so does every ste
 are printed dark on light and a phone shows the badge image as it is (no corpus photo needs it
 either). The step "inverted" exists for a caller that wants it (steps=ALL_STEPS).
 
-`Budget` keeps the average cost in bounds: each frame earns what is left of 1.45x the raw decoder's
-time on it once the first read is paid (the raw decoder's time is estimated from the first read's
-by a ratio measured in the same process on every 32nd frame, a read that is paid from the budget
-too); a step runs only while the earned time is positive, and each step's actual time is paid from
-it (a step may overdraw; later frames pay the debt). So over any run of frames the decoder costs
-about 1.45x what raw zxing-cpp would have, plus at most one step. Savings are capped
+`Budget` keeps the average cost in bounds: each frame earns what is left of 1.4x the raw decoder's
+time on it once the first read is paid. The raw decoder's time is estimated from the first read's
+by the ratio of their sums over the last 15 of every 24th frame, where the raw read is made too (a
+read paid from the budget; each counted at most 3x its first read, against the scheduler's
+hiccups). A step runs only while the earned time is positive, and each step's actual time is paid
+from it (a step may overdraw; later frames pay the debt). So over any run of frames the decoder
+costs about 1.4x what raw zxing-cpp would have, plus at most one step. Savings are capped
 (`max_frames` frames' worth), so a kiosk idling on empty frames does not bank a burst.
 """
 
@@ -65,8 +66,8 @@ class Budget:
     the gain at share times the first read's time, with no calibration (the tests).
     """
 
-    def __init__(self, share: float | None = None, max_frames: float = 10.0, target: float = 1.45,
-                 calibrate_every: int = 32) -> None:
+    def __init__(self, share: float | None = None, max_frames: float = 10.0, target: float = 1.4,
+                 calibrate_every: int = 24) -> None:
         self.share = share
         self.target = target
         self.max_frames = max_frames
@@ -75,17 +76,20 @@ class Budget:
         self._avg: float | None = None
         self._lock = threading.Lock()
         self._frames = 0
-        self._first_sum = 0.0
-        self._raw_sum = 0.0
+        self._samples: list[tuple[float, float]] = []
         self.spent = 0.0
         self.earned = 0.0
 
     @property
     def raw_over_first(self) -> float:
         """k: the raw read's time over the first read's, measured (1 until measured; 1..3)."""
-        if self._first_sum <= 0:
+        if not self._samples:
             return 1.0
-        return min(3.0, max(1.0, self._raw_sum / self._first_sum))
+        # a ratio of sums (what the budget is about is total time), each raw read counted at
+        # most 3x its first read: one read slowed down by the scheduler must not open the gates
+        first = sum(f for f, _ in self._samples)
+        raw = sum(min(r, 3 * f) for f, r in self._samples)
+        return min(3.0, max(1.0, raw / first))
 
     def wants_calibration(self) -> bool:
         """True on every calibrate_every-th frame (the first included) when share is not fixed."""
@@ -95,9 +99,9 @@ class Budget:
 
     def calibrate(self, first_read_seconds: float, raw_read_seconds: float) -> None:
         with self._lock:
-            # sums that forget slowly: the ratio follows the frames (resolution, scene) the kiosk sees
-            self._first_sum = 0.9 * self._first_sum + first_read_seconds
-            self._raw_sum = 0.9 * self._raw_sum + raw_read_seconds
+            # the last 15: the ratio follows the frames (resolution, scene) the kiosk sees
+            if first_read_seconds > 0:
+                self._samples = (self._samples + [(first_read_seconds, raw_read_seconds)])[-15:]
             self._credit -= raw_read_seconds
             self.spent += raw_read_seconds
 

@@ -270,8 +270,11 @@ def test_budget_earns_what_is_left_of_the_raw_time_measured_in_process():
     assert not b.available()
     b.earn(0.010)  # 1.5 x 2 - 1 = twice the first read
     assert b.earned == pytest.approx(0.005 + 0.020)
-    b.calibrate(1.0, 100.0)
-    assert b.raw_over_first == 3.0  # bounded: a preempted raw read cannot open the floodgates
+    b.calibrate(0.010, 1.0)  # a raw read preempted by the scheduler counts as 3x at most
+    assert b.raw_over_first == pytest.approx((0.020 + 0.030) / 0.020)
+    for _ in range(20):
+        b.calibrate(0.001, 1.0)
+    assert b.raw_over_first == pytest.approx(3.0)  # bounded
     assert not Budget(share=0.5).wants_calibration()
 
 
