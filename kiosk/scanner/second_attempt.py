@@ -29,7 +29,7 @@ either). The step "inverted" exists for a caller that wants it (steps=ALL_STEPS)
 
 `Budget` keeps the average cost in bounds: each frame earns what is left of 1.4x the raw decoder's
 time on it once the first read is paid. The raw decoder's time is estimated from the first read's
-by the ratio of their sums over the last 15 of every 24th frame, where the raw read is made too (a
+by the ratio of their sums over the last 20 of every 12th frame, where the raw read is made too (a
 read paid from the budget; each counted at most 3x its first read, against the scheduler's
 hiccups). A step runs only while the earned time is positive, and each step's actual time is paid
 from it (a step may overdraw; later frames pay the debt). So over any run of frames the decoder
@@ -66,8 +66,8 @@ class Budget:
     the gain at share times the first read's time, with no calibration (the tests).
     """
 
-    def __init__(self, share: float | None = None, max_frames: float = 10.0, target: float = 1.4,
-                 calibrate_every: int = 24) -> None:
+    def __init__(self, share: float | None = None, max_frames: float = 20.0, target: float = 1.4,
+                 calibrate_every: int = 12) -> None:
         self.share = share
         self.target = target
         self.max_frames = max_frames
@@ -76,6 +76,7 @@ class Budget:
         self._avg: float | None = None
         self._lock = threading.Lock()
         self._frames = 0
+        self._calibrations = 0
         self._samples: list[tuple[float, float]] = []
         self.spent = 0.0
         self.earned = 0.0
@@ -91,17 +92,22 @@ class Budget:
         raw = sum(min(r, 3 * f) for f, r in self._samples)
         return min(3.0, max(1.0, raw / first))
 
-    def wants_calibration(self) -> bool:
-        """True on every calibrate_every-th frame (the first included) when share is not fixed."""
+    def wants_calibration(self) -> str:
+        """On every calibrate_every-th frame (the first included) when share is not fixed: "before"
+        or "after" in turn (when to make the raw read: the one made second finds the frame in the
+        CPU's cache); "" on the others."""
         with self._lock:
             self._frames += 1
-            return self.share is None and self._frames % self.calibrate_every == 1
+            if self.share is not None or self._frames % self.calibrate_every != 1 % self.calibrate_every:
+                return ""
+            self._calibrations += 1
+            return "after" if self._calibrations % 2 else "before"
 
     def calibrate(self, first_read_seconds: float, raw_read_seconds: float) -> None:
         with self._lock:
-            # the last 15: the ratio follows the frames (resolution, scene) the kiosk sees
+            # the last 20: the ratio follows the frames (resolution, scene) the kiosk sees
             if first_read_seconds > 0:
-                self._samples = (self._samples + [(first_read_seconds, raw_read_seconds)])[-15:]
+                self._samples = (self._samples + [(first_read_seconds, raw_read_seconds)])[-20:]
             self._credit -= raw_read_seconds
             self.spent += raw_read_seconds
 
