@@ -15,6 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ("bench_decode.py", []),
+    ("bench_zxing_c.py", []),
     ("bench_store.py", []),
     ("bench_sync.py", []),
     ("bench_ui.py", []),

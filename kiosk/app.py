@@ -251,6 +251,8 @@ def make_app_class():
                 return
             self.allow_quit = True
             Window.fullscreen = False
+            from kiosk import android_kiosk
+            android_kiosk.stop_lock_task()   # Android: unpin first (inert on a desktop)
             self.stop()
 
         # --- periodic ---------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Camera (or replayed frames) -> preview texture + FrameDecoder, for the Kivy app.
 
     feed = CameraFeed(on_texts=services_submit)     # on_texts(texts) is called on the decoder thread
-    feed.start(replay="demo-data/replay")           # or replay=None: the live camera (OpenCV provider)
+    feed.start(replay="demo-data/replay")           # or replay=None: the live camera (see below)
     image.texture = feed.texture                     # bind: feed.bind(texture=...)
     feed.play(ReplaySource(...))                     # switch to another replayed source (tests, demo)
     feed.stop()
@@ -9,6 +9,11 @@
 Both sources take the same path: each frame is shown in the preview (only when it changed)
 and handed to FrameDecoder, which decodes off the UI thread and keeps only the newest frame.
 A live frame is read from the camera provider's CPU buffer, never read back from the GPU.
+
+The live camera is camera4kivy's Preview where it runs (Android; a desktop with a camera:
+kiosk/camera_preview.py), else Kivy's OpenCV provider. The Preview is
+a widget that draws itself (`preview`, shown by the home screen in place of the texture) and hands
+its analysed frames to submit_frame on its own thread, like every other source.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class CameraFeed(EventDispatcher):
     running = BooleanProperty(False)
     source = StringProperty("none")          # none / camera / replay
     frames = NumericProperty(0)              # frames shown so far
+    preview = ObjectProperty(None, allownone=True)   # camera4kivy's Preview widget, when it is the camera
 
     def __init__(self, on_texts: Callable[[list[str]], Any], decode: Callable | None = None,
                  camera_index: int = 0, resolution=(640, 480), max_decode_fps: float = 15, **kwargs):
@@ -87,6 +93,15 @@ class CameraFeed(EventDispatcher):
         return None
 
     def _start_camera(self) -> bool:
+        from kiosk import camera_preview
+
+        if camera_preview.wanted():
+            preview = camera_preview.open_preview(self.submit_frame)
+            if preview is not None:
+                self.preview = preview
+                self.decoding = True
+                self.source, self.running = "preview", True
+                return True
         try:
             from kivy.core.camera import Camera as CoreCamera
             if CoreCamera is None:
@@ -134,6 +149,10 @@ class CameraFeed(EventDispatcher):
         self.frames += 1
         self._submit(frame)
 
+    def submit_frame(self, frame) -> None:
+        """Any camera thread's door to the decoder (rate-limited; the decoder keeps the newest)."""
+        self._submit(frame)
+
     def _submit(self, frame) -> None:
         if not self.decoding:
             return
@@ -150,6 +169,12 @@ class CameraFeed(EventDispatcher):
             self._replay_event.cancel()
             self._replay_event = None
         self._replay_iter = None
+        if self.preview is not None:
+            try:
+                self.preview.disconnect_camera()
+            except Exception:  # noqa: BLE001
+                pass
+            self.preview = None
         if self._camera is not None:
             try:
                 self._camera.stop()

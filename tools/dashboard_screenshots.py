@@ -1,7 +1,7 @@
 """Screenshots of every page of the center's dashboard, at desktop (1280×800) and phone
 (390×844) widths, in Chinese and English, into docs/screenshots/center-*.png.
 
-    .venv/bin/python tools/dashboard_screenshots.py [--out docs/screenshots]
+    .venv/bin/python tools/dashboard_screenshots.py [--out docs/screenshots] [--only menu]
 
 A development tool: it builds the demo's data (`kiosk.demo`: the Datong network, 300
 volunteers at 文博苑社区, badges, sessions to review, the demo accounts) in a temporary
@@ -123,16 +123,57 @@ def shoot(server, people, out: Path) -> list[Path]:
     return made
 
 
+def shoot_menu(server, out: Path) -> list[Path]:
+    """The service menu page (/menu), as the center's administrator sees it: the menu with
+    English filled in for one service, and a menu refused (English not one for one)."""
+    from playwright.sync_api import sync_playwright
+    from kiosk.demo import DESK_PASSWORD, DESK_USERS
+    admin = next(user for user, _site, role in DESK_USERS if role == "center_admin")
+    made = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for language in LANGUAGES:
+            for size, (width, height) in SIZES.items():
+                context = browser.new_context(base_url=server.url, viewport={"width": width, "height": height},
+                                              device_scale_factor=1)
+                context.add_cookies([{"name": "wg_lang", "value": language, "url": server.url}])
+                page = context.new_page()
+                page.goto("/login")
+                page.fill("#username", admin)
+                page.fill("#password", DESK_PASSWORD)
+                page.click("#login")
+                page.wait_for_url(server.url + "/")
+                page.goto("/menu?site=PC")
+                page.fill("#service_en_2", "Haircut")
+                page.fill("#presets_en_2", "At home, please\nFor an elderly person\nFor a child")
+                page.click("#save")
+                page.locator("#item-2").scroll_into_view_if_needed()
+                path = out / f"center-menu-{size}-{language}.png"
+                page.screenshot(path=str(path), full_page=False)
+                made.append(path)
+                page.fill("#presets_en_2", "At home, please")
+                page.click("#save")
+                page.locator("#error").scroll_into_view_if_needed()
+                path = out / f"center-menu-refused-{size}-{language}.png"
+                page.screenshot(path=str(path), full_page=False)
+                made.append(path)
+                context.close()
+        browser.close()
+    return made
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--only", choices=["menu"], help="only these pages (the rest are left as they are)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="wg-shots-") as folder:
         server, people = build(Path(folder))
         try:
-            made = shoot(server, people, out)
+            made = [] if args.only else shoot(server, people, out)
+            made += shoot_menu(server, out)
         finally:
             server.stop()
     print(f"{len(made)} screenshots in {out}")

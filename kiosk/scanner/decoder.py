@@ -48,7 +48,8 @@ import time
 from typing import Any
 
 import numpy as np
-import zxingcpp
+
+from kiosk.scanner.backend import zxingcpp  # the zxing-cpp wheel, or its C API through ctypes (backend.py)
 
 from kiosk.scanner.second_attempt import Budget, second_attempt
 

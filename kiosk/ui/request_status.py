@@ -110,6 +110,7 @@ class RequestStatusScreen(Screen):
     def _rated(self, result) -> None:
         self.busy = False
         if result.result == "queued":
+            App.get_running_app().services.push_soon()
             self.state = "rated_here"
             self.message = i18n._("ui.status.thanks")
         else:

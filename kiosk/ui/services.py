@@ -220,6 +220,12 @@ class KioskServices:
     def reset_enrolment(self) -> None:
         self.store.set_sync_state(server_url=None, token=None, cursor=0)
 
+    def push_soon(self) -> None:
+        """A resident's order or rating was queued: a sync round now when online (offline, the
+        agent's own retries carry it later)."""
+        if self.sync_agent is not None:
+            self.sync_agent.trigger()
+
     def ensure_sync_agent(self, start: bool = False):
         if self.sync_agent is None:
             from sync.client import SyncAgent

@@ -2,7 +2,8 @@
 
 The second attempt must never return a text that is not in the picture: it is run here with no
 budget and every step (light-on-dark included) on thousands of pictures without a QR code, and on
-every corpus photo, where whatever it returns must be the photo's exact text.
+every corpus photo, where whatever it returns must be the photo's exact text. The tests that read
+run over both backends (the `decoder` fixture: the zxing-cpp wheel and its C API through ctypes).
 """
 
 from __future__ import annotations
@@ -28,12 +29,13 @@ FONT = ROOT / "assets" / "fonts" / "WeiguangSans.ttf"
 ROTATIONS = (None, Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_180, Image.Transpose.ROTATE_270)
 
 
-def everything(gray: np.ndarray) -> list[str]:
+def everything(gray: np.ndarray, dec=None) -> list[str]:
     """All a decode could return from this picture: the first read, and every step of the second
     attempt run whatever the first read found and whatever the budget."""
+    read = dec.read_raw if dec is not None else read_raw
     gray = np.ascontiguousarray(gray)
-    texts, boxes = read_raw(gray)
-    return texts + second_attempt(gray, read_raw, boxes, steps=ALL_STEPS)
+    texts, boxes = read(gray)
+    return texts + second_attempt(gray, read, boxes, steps=ALL_STEPS)
 
 
 def corpus_images():
@@ -139,7 +141,7 @@ def masked_camera_frames(rng: np.random.Generator, n: int):
         yield gray
 
 
-def test_second_attempt_never_reads_a_picture_without_a_qr_code():
+def test_second_attempt_never_reads_a_picture_without_a_qr_code(decoder):
     rng = np.random.default_rng(20261130)
     found, seen = [], 0
     sources = [
@@ -154,7 +156,7 @@ def test_second_attempt_never_reads_a_picture_without_a_qr_code():
         for img in images:
             seen += 1
             counts[name] += 1
-            texts = everything(img)
+            texts = everything(img, decoder)
             if texts:
                 found.append((name, texts))
     assert seen >= 2500 and counts["corpus-masked"] >= 300 and counts["camera-masked"] >= 80, counts
@@ -162,7 +164,7 @@ def test_second_attempt_never_reads_a_picture_without_a_qr_code():
 
 
 @pytest.mark.parametrize("fmt", ["MicroQRCode", "RMQRCode", "QRCodeModel1", "DataMatrix", "Aztec", "Code128"])
-def test_other_symbologies_yield_nothing(fmt):
+def test_other_symbologies_yield_nothing(decoder, fmt):
     if not hasattr(zxingcpp.BarcodeFormat, fmt):
         pytest.skip(f"zxing-cpp has no {fmt}")
     try:
@@ -173,12 +175,12 @@ def test_other_symbologies_yield_nothing(fmt):
     img = np.pad(img, 30, constant_values=255)
     # the control: zxing reads it (with `QRCode`, the format the decoder used to ask for, where it is a QR kind)
     assert zxingcpp.read_barcodes(img), fmt
-    assert decode(img) == []
-    assert everything(img) == []
-    assert decode(np.dstack([img] * 3)) == []
+    assert decoder.decode(img) == []
+    assert everything(img, decoder) == []
+    assert decoder.decode(np.dstack([img] * 3)) == []
 
 
-def test_a_micro_qr_beside_a_badge_gives_the_badge_only():
+def test_a_micro_qr_beside_a_badge_gives_the_badge_only(decoder):
     micro = zxingcpp.create_barcode("7430", zxingcpp.BarcodeFormat.MicroQRCode)
     m = np.asarray(zxingcpp.write_barcode_to_image(micro, scale=6, add_quiet_zones=True))
     badge = np.asarray(Image.fromarray(qr_rgb()).convert("L"))
@@ -187,13 +189,13 @@ def test_a_micro_qr_beside_a_badge_gives_the_badge_only():
                       np.pad(m, ((0, h - m.shape[0]), (0, 0)), constant_values=250)])
     assert sorted(r.text for r in zxingcpp.read_barcodes(both, formats=zxingcpp.BarcodeFormat.QRCode)) == sorted(
         [BADGE, "7430"])  # the control: the old format reads both
-    assert decode(both) == [BADGE]
+    assert decoder.decode(both) == [BADGE]
 
 
 # ----------------------------------------------------------------------- the corpus: exact texts
 
 
-def test_second_attempt_reads_only_the_exact_text_of_every_corpus_photo():
+def test_second_attempt_reads_only_the_exact_text_of_every_corpus_photo(decoder):
     assert CORPUS.is_dir(), f"QR corpus not found at {CORPUS}"
     wrong, read, tried = [], 0, 0
     for path, expected in corpus_images():
@@ -203,11 +205,11 @@ def test_second_attempt_reads_only_the_exact_text_of_every_corpus_photo():
             g = np.ascontiguousarray(np.asarray(Image.fromarray(gray).transpose(op)) if op else gray)
             tried += 1
             # forced: the second attempt runs even where the first read succeeds
-            texts = second_attempt(g, read_raw, read_raw(g)[1], steps=ALL_STEPS)
+            texts = second_attempt(g, decoder.read_raw, decoder.read_raw(g)[1], steps=ALL_STEPS)
             read += bool(texts)
             if any(t.strip() != expected for t in texts):
                 wrong.append((path.name, texts))
-            texts = decode(g)
+            texts = decoder.decode(g)
             if [t.strip() for t in texts] != [expected]:
                 wrong.append((path.name, "decode", texts))
     assert tried == 384
@@ -298,16 +300,17 @@ def bgr_badge() -> np.ndarray:
     return np.ascontiguousarray(rgb[:, :, ::-1])
 
 
-def test_bgr_frames_are_read_in_bgr_order():
+def test_bgr_frames_are_read_in_bgr_order(decoder):
     bgr = bgr_badge()
     h, w = bgr.shape[:2]
-    assert decode(Frame(bgr.tobytes(), w, h, "bgr")) == [BADGE]
+    F = decoder.Frame
+    assert decoder.decode(F(bgr.tobytes(), w, h, "bgr")) == [BADGE]
     bgra = np.dstack([bgr, np.full((h, w), 255, np.uint8)])
-    assert decode(Frame(bgra.tobytes(), w, h, "bgra")) == [BADGE]
-    assert decode(Frame(np.ascontiguousarray(bgr[::-1]).tobytes(), w, h, "bgr", bottom_up=True)) == [BADGE]
+    assert decoder.decode(F(bgra.tobytes(), w, h, "bgra")) == [BADGE]
+    assert decoder.decode(F(np.ascontiguousarray(bgr[::-1]).tobytes(), w, h, "bgr", bottom_up=True)) == [BADGE]
     # the control: the same bytes taken for RGB hold no code, even for the second attempt
-    assert decode(Frame(bgr.tobytes(), w, h, "rgb")) == []
-    assert decode(bgr) == []
+    assert decoder.decode(F(bgr.tobytes(), w, h, "rgb")) == []
+    assert decoder.decode(bgr) == []
 
 
 def test_the_camera_path_hands_the_decoder_bgr():

@@ -485,3 +485,5 @@ def _setup_city_figures(store, services, folder):
 
 
 star_checkout.setup = _setup_city_figures
+
+from tests.kiosk.ui.journeys_android import camera4kivy_preview  # noqa: E402,F401  (issue 13)
