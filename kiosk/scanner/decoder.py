@@ -18,7 +18,7 @@ version widens the name again.
 The first read skips zxing's light-on-dark pass (our badges are dark on light; on a frame without a
 code that pass costs more than the plain one). A frame where it finds nothing gets a second attempt
 (kiosk/scanner/second_attempt.py: the found-but-undecoded symbol cut out and upscaled, a sharpened
-frame, a contrast-equalised frame), paid from a budget: what is left of 1.4x raw zxing-cpp's time
+frame, a contrast-equalised frame), paid from a budget: what is left of 1.3x raw zxing-cpp's time
 once the first read is paid, raw's time measured now and then in the same process (Budget in
 second_attempt.py), so the average stays within 1.5x of raw zxing-cpp (bench/bench_decode.py).
 `read_raw` is the one call into the decoding library, the seam for another backend: the first read,
