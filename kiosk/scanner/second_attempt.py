@@ -27,7 +27,7 @@ costs 1.5x to 4x the plain pass on a frame without a code) and so does every ste
 are printed dark on light and a phone shows the badge image as it is (no corpus photo needs it
 either). The step "inverted" exists for a caller that wants it (steps=ALL_STEPS).
 
-`Budget` keeps the average cost in bounds: each frame earns what is left of 1.3x the raw decoder's
+`Budget` keeps the average cost (CPU time of the decoding thread) in bounds: each frame earns what is left of 1.3x the raw decoder's
 time on it once the first read is paid. The raw decoder's time is estimated from the first read's
 by the ratio of their sums over the last 20 of every 12th frame, where the raw read is made too (a
 read paid from the budget; each counted at most 3x its first read, against the scheduler's
@@ -198,11 +198,11 @@ def second_attempt(gray: np.ndarray, read: Read, hints: Sequence[Box] = (), budg
     def run(fn) -> list[str]:
         if not budget.available():
             return []
-        t0 = time.perf_counter()
+        t0 = time.thread_time()
         try:
             return fn()
         finally:
-            budget.pay(time.perf_counter() - t0)
+            budget.pay(time.thread_time() - t0)
 
     more_hints: list[Box] = []
     for step in steps:
