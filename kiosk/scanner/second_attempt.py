@@ -27,14 +27,14 @@ costs 1.5x to 4x the plain pass on a frame without a code) and so does every ste
 are printed dark on light and a phone shows the badge image as it is (no corpus photo needs it
 either). The step "inverted" exists for a caller that wants it (steps=ALL_STEPS).
 
-`Budget` keeps the average cost (CPU time of the decoding thread) in bounds: each frame earns what is left of 1.3x the raw decoder's
-time on it once the first read is paid. The raw decoder's time is estimated from the first read's
-by the ratio of their sums over the last 20 of every 12th frame, where the raw read is made too (a
-read paid from the budget; each counted at most 3x its first read, against the scheduler's
-hiccups). A step runs only while the earned time is positive, and each step's actual time is paid
-from it (a step may overdraw; later frames pay the debt). So over any run of frames the decoder
-costs about 1.3x what raw zxing-cpp would have, plus at most one step (1.3, not the 1.5 allowed: the
-estimate misses some of the wrapper's own costs). Savings are capped
+`Budget` keeps the average cost (CPU time of the decoding thread) in bounds: each frame earns what
+is left of 1.3x the raw decoder's time on it once the first read is paid. The raw decoder's time is
+estimated from the first read's by the ratio of their sums over the last 20 of every 12th frame,
+where the raw read is made too (a read paid from the budget; each counted at most 3x its first
+read, against the scheduler's hiccups). A step runs only while the earned time is positive, and each
+step's actual time is paid from it (a step may overdraw; later frames pay the debt). So over any run
+of frames the decoder costs about 1.3x what raw zxing-cpp would have, plus at most one step (1.3,
+not the 1.5 allowed: the estimate misses some of the wrapper's own costs). Savings are capped
 (`max_frames` frames' worth), so a kiosk idling on empty frames does not bank a burst.
 """
 
