@@ -20,7 +20,7 @@ SCRIPTS = [
     ("bench_sync.py", []),
     ("bench_ui.py", []),
     ("bench_center.py", ["--postgres"]),
-    ("bench_reports.py", []),
+    ("bench_reports.py", ["--postgres"]),
 ]
 QUICK = {"bench_decode.py": ["--quick"], "bench_store.py": ["--rows", "100000"], "bench_sync.py": ["--quick"], "bench_center.py": ["--quick"],
          "bench_reports.py": ["--quick"]}

@@ -22,18 +22,47 @@ log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent / "ui"
 RESIDENT_IDLE_SECONDS = 60       # a resident's screen goes back home after this long untouched
 COORDINATOR_IDLE_SECONDS = 120   # coordinator mode ends after this long untouched
-SCREENS = ["home", "feedback", "activities", "activity_detail", "order", "request_status", "unlock", "coordinator"]
+SCREENS = ["home", "feedback", "activities", "activity_detail", "order", "request_status", "unlock", "coordinator",
+           "my_hours"]
 
 
-def configure_kivy(fullscreen: bool = False, size: tuple[int, int] | None = None) -> None:
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class _NoCutBuffer(logging.Filter):
+    """Kivy reports at CRITICAL that it found no X cut buffer (xclip, xsel): a kiosk has no
+    use for one, and never runs either (see configure_kivy)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Cutbuffer: Unable to find")
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """`--log-level`: INFO by default. Kivy's own lines and Python's at the same level, with
+    Pillow (a DEBUG line per chunk of every camera frame) and peewee (every SQL statement)
+    held at WARNING whatever the level."""
+    level = level.upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
+    logging.getLogger("PIL").setLevel(logging.WARNING)
+    logging.getLogger("peewee").setLevel(logging.WARNING)
+    from kivy.logger import Logger   # Kivy's import points the root logger at its handlers
+    Logger.setLevel(getattr(logging, level))
+    Logger.addFilter(_NoCutBuffer())
+    logging.root.setLevel(getattr(logging, level))   # Kivy leaves the root at NOTSET: everything
+
+
+def configure_kivy(fullscreen: bool = False, size: tuple[int, int] | None = None, log_level: str = "INFO") -> None:
     """Kivy settings that must be in place before the window exists."""
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")   # no xclip/xsel on a kiosk
     os.environ.setdefault("KIVY_CAMERA", "opencv")    # Linux: the OpenCV camera provider
-    logging.getLogger("peewee").setLevel(logging.INFO)
-    logging.getLogger("PIL").setLevel(logging.INFO)   # else a DEBUG line per chunk of every frame
+    import kivy
+    kivy.kivy_options["cutbuffer"] = ()               # never ask for xclip or xsel (the X cut buffer)
+    configure_logging(log_level)
     from kivy.config import Config
+    Config.set("kivy", "log_level", log_level.lower())
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "pause_on_minimize", "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")
@@ -144,6 +173,7 @@ def make_app_class():
             self._install_stop_signals()
             svc = self.services
             svc.on_decision = self.on_decision
+            svc.on_store_error = self.show_store_notice
             self.camera = CameraFeed(on_texts=self._on_texts)
             if self.start_camera:
                 self.camera.start(replay=self.replay)
@@ -162,6 +192,11 @@ def make_app_class():
             self._update_sync(0)
             self.screen("home").refresh()
             Clock.schedule_once(self._first_frame, 0)
+
+        def show_store_notice(self, problem) -> None:
+            """The database cannot be written: a full-screen notice for the coordinator."""
+            from kiosk.ui.store_notice import StoreNotice
+            StoreNotice.show_for(self, problem)
 
         def _first_frame(self, dt):
             self.first_frame_at = time.monotonic()
@@ -194,9 +229,16 @@ def make_app_class():
 
         def on_decision(self, result) -> None:
             """UI thread: a Decision or a CoordinatorBadge came back from the worker."""
+            from kiosk.my_hours import MyHours
             from kiosk.ui.services import CoordinatorBadge
             if self.sm.current == "coordinator":
                 return  # a coordinator at work: badges waved by are not taken
+            if isinstance(result, MyHours):   # 我的时长: the volunteer's hours and page, nothing recorded
+                if self.sm.current == "my_hours":
+                    self.screen("my_hours").show(result)
+                    if result.result == "refused":
+                        self.sounds.play("refused")
+                return
             if isinstance(result, CoordinatorBadge):
                 self.screen("unlock").offer(result)
                 self.go("unlock")
@@ -319,12 +361,14 @@ def build_services(db_path: str, clock=None):
 
 
 def run(db_path: str = "kiosk.db", replay: str | None = None, fullscreen: bool = False,
-        language: str | None = None, size: tuple[int, int] | None = None) -> int:
+        language: str | None = None, size: tuple[int, int] | None = None, log_level: str = "INFO") -> int:
     """`weiguang kiosk run`: open the store, then the window; returns when the window closes."""
     if not Path(db_path).exists():
         print(f"weiguang: no kiosk database at {db_path}: run `weiguang kiosk init` first")
         return 2
-    configure_kivy(fullscreen=fullscreen, size=size)
+    from kiosk.store import open_store
+    open_store(db_path)   # a damaged, read-only, full… database is said in one sentence before Kivy starts
+    configure_kivy(fullscreen=fullscreen, size=size, log_level=log_level)
     from kiosk import i18n
     services = build_services(db_path)
     i18n.set_language(language or services.store.settings.get("language") or i18n.DEFAULT_LANGUAGE)

@@ -35,6 +35,9 @@ def build(folder: Path):
     return server.start(), people
 
 
+FIRST, SECOND = "demo-yizhen", "demo-laji"   # set from the demo's week by _signups_and_a_closure
+
+
 def _signups_and_a_closure(data: Path, people) -> None:
     """A few residents signed up on two activities' public pages; the activity under way
     ended early at the kiosk by the station's coordinator (what a pushed closure does)."""
@@ -47,12 +50,26 @@ def _signups_and_a_closure(data: Path, people) -> None:
     try:
         with db.reading():
             tokens = dict(Activity.select(Activity.id, Activity.signup_token).tuples())
-        for n, (activity, name) in enumerate([("demo-yizhen", "王阿姨"), ("demo-yizhen", "李大爷"),
-                                              ("demo-yizhen", ""), ("demo-laji", "赵同学")]):
+        # The demo's week depends on the season (kiosk.demo_story): 义诊 most days, else the first.
+        global FIRST, SECOND
+        FIRST = "demo-yizhen" if "demo-yizhen" in tokens else sorted(tokens)[0]
+        SECOND = "demo-laji" if "demo-laji" in tokens else "demo-fanzha"
+        for n, (activity, name) in enumerate([(FIRST, "王阿姨"), (FIRST, "李大爷"),
+                                              (FIRST, ""), (SECOND, "赵同学")]):
             signups.sign_up(tokens[activity], f"1380013{n:04d}", client=f"demo-{n}", name=name)
         with db.writing():
             Activity.update(closed_at=int(time.time()) - 600, closed_by=people[0][0]).where(
-                Activity.id == "demo-yizhen").execute()
+                Activity.id == FIRST).execute()
+            # Scans the kiosk refused this morning (kiosk.failed_scans, as its pushes leave them).
+            import uuid
+            from sync.server.models import FailedScan
+            now = int(time.time())
+            FailedScan.insert_many([
+                dict(id=str(uuid.uuid4()), device_id="demo-kiosk", station="WBY", at=now - minutes * 60, code=code,
+                     vid=vid, serial=serial, received_at=now)
+                for minutes, code, vid, serial in [(12, "revoked", people[5][0], 6), (47, "foreign", None, None),
+                                                   (95, "revoked", people[5][0], 6), (130, "expired", people[7][0], 8)]
+            ]).execute()
     finally:
         db.close_database()
 
@@ -98,7 +115,7 @@ def shoot(server, people, out: Path) -> list[Path]:
                 snap("activities")
                 page.click("#activities a >> nth=0")
                 snap("activity")
-                link = page.request.get("/api/v1/activities/demo-laji").json()["signup_url"]
+                link = page.request.get(f"/api/v1/activities/{SECOND}").json()["signup_url"]
                 page.goto(link)                                       # the public page (no log-in needed)
                 snap("signup")
                 page.fill("#phone", f"1390000{len(made):04d}")

@@ -211,6 +211,21 @@ class CoordinatorScreen(Screen):
         for e in summary["refused"]:
             reason = i18n._(f"ui.server_code.{e['code']}") if i18n.has(f"ui.server_code.{e['code']}", "en") else e["code"]
             box.add_widget(Factory.Text(text=f"#{e['seq']}  {e['type']}  —  {reason}"))
+        self._failed_today(box, summary.get("failed_today", []))
+
+    def _failed_today(self, box, rows: list[dict]) -> None:
+        """Today's failed scans (kiosk.failed_scans), under the refused events: a revoked badge
+        tried three times this morning, a poster's QR code the camera keeps reading."""
+        t = i18n._
+        header = Factory.Text(text=t("ui.coord.failed_today", count=len(rows)) if rows else t("ui.coord.failed_none"))
+        header.bold = True
+        box.add_widget(header)
+        for f in rows[:50]:
+            code = f["code"]
+            reason = t(f"ui.failed.{code}") if i18n.has(f"ui.failed.{code}", "en") else code
+            badge = f"  ·  {f['vid']} #{f['serial']}" if f.get("vid") else ""
+            reads = f"  ·  {t('ui.failed.reads', count=f['reads'])}" if f.get("reads", 1) > 1 else ""
+            box.add_widget(Factory.Text(text=f"{hhmm(f['at'])}  {reason}{badge}{reads}"))
 
     def sync_text(self, status: dict) -> str:
         t = i18n._

@@ -76,6 +76,11 @@ class HomeScreen(Screen):
         app.screen("request_status").reset()
         app.go("request_status")
 
+    def open_my_hours(self) -> None:
+        app = App.get_running_app()
+        app.screen("my_hours").start()
+        app.go("my_hours")
+
     def open_order(self) -> None:
         app = App.get_running_app()
         app.screen("order").reset()

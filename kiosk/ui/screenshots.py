@@ -81,17 +81,19 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     go(lambda: (clock.advance(-9000), setattr(desk, "_last_seen", {}),
                 app.on_decision(_with_text(desk.scan(tokens["14020200009"]), tokens["14020200009"]))),
        "feedback-choose")
+    go(lambda: (app.screen("my_hours").start(), app.go("my_hours")), "my-hours-prompt")
+    go(lambda: app.screen("my_hours").show(services.my_hours.answer(tokens["14020200001"])), "my-hours")
     go(lambda: (app.screen("activities").refresh(), app.go("activities")), None, 0.5)
     go(lambda: None, "activities")
     go(lambda: (app.screen("activity_detail").show(app.screen("activities").items[0]), app.go("activity_detail")),
        "activity-detail")
     go(lambda: (app.screen("order").reset(), app.go("order")), "order")
-    go(lambda: (app.screen("unlock").offer(CoordinatorBadge(tokens["14020200009"], "14020200009", "张*调")),
+    go(lambda: (app.screen("unlock").offer(CoordinatorBadge(tokens["14020200009"], "14020200009", "赵*燕")),
                 app.go("unlock")), "unlock-choice")
     go(lambda: setattr(app.screen("unlock"), "stage", "pin"), "unlock-pin")
     go(lambda: app.screen("unlock")._pin_state({"has_pin": False, "locked_for": 0, "failures": 0}),
        "unlock-no-pin")
-    go(lambda: (setattr(app, "coordinator", {"vid": "14020200009", "name": "张*调"}),
+    go(lambda: (setattr(app, "coordinator", {"vid": "14020200009", "name": "赵*燕"}),
                 app.screen("coordinator").open(), app.go("coordinator")), "coordinator-here")
     go(lambda: app.screen("coordinator").show("correct"), "coordinator-correct")
     go(lambda: app.screen("coordinator").show("sync"), "coordinator-sync")

@@ -22,7 +22,10 @@ from typing import Any, Callable
 
 from kiosk.attendance import Attendance, Decision
 from kiosk.coordinator import CoordinatorPins
-from kiosk.store import Activity, KioskStore, OutboxEvent, Session, Volunteer
+from kiosk.my_hours import MyHoursDesk
+from peewee import DatabaseError
+
+from kiosk.store import Activity, KioskStore, OutboxEvent, Session, StoreError, Volunteer, diagnose, is_storage_problem
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +53,14 @@ class KioskServices:
         self.store = store
         self.attendance = Attendance(store)
         self.pins = CoordinatorPins(store)
+        self.my_hours = MyHoursDesk(self.attendance)   # 我的时长: armed by the home screen's button
         set_station_tz(self.attendance.timezone())
         self.sync_agent = sync_agent
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="weiguang-db")
         self._seen: dict[str, float] = {}
         self._seen_lock = threading.Lock()
         self.on_decision: Callable[[Any], None] | None = None   # set by the app (UI thread)
+        self.on_store_error: Callable[[StoreError], None] | None = None   # likewise
         self.scans_submitted = 0
         self.scans_ignored = 0
         self.scans_decided = 0
@@ -67,6 +72,16 @@ class KioskServices:
         def job():
             try:
                 result = fn(*args, **kwargs)
+            except (StoreError, DatabaseError) as exc:   # a full, read-only or failing disk
+                if not is_storage_problem(exc):
+                    log.exception("background call %s failed", getattr(fn, "__name__", fn))
+                    _ui(error, exc)
+                    return None
+                problem = diagnose(self.store.path, exc)
+                log.error("the kiosk database cannot be written: %s", problem)
+                _ui(self.on_store_error, problem)      # a full-screen notice for the coordinator
+                _ui(error, problem)
+                return None
             except Exception as exc:  # noqa: BLE001 - reported to the screen, logged here
                 log.exception("background call %s failed", getattr(fn, "__name__", fn))
                 _ui(error, exc)
@@ -74,6 +89,14 @@ class KioskServices:
             _ui(then, result)
             return result
         return self._db.submit(job)
+
+    def store_writable(self) -> bool:
+        """A small real write (worker thread): can the database record again?"""
+        try:
+            self.store.settings.set(store_checked_at=int(time.time()))
+            return True
+        except (StoreError, DatabaseError):
+            return False
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Block until all work submitted so far has run (tests, shutdown)."""
@@ -118,8 +141,14 @@ class KioskServices:
         if self.on_decision is not None:
             self.on_decision(result)
 
+    def arm_my_hours(self, seconds: float) -> None:
+        """UI thread: the next badge (within `seconds`) shows its holder's hours, records nothing."""
+        self.my_hours.arm(time.monotonic(), seconds)
+
     def _decide(self, text: str, activity_id: str | None, as_coordinator_check: bool):
         self.scans_decided += 1
+        if activity_id is None and self.my_hours.take(time.monotonic()):
+            return self.my_hours.answer(text)
         if as_coordinator_check and activity_id is None:
             badge = self.coordinator_badge(text)
             if badge is not None:
@@ -188,8 +217,11 @@ class KioskServices:
 
     def outbox_summary(self) -> dict:
         refused = [{"seq": e.seq, "type": e.type, "code": e.code or ""} for e in self.store.refused_events()[-50:]]
+        failed = [{"at": f.at, "code": f.code, "vid": f.vid, "serial": f.serial, "reads": f.reads}
+                  for f in self.attendance.failed_scans.today(self.attendance.timezone())]
         return {"pending": self.store.count_pending(), "refused_count": len(refused), "refused": refused,
-                "stored": OutboxEvent.select().where(OutboxEvent.status == "stored").count()}
+                "stored": OutboxEvent.select().where(OutboxEvent.status == "stored").count(),
+                "failed_today": failed}
 
     # --- coordinator PIN (kiosk.coordinator; worker thread) -------------------------------
 

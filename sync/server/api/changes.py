@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from sync.protocol import PAGE_SIZE, PullResponse
+from sync.protocol import PAGE_SIZE, PAYLOAD_MODELS, PullResponse
 from sync.server.api.deps import answer, current_device, get_settings
 from sync.server.api.errors import BAD_QUERY, DEVICE_AUTH, now
 from sync.server.models import Device
@@ -27,7 +27,8 @@ def pull(cursor: int = Query(0, ge=0, le=2**63 - 1, description="the cursor of t
         fleet.record_report(device, pending, refused, clock_offset_ms, app_version)
     page = changes.pull(device.station, cursor, min(limit, settings.page_size))
     return answer(PullResponse(changes=page.changes, cursor=page.cursor, more=page.more, server_time=now(),
-                               page_key=_page_key(settings.session_secret(), device.station)))
+                               page_key=_page_key(settings.session_secret(), device.station),
+                               event_types=sorted(PAYLOAD_MODELS)))
 
 
 def _page_key(secret: str, station: str) -> str:

@@ -32,7 +32,7 @@ from sync import protocol
 from sync.server.db import db, in_list, insert_ignoring_duplicates, writing
 from sync.server.logs import log
 from sync.server.models import Device, Refusal, StoredEvent
-from sync.server.services import closures, requests
+from sync.server.services import closures, failed_scans, requests
 from sync.server.services.sessions import Accepted, apply_events, server_time
 from sync.server.settings import ServerSettings
 
@@ -94,8 +94,11 @@ def _validate(event: protocol.Event, device: Device) -> Accepted | str:
         return "bad_payload"
     if not _texts_storable([event.device_id, event.payload]):
         return "bad_text"
+    model = protocol.PAYLOAD_MODELS.get(event.type)
+    if model is None:
+        return "unknown_type"
     try:
-        payload = protocol.PAYLOAD_MODELS[event.type].model_validate(event.payload)
+        payload = model.model_validate(event.payload)
     except ValidationError:
         return "bad_payload"
     # On our clock too, the time must be one a calendar can show.
@@ -183,6 +186,7 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
     closures.apply_closures(applied, device)
     requests.store_requests(applied, device)
     requests.apply_ratings(applied, device)
+    failed_scans.store_failed_scans(applied, device)
 
     # 4. One answer per event, in order; an id repeated within the batch is a duplicate.
     results, answered = [], set()

@@ -486,4 +486,113 @@ def _setup_city_figures(store, services, folder):
 
 star_checkout.setup = _setup_city_figures
 
+
+def store_full(ctx):
+    """The disk fills while the kiosk runs (ctx.folder is a small tmpfs, see test_field.py): a
+    badge shown then cannot be recorded, and a full-screen notice tells the coordinator why; it
+    goes by itself once space is freed, and the next badge is recorded."""
+    import os
+    from kivy.core.window import Window
+    yield 0.3
+    fd = os.open(ctx.folder / "filler", os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.5)
+
+    def shown():
+        notice = getattr(ctx.app, "store_notice", None)
+        return notice is not None and notice.parent is not None
+    yield until(shown, 20, "the full-screen notice")
+    yield 0.3
+    notice = ctx.app.store_notice
+    ctx.note("notice_labels", labels(notice))
+    ctx.note("notice_size", [list(notice.size), list(Window.size)])
+    os.unlink(ctx.folder / "filler")
+    yield until(lambda: notice.parent is None, 30, "the notice gone once space is back")
+    ctx.note("notice_gone", True)
+    yield 2.5   # the app's de-duplication forgets the first showing
+    play(ctx.app, ctx.badge("14020200002"), hold_seconds=1.5)
+    yield until(_feedback(ctx, "checked_in"), 15, "a check-in once space is back")
+    ctx.note("after_labels")
+
+
+def failed_scans_today(ctx):
+    """A lost badge held up for 6 s, then a payment code: each one failed scan; the coordinator
+    (badge, PIN) opens 数据同步 and sees today's, with the badge's number and serial."""
+    yield 0.3
+    play(ctx.app, ctx.badge("14020200002"), hold_seconds=6)
+    yield until(_feedback(ctx, "refused"), 10, "revoked feedback")
+    yield from _done_and_home(ctx)
+    play(ctx.app, ctx.badge("foreign"), hold_seconds=1.5)
+    yield until(_feedback(ctx, "refused"), 10, "foreign feedback")
+    yield from _done_and_home(ctx)
+    yield from _coordinator_badge(ctx, wait_dedupe=False)
+    unlock = ctx.app.screen("unlock")
+    tap(unlock.ids.btn_manage)
+    yield until(lambda: unlock.stage == "pin", 5, "pin stage")
+    yield from _pin(ctx, "2468")
+    yield until(lambda: ctx.app.sm.current == "coordinator", 10, "coordinator mode")
+    yield _settled(ctx)
+    tap(ctx.app.screen("coordinator").ids.tab_sync)
+    yield until(lambda: any("扫码失败" in t for t in ctx.texts()), 10, "today's failed scans listed")
+    yield 0.3
+    ctx.note("sync_labels")
+
+
+def _setup_failed_scans(store, services, folder):
+    _setup_revoked(store, services, folder)
+    _center_sends_pin(store)
+
+
+failed_scans_today.setup = _setup_failed_scans
+
 from tests.kiosk.ui.journeys_android import camera4kivy_preview  # noqa: E402,F401  (issue 13)
+def my_hours(ctx):
+    """我的时长: the button asks for a badge; the badge shows the volunteer's hours and the QR code
+    of their own page, and checks nobody in; Done goes home. Then the button and Cancel: home,
+    and the next badge is a check-in again."""
+    yield until(_home(ctx), 10, "home")
+    yield 0.3
+    tap(ctx.app.screen("home").ids.btn_my_hours)
+    yield until(_on(ctx, "my_hours"), 5, "my hours prompt")
+    ctx.note("prompt_labels")
+    ctx.note("prompt_seconds", ctx.app.screen("my_hours").seconds_left)
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.5)
+    screen = ctx.app.screen("my_hours")
+    yield until(lambda: screen.state == "shown", 10, "my hours shown")
+    yield 0.3
+    ctx.note("shown_labels")
+    ctx.note("qr_shown", screen.qr is not None and screen.ids.own_page.opacity == 1)
+    ctx.note("shown_seconds", screen.seconds_left)
+    ctx.note("screen_while_shown", ctx.app.sm.current)
+    screen.export_to_png(str(ctx.folder / "my_hours.png"))
+    yield until(lambda: not ctx.app.camera.running, 10, "badge taken away")
+    yield 0.5
+    ctx.note("screen_after_badge", ctx.app.sm.current)
+    ctx.app.services.wait_idle()
+    import sqlite3
+    with sqlite3.connect(ctx.folder / "kiosk.db") as con:
+        ctx.note("rows_while_shown", [con.execute("SELECT COUNT(*) FROM attendance").fetchone()[0],
+                                      con.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]])
+    tap(screen.ids.btn_done)
+    yield until(_home(ctx), 5, "home after done")
+    ctx.note("armed_after_done", ctx.app.services.my_hours.armed(time.monotonic()))
+    # The button again, then Cancel: home, and the desk no longer takes badges.
+    tap(ctx.app.screen("home").ids.btn_my_hours)
+    yield until(_on(ctx, "my_hours"), 5, "my hours prompt again")
+    ctx.note("armed_at_prompt", ctx.app.services.my_hours.armed(time.monotonic()))
+    tap(screen.ids.btn_done)
+    yield until(_home(ctx), 5, "home after cancel")
+    ctx.note("armed_after_cancel", ctx.app.services.my_hours.armed(time.monotonic()))
+    yield 2.2     # the sliding de-dupe lapses: the same badge again is a new scan
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.0)
+    yield until(_feedback(ctx, "checked_in"), 10, "a check-in after my hours")
+    ctx.note("after_labels")
+
+
+my_hours.setup = _setup_city_figures

@@ -78,7 +78,7 @@ def test_coordinator_unlock_and_lockout(journeys):
     # no PIN from the center yet: no pad to choose one, the screen says whom to ask
     assert j["nopin_message"] == "管理密码由中心设置，请联系中心为您设置，同步后即可使用"
     assert j["nopin_pad"] == "none" and "尚无管理密码" in j["nopin_labels"]
-    assert "管理模式 · 张*调" in j["coordinator_labels"]
+    assert "管理模式 · 赵*燕" in j["coordinator_labels"]
     assert j["wrong_messages"][:4] == [f"密码错误，还可尝试 {n} 次" for n in (4, 3, 2, 1)]
     assert j["wrong_messages"][4] == j["locked_message"] == "错误次数过多，请 5 分钟后再试"
     assert j["screen_after_lock"] == "unlock"                     # the right PIN does not help while locked
