@@ -22,7 +22,7 @@ SCRIPTS = [
     ("bench_center.py", ["--postgres"]),
     ("bench_reports.py", ["--postgres"]),
 ]
-QUICK = {"bench_store.py": ["--rows", "100000"], "bench_sync.py": ["--quick"], "bench_center.py": ["--quick"],
+QUICK = {"bench_decode.py": ["--quick"], "bench_store.py": ["--rows", "100000"], "bench_sync.py": ["--quick"], "bench_center.py": ["--quick"],
          "bench_reports.py": ["--quick"]}
 
 

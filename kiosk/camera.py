@@ -31,6 +31,7 @@ from kivy.event import EventDispatcher
 from kivy.graphics.texture import Texture
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 
+from kiosk.scanner.decoder import Frame
 from kiosk.scanner.worker import FrameDecoder
 
 log = logging.getLogger(__name__)
@@ -133,7 +134,7 @@ class CameraFeed(EventDispatcher):
         if frame_id == self._camera_seen or frame is None:
             return
         self._camera_seen = frame_id
-        # OpenCV's BGR; the decoder gets the same array (QR reading ignores hue)
+        # OpenCV's BGR: shown as such, and the decoder is told so (grey weights differ by channel)
         self.show_frame(frame, colorfmt="bgr")
 
     # --- one frame: preview + decode ----------------------------------------------------
@@ -160,7 +161,16 @@ class CameraFeed(EventDispatcher):
             else:
                 self.property("texture").dispatch(self)
         self.frames += 1
-        self._submit(frame)
+        self.hand_to_decoder(frame, colorfmt)
+
+    def hand_to_decoder(self, frame: np.ndarray, colorfmt: str = "rgb") -> None:
+        """A bare array is read as RGB: a camera's BGR frame goes as a Frame that says so,
+        or the decoder's grey weights are wrong."""
+        if colorfmt == "rgb":
+            self._submit(frame)
+        else:
+            h, w = frame.shape[:2]
+            self._submit(Frame(np.ascontiguousarray(frame).reshape(-1), w, h, colorfmt))
 
     def submit_frame(self, frame) -> None:
         """Any camera thread's door to the decoder (rate-limited; the decoder keeps the newest)."""

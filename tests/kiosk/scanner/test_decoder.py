@@ -142,7 +142,7 @@ def test_two_badges_in_one_frame(decoder):
         (lambda F: F(b"\0" * 16, 2, 2, "rgba", stride=-8), "stride"),
         (lambda F: F(b"\0" * 15, 2, 2, "rgba"), "15 bytes"),
         (lambda F: F(b"\0" * 17, 2, 2, "rgba"), "17 bytes"),
-        (lambda F: F(b"\0" * 16, 2, 2, "bgr"), "unknown frame format"),
+        (lambda F: F(b"\0" * 16, 2, 2, "yuv"), "unknown frame format"),
         (lambda F: F(b"\0" * 16, 2, 2, "rgba", stride=6), "stride"),
         (lambda F: F(np.zeros((4, 4), np.uint8)[:, ::2], 2, 4, "gray"), "contiguous"),
         (lambda F: np.zeros((0, 10), np.uint8), "empty"),
