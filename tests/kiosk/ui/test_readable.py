@@ -30,7 +30,7 @@ MIN_TARGET_DP = 60
 DESIGNED = ["home", "activities", "activity-detail", "order", "unlock-choice", "unlock-pin", "unlock-no-pin"]
 SCREENS = ["home", "home-large", "feedback-checked-in", "feedback-repeat-in", "feedback-zero",
            "feedback-checked-out", "feedback-repeat-out", "feedback-refused", "feedback-choose", "activities",
-           "activity-detail", "order", "request-status", "unlock-choice", "unlock-pin", "unlock-no-pin",
+           "activity-detail", "order", "request-status", "my-hours-prompt", "my-hours-shown", "unlock-choice", "unlock-pin", "unlock-no-pin",
            "coordinator-here", "coordinator-correct", "coordinator-activities", "coordinator-sync",
            "coordinator-device", "coordinator-unenrol"]
 
