@@ -27,9 +27,9 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     from kivy.core.window import Window
     from kiosk import i18n
     from kiosk.ui.services import KioskServices
-    from kiosk.ui.sample import FakeClock, make_kiosk
+    from kiosk.ui.sample import FakeClock, local, make_kiosk
     folder = Path(tempfile.mkdtemp(prefix="wg-shots-"))
-    clock = FakeClock()
+    clock = FakeClock(start=local(10, 0))    # a morning at the station, whenever the pictures are taken
     store, tokens = make_kiosk(folder, activities="two", clock=clock)
     from kiosk.store import Revocation
     Revocation.replace(serial=2, vid="14020200002", revoked_at=0).execute()
