@@ -56,6 +56,7 @@ from sync.client import MAX_BACKOFF, Api, SyncAgent, SyncError, enroll, full_jit
 
 GOAL_EVENTS_PER_S = 5000
 GOAL_SERVER_US = 70          # server CPU per event at the agent's batch size (issue 12)
+PROFILE = ""                 # --profile OUT: the server runs under yappi, its profile saved to OUT
 AGENT_BATCH = 200            # sync.client.SyncAgent's default batch_size
 GOAL_DRAIN_S = 300
 GIVE_UP_S = 420              # the herd's bound: past it the kiosks stop (and the table says FAIL)
@@ -98,8 +99,11 @@ class Server:
         subprocess.run([*cli, "init", "--data", str(self.data), "--admin-password", "bench-admin"],
                        check=True, capture_output=True, env=self.env, timeout=120)
         self.log = open(self.data / "server.log", "ab")
-        self.process = subprocess.Popen([*cli, "run", "--data", str(self.data), "--port", str(self.port),
-                                         "--workers", str(self.workers)],
+        run = [*cli, "run", "--data", str(self.data), "--port", str(self.port), "--workers", str(self.workers)]
+        if PROFILE:   # the same server under yappi (tools/profile_server.py)
+            run = [sys.executable, str(ROOT / "tools" / "profile_server.py"), "--data", str(self.data),
+                   "--port", str(self.port), "--out", PROFILE]
+        self.process = subprocess.Popen(run,
                                         stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + 60
         while True:
@@ -120,7 +124,7 @@ class Server:
         close_database()
         self.process.terminate()
         try:
-            self.process.wait(20)
+            self.process.wait(120 if PROFILE else 20)   # a profile takes a while to write
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
@@ -536,7 +540,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="e.g. 1,2,4: the steady ingest again on PostgreSQL with that many server workers each")
     parser.add_argument("--batch", type=int, default=AGENT_BATCH, help=f"events per push (the agent's: {AGENT_BATCH})")
     parser.add_argument("--only-steady", action="store_true", help="the steady ingest only (profiling, quick looks)")
+    parser.add_argument("--profile", metavar="OUT", help="run the server under yappi; its profile saved to OUT")
     args = parser.parse_args(argv)
+    if args.profile:
+        global PROFILE
+        PROFILE = str(Path(args.profile).resolve())
     sizes = QUICK if args.quick else FULL
     stages = ("steady",) if args.only_steady else ("backlog", "steady", "herd")
     scale = [int(n) for n in args.workers.split(",") if n.strip()]
