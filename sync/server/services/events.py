@@ -206,17 +206,21 @@ def _insert(rows: list[dict]) -> tuple[set[str], set[str]]:
     """Insert-or-ignore; (ids inserted, ids the database refused). One statement for the
     batch; should the database refuse it, row by row in savepoints, so one poison event
     is that event's refusal and the others are stored."""
+    rows = sorted(rows, key=lambda row: row["id"])   # one lock order for every process
     try:
         with db.atomic():
             return set(insert_ignoring_duplicates(StoredEvent, rows, returning="id")), set()
-    except (DatabaseError, OverflowError, ValueError):
-        pass
+    except (DatabaseError, OverflowError, ValueError) as error:
+        if is_transient(error):    # a deadlock is the transaction's, not a row's: retried whole
+            raise
     inserted, failed = set(), set()
     for row in rows:
         try:
             with db.atomic():
                 inserted.update(insert_ignoring_duplicates(StoredEvent, [row], returning="id"))
         except (DatabaseError, OverflowError, ValueError) as error:
+            if is_transient(error):
+                raise
             failed.add(row["id"])
             log.warning("event refused by the database", extra={"fields": {"event": row["id"], "error": str(error)}})
     return inserted, failed
@@ -241,6 +245,28 @@ def _record_refusals(device: Device, events: list[protocol.Event], answers: list
 def touch_devices(device_ids: list[str], received_at: int) -> None:
     """Record when these kiosks last pushed (one statement for a whole group)."""
     Device.update(last_seen_at=received_at).where(in_list(Device.id, set(device_ids))).execute()
+
+
+def lock_devices(device_ids: list[str]) -> None:
+    """PostgreSQL: lock these devices' rows, in id order, first thing in a push
+    transaction. Two server processes (workers) storing batches of the same kiosk then take
+    turns instead of inserting the same event ids in opposite orders (a deadlock, which
+    PostgreSQL breaks by failing one of them). SQLite has one writer: nothing to do."""
+    from sync.server.db import is_postgres
+    if is_postgres() and device_ids:
+        list(Device.select(Device.id).where(in_list(Device.id, set(device_ids))).order_by(Device.id).for_update())
+
+
+# PostgreSQL's "try the transaction again" errors: deadlock_detected, serialization_failure,
+# lock_not_available. Never one event's fault: the whole transaction is retried.
+TRANSIENT_CODES = {"40P01", "40001", "55P03"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    for candidate in (exc, *getattr(exc, "args", ())[:1], exc.__cause__, exc.__context__):
+        if getattr(candidate, "pgcode", None) in TRANSIENT_CODES:
+            return True
+    return False
 
 
 def revoked(device_ids: list[str]) -> set[str]:
