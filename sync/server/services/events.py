@@ -79,6 +79,42 @@ def _texts_storable(value) -> bool:
     return True
 
 
+def _text_ok(v: str) -> bool:
+    if "\x00" in v:
+        return False
+    if v.isascii():        # no surrogate in ASCII: no encoding needed
+        return True
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _scan(payload: dict) -> str | None:
+    """`_ints_safe` and `_texts_storable` over a payload in one pass: "bad_payload" for an
+    int out of range (that refusal first, as the two checks in turn gave), "bad_text"
+    for a text the database cannot hold, None when both pass. A flat dict of texts and
+    numbers (every kiosk event) is read in one loop; anything nested is walked."""
+    bad_text = False
+    for key, v in payload.items():
+        if not bad_text and not _text_ok(key):
+            bad_text = True
+        kind = type(v)
+        if kind is str:
+            if not bad_text and not _text_ok(v):
+                bad_text = True
+        elif kind is int:
+            if not -_SAFE_INT <= v <= _SAFE_INT:
+                return "bad_payload"
+        elif kind is dict or kind is list:
+            if not _ints_safe(v):
+                return "bad_payload"
+            if not bad_text and not _texts_storable(v):
+                bad_text = True
+    return "bad_text" if bad_text else None
+
+
 def digest(event: protocol.Event) -> str:
     """What an event says, as one hash: a re-sent id must say the same."""
     body = json.dumps([event.device_id, event.type, event.payload], sort_keys=True, ensure_ascii=False,
@@ -86,21 +122,27 @@ def digest(event: protocol.Event) -> str:
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+_TIME_FIELDS = ("at", "value")
+
+
 def _validate(event: protocol.Event, device: Device) -> Accepted | str:
     """The parsed event, or the refusal code."""
     if event.device_id != device.id:
         return "wrong_device"
-    if not _ints_safe([event.seq, event.clock_offset_ms, event.payload]):
+    if not (-_SAFE_INT <= event.seq <= _SAFE_INT and -_SAFE_INT <= event.clock_offset_ms <= _SAFE_INT):
         return "bad_payload"
-    if not _texts_storable([event.device_id, event.payload]):
-        return "bad_text"
+    refusal = _scan(event.payload)    # (the device id is this device's own: nothing to check)
+    if refusal:
+        return refusal
+    model = protocol.PAYLOAD_MODELS[event.type]
     try:
-        payload = protocol.PAYLOAD_MODELS[event.type].model_validate(event.payload)
+        payload = model.model_validate(event.payload)
     except ValidationError:
         return "bad_payload"
     # On our clock too, the time must be one a calendar can show.
-    for name in ("at", "value"):
-        at = getattr(payload, name, None)
+    fields = payload.__dict__
+    for name in _TIME_FIELDS:
+        at = fields.get(name)
         if at is not None and not protocol.EARLIEST <= server_time(event, at) <= protocol.LATEST:
             return "bad_payload"
     return Accepted(event, payload)
