@@ -29,7 +29,7 @@ from peewee import DatabaseError
 from pydantic import ValidationError
 
 from sync import protocol
-from sync.server.db import db, in_list, insert_ignoring_duplicates, writing
+from sync.server.db import db, in_list, insert_ignoring_duplicates, select_in, writing
 from sync.server.logs import log
 from sync.server.models import Device, Refusal, StoredEvent
 from sync.server.services import closures, requests
@@ -196,8 +196,8 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
 
     # 2. Ids stored before (or earlier in this transaction): the same content is a
     #    duplicate, other content a conflict.
-    stored_before = {r.id: r.digest for r in StoredEvent.select(StoredEvent.id, StoredEvent.digest)
-                     .where(in_list(StoredEvent.id, {k for k in first if k not in new_ids and k not in failed}))}
+    again = {k for k in first if k not in new_ids and k not in failed}
+    stored_before = {r["id"]: r["digest"] for r in select_in(StoredEvent, "id", again)} if again else {}
     for index, (key, c) in enumerate(zip(keys, checked)):
         if not isinstance(c, Accepted) or answers[index]:
             continue
