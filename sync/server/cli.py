@@ -5,6 +5,7 @@ handlers). Each takes the parsed args and returns the exit code::
     weiguang server code --data DIR --station NAME [--hours H] [--json]   # {"code": "ABCD-EFGH-JKMN", ...}
     weiguang server run --data DIR [--host H] [--port P] [--workers N]    # DATABASE_URL overrides SQLite
     weiguang server stats --data DIR --json
+    weiguang server migrate --data DIR [--json]                          # {"applied": [...], ...}
     weiguang server sites import --data DIR SITES.csv [--json]        # code,name,tier,parent[,timezone]
     weiguang server user add --data DIR --username U --site CODE [--role R] [--password P] [--json]
     weiguang server team --data DIR --site CODE --name NAME [--leader U] [--json]   # {"id", "site", "name"}
@@ -71,6 +72,18 @@ def _refuse(args, exc, **extra) -> int:
     return 1
 
 
+def migrate(args) -> int:
+    """`server migrate`: apply the pending migrations and say which (the server does it at
+    start too; run it alone before starting several workers or servers after an upgrade)."""
+    from sync.server import db
+    settings = ServerSettings(data_dir=Path(args.data))
+    db.open_database(settings)
+    applied = db.migrate()
+    _emit(args, {"database": db.describe(), "applied": applied, "migrations": db.applied_migrations()},
+          f"{db.describe()}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+    return 0
+
+
 def code(args) -> int:
     from sync.server.services import ServiceError, devices
     _open(args)
@@ -97,7 +110,7 @@ def run(args) -> int:
 
     from sync.server.app import create_app
     settings = ServerSettings(data_dir=Path(args.data))
-    workers = getattr(args, "workers", 1) or 1
+    workers = getattr(args, "workers", 1)
     if workers < 1:
         print("weiguang: --workers must be 1 or more", file=sys.stderr)
         return 2
