@@ -408,8 +408,13 @@ def bench_steady(server: Server, kiosks: int, seconds: float, batch: int, postma
     latencies = sorted(x for t in tallies for x in t.latencies) or [float("nan")]
     acked = sum(t.acked for t in tallies)
     per_event = 1e6 / max(acked, 1)
+    statuses: dict[str, int] = {}
+    for tally in tallies:
+        for status, n in tally.statuses.items():
+            statuses[str(status)] = statuses.get(str(status), 0) + n
     return {"eps": acked / elapsed, "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
             "p50_ms": 1000 * statistics.median(latencies), "errors": sum(t.errors for t in tallies),
+            "error_statuses": statuses,
             "lost": acked - server.count([d for d, _ in devices]), "requests": len(latencies), "aborted": None,
             "server_us_per_event": server_cpu * per_event, "client_us_per_event": client_cpu * per_event,
             "db_us_per_event": db_cpu * per_event, "server_cpu_share": server_cpu / elapsed / (os.cpu_count() or 1),
@@ -479,7 +484,8 @@ def rows(f: dict, sizes: dict) -> list[tuple[str, str, str, str]]:
         ("steady CPU share: server / load gen", f"{s['server_cpu_share']:.0%} / {s['client_cpu_share']:.0%}",
          f"of {os.cpu_count()} cores", ""),
         ("steady p50 / p99 latency ms", f"{s['p50_ms']:.0f} / {s['p99_ms']:.0f}", f"{s['requests']:,} requests", ""),
-        ("steady errors", f"{s['errors']}", "goal 0", "ok" if s["errors"] == 0 else "FAIL"),
+        ("steady errors (by status; 503 = busy)", f"{s['errors']} {_statuses(s)}", "goal 0",
+         "ok" if s["errors"] == 0 else "FAIL"),
         ("steady lost", f"{s['lost']}", "goal 0", "ok" if s["lost"] == 0 else "FAIL"),
         (f"herd {sizes['herd_kiosks']:,}x{sizes['herd_events']}: drained s", f"{h['drained_s']:.1f}",
          f"goal <= {GOAL_DRAIN_S}", f"{h['drained_s'] / GOAL_DRAIN_S:.2f}x"),
@@ -496,6 +502,10 @@ def rows(f: dict, sizes: dict) -> list[tuple[str, str, str, str]]:
         ("herd not stored at the end", f"{h['lost']:,}", f"goal 0 (bound {GIVE_UP_S} s)",
          "ok" if h["lost"] == 0 else "FAIL"),
     ]
+
+
+def _statuses(s: dict) -> str:
+    return " ".join(f"{k}:{v}" for k, v in sorted(s.get("error_statuses", {}).items()))
 
 
 def print_table(results: dict[str, dict], sizes: dict) -> None:
@@ -526,7 +536,7 @@ def print_scale_table(anchor: dict, scaled: dict[int, dict]) -> None:
                       f"{s['eps'] / GOAL_EVENTS_PER_S:.2f}x", f"{s['server_us_per_event']:.0f}",
                       f"{s['server_us_per_event'] / GOAL_SERVER_US:.2f}x",
                       f"{s['db_us_per_event']:.0f}" if s["db_us_per_event"] else "-",
-                      f"{s['client_us_per_event']:.0f}", f"{s['server_cpu_share']:.0%}", str(s["errors"]),
+                      f"{s['client_us_per_event']:.0f}", f"{s['server_cpu_share']:.0%}", f"{s['errors']} {_statuses(s)}",
                       str(s["lost"]), s["load"]])
     print()
     _print_rows(header, lines)

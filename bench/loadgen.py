@@ -89,6 +89,7 @@ class Tally:
     acked: int = 0
     refused: int = 0
     errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)   # the failed requests' statuses (0: no answer)
     latencies: list[float] = field(default_factory=list)
 
 
@@ -108,6 +109,7 @@ async def kiosk(url_host: str, port: int, device_id: str, token: str, batch: int
                 if status == 200:
                     break
                 tally.errors += 1
+                tally.statuses[status] = tally.statuses.get(status, 0) + 1
                 if stop.is_set():
                     return
                 await asyncio.sleep(random.uniform(0.05, 0.5))
@@ -128,6 +130,7 @@ async def kiosk(url_host: str, port: int, device_id: str, token: str, batch: int
                 cursor = json.loads(payload)["cursor"]
             else:
                 tally.errors += 1
+                tally.statuses[status] = tally.statuses.get(status, 0) + 1
     finally:
         conn.close()
 
