@@ -168,9 +168,11 @@ class Server:
                 total += StoredEvent.select().where(StoredEvent.device_id.in_(chunk)).count()
         return total
 
-    def raw_insert(self, events: list[dict], batch: int) -> float:
-        """Rows/s of inserting these events straight into the server's events table, one
-        transaction per `batch` rows (as one push); the rows are deleted afterwards."""
+    def raw_insert(self, events: list[dict], batch: int) -> tuple[float, float]:
+        """Rows/s (wall clock) of inserting these events straight into the server's events
+        table, one transaction per `batch` rows (as one push), and the CPU microseconds per
+        row it took this process (peewee and SQLite's own work; PostgreSQL's is not in it);
+        the rows are deleted afterwards."""
         from peewee import chunked
         from sync.server.db import writing
         from sync.server.models import StoredEvent
@@ -178,11 +180,11 @@ class Server:
         rows = [dict(id=str(uuid6.uuid7()), device_id="bench-raw", station="bench-station", seq=e["seq"],
                      type=e["type"], device_time=e["device_time"], clock_offset_ms=0,
                      payload=json.dumps(e["payload"], ensure_ascii=False), received_at=now) for e in events]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for batch_rows in chunked(rows, batch):
             with writing():
                 StoredEvent.insert_many(batch_rows).execute()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         with writing():
             StoredEvent.delete().where(StoredEvent.device_id == "bench-raw").execute()
         return len(rows) / elapsed
@@ -276,9 +278,9 @@ def bench_backlog(server: Server, root: Path, n: int) -> dict:
     status = agent.sync_once()
     elapsed = time.perf_counter() - started
     db.close()
-    raw = server.raw_insert(events, agent.batch_size)
+    raw, raw_cpu = server.raw_insert(events, agent.batch_size)
     stored = server.count([device_id])
-    return {"push_eps": n / elapsed, "raw_eps": raw, "ok": status["ok"], "lost": n - stored,
+    return {"push_eps": n / elapsed, "raw_eps": raw, "raw_cpu_us": raw_cpu, "ok": status["ok"], "lost": n - stored,
             "seconds": elapsed}
 
 
@@ -465,7 +467,7 @@ def rows(f: dict, sizes: dict) -> list[tuple[str, str, str, str]]:
     """(figure, measured, anchor/goal, ratio) for one backend."""
     b, s, h = f["backlog"], f["steady"], f["herd"]
     goal = GOAL_EVENTS_PER_S
-    raw_us = 1e6 / b["raw_eps"]
+    raw_us = b["raw_cpu_us"]
     return [
         (f"backlog {sizes['backlog']:,} ev, 1 kiosk: ev/s", f"{b['push_eps']:,.0f}",
          f"raw insert {b['raw_eps']:,.0f}", f"{b['push_eps'] / b['raw_eps']:.2f}x"),
@@ -474,8 +476,8 @@ def rows(f: dict, sizes: dict) -> list[tuple[str, str, str, str]]:
          f"goal >= {goal:,}", f"{s['eps'] / goal:.2f}x"),
         ("steady server CPU us/event", f"{s['server_us_per_event']:.0f}", f"goal <= {GOAL_SERVER_US}",
          f"{s['server_us_per_event'] / GOAL_SERVER_US:.2f}x"),
-        ("steady server CPU us/event vs raw insert", f"{s['server_us_per_event']:.0f}",
-         f"raw insert {raw_us:.0f} us/ev", f"{s['server_us_per_event'] / raw_us:.2f}x"),
+        ("steady server CPU us/event vs the bare insert", f"{s['server_us_per_event']:.0f}",
+         f"bare insert CPU {raw_us:.0f} us/ev", f"{s['server_us_per_event'] / raw_us:.2f}x"),
         ("steady load generator CPU us/event", f"{s['client_us_per_event']:.0f}",
          f"server {s['server_us_per_event']:.0f}", f"{s['client_us_per_event'] / s['server_us_per_event']:.2f}x"),
         ("steady database CPU us/event (PostgreSQL)", f"{s['db_us_per_event']:.0f}" if s["db_us_per_event"] else "-",
