@@ -5,7 +5,7 @@ PYTHON ?= python3
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup system demo test bench clean
+.PHONY: setup system demo test bench clean zxing-c
 
 setup: system $(STAMP)
 
@@ -21,7 +21,12 @@ $(STAMP): pyproject.toml
 demo: setup
 	$(VENV)/bin/weiguang demo
 
-test: setup
+# libZXing (zxing-cpp's C API) for the decoder tests' second backend: built once, cached in .build/.
+# A failed build does not stop the tests: they skip with the reason, or fail under CI=true.
+zxing-c: setup
+	PYTHON=$(PY) bash tools/android/build_zxing_c.sh || echo "libZXing not built: the zxing-c decoder tests will say why"
+
+test: setup zxing-c
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: setup

@@ -8,6 +8,8 @@ PACKAGES=(
   poppler-utils                  # pdftoppm/pdftotext: tests look inside the badge PDFs
   postgresql-15 postgresql-client-15  # the server's tests against a real PostgreSQL cluster
   chromium                       # the center's pages driven by Playwright (executable_path=/usr/bin/chromium)
+  libzbar0                       # pyzbar: the decode bench compares the kiosk decoder with zbar
+  cmake g++                      # libZXing, zxing-cpp's C API, for the decoder's ctypes backend (tools/android/build_zxing_c.sh)
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -258,10 +258,10 @@ def add_users(data: Path, env: dict) -> dict[str, str]:
     return tokens
 
 
-def sqlite_data(root: Path, sizes: dict, quick: bool, cache_root: Path = CACHE) -> tuple[Path, dict, float | None]:
+def sqlite_data(root: Path, sizes: dict, quick: bool | str, cache_root: Path = CACHE) -> tuple[Path, dict, float | None]:
     """A copy of the cached SQLite data dir (built when missing or stale); (dir, tokens,
-    build seconds or None when cached)."""
-    cache = cache_root / f"center-{'quick' if quick else 'full'}"
+    build seconds or None when cached). `quick` may name the cache (a custom size)."""
+    cache = cache_root / f"center-{quick if isinstance(quick, str) else ('quick' if quick else 'full')}"
     stamp = cache / "built.json"
     want = {"version": BUILD_VERSION, **{k: sizes[k] for k in ("volunteers", "sessions")}}
     env = server_env(None)

@@ -15,13 +15,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     ("bench_decode.py", []),
+    ("bench_zxing_c.py", []),
     ("bench_store.py", []),
     ("bench_sync.py", ["--workers", "1,2,4"]),   # + the steady ingest on PostgreSQL, 1, 2 and 4 workers
     ("bench_ui.py", []),
     ("bench_center.py", ["--postgres"]),
-    ("bench_reports.py", []),
+    ("bench_reports.py", ["--postgres"]),
 ]
-QUICK = {"bench_store.py": ["--rows", "100000"], "bench_sync.py": ["--quick"], "bench_center.py": ["--quick"],
+QUICK = {"bench_decode.py": ["--quick"], "bench_store.py": ["--rows", "100000"], "bench_sync.py": ["--quick"], "bench_center.py": ["--quick"],
          "bench_reports.py": ["--quick"]}
 
 

@@ -22,18 +22,54 @@ log = logging.getLogger(__name__)
 UI_DIR = Path(__file__).resolve().parent / "ui"
 RESIDENT_IDLE_SECONDS = 60       # a resident's screen goes back home after this long untouched
 COORDINATOR_IDLE_SECONDS = 120   # coordinator mode ends after this long untouched
-SCREENS = ["home", "feedback", "activities", "activity_detail", "order", "request_status", "unlock", "coordinator"]
+LARGE_TEXT = 1.3                 # the 大字 switch's factor
+SCREENS = ["home", "feedback", "activities", "activity_detail", "order", "request_status", "unlock", "coordinator",
+           "my_hours"]
+# Built at start: what a scan shows. The others are built the first time they are opened (a
+# resident's tap, a coordinator's badge): a kiosk that only takes scans never holds their
+# widgets (about 18 MB on the software renderer).
+EAGER_SCREENS = ["home", "feedback"]
 
 
-def configure_kivy(fullscreen: bool = False, size: tuple[int, int] | None = None) -> None:
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class _NoCutBuffer(logging.Filter):
+    """Kivy reports at CRITICAL that it found no X cut buffer (xclip, xsel): a kiosk has no
+    use for one, and never runs either (see configure_kivy)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Cutbuffer: Unable to find")
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """`--log-level`: INFO by default. Kivy's own lines and Python's at the same level, with
+    Pillow (a DEBUG line per chunk of every camera frame) and peewee (every SQL statement)
+    held at WARNING whatever the level."""
+    level = level.upper()
+    if level not in LOG_LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}")
+    logging.getLogger("PIL").setLevel(logging.WARNING)
+    logging.getLogger("peewee").setLevel(logging.WARNING)
+    from kivy.logger import Logger   # Kivy's import points the root logger at its handlers
+    Logger.setLevel(getattr(logging, level))
+    Logger.addFilter(_NoCutBuffer())
+    logging.root.setLevel(getattr(logging, level))   # Kivy leaves the root at NOTSET: everything
+
+
+def configure_kivy(fullscreen: bool = False, size: tuple[int, int] | None = None, log_level: str = "INFO") -> None:
     """Kivy settings that must be in place before the window exists."""
+    from kiosk.lean import lean_process
+    lean_process()
     os.environ.setdefault("KIVY_NO_ARGS", "1")
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
     os.environ.setdefault("KIVY_CLIPBOARD", "sdl2")   # no xclip/xsel on a kiosk
-    os.environ.setdefault("KIVY_CAMERA", "opencv")    # Linux: the OpenCV camera provider
-    logging.getLogger("peewee").setLevel(logging.INFO)
-    logging.getLogger("PIL").setLevel(logging.INFO)   # else a DEBUG line per chunk of every frame
+    os.environ.setdefault("KIVY_CAMERA", "opencv")    # (Kivy's own provider is unused: kiosk/capture.py reads the camera)
+    import kivy
+    kivy.kivy_options["cutbuffer"] = ()               # never ask for xclip or xsel (the X cut buffer)
+    configure_logging(log_level)
     from kivy.config import Config
+    Config.set("kivy", "log_level", log_level.lower())
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "pause_on_minimize", "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")
@@ -77,6 +113,8 @@ def make_app_class():
     class KioskApp(App):
         portrait = BooleanProperty(False)
         short = NumericProperty(800)    # the window's shorter side (px): big words scale with it
+        fs = NumericProperty(1.0)       # one text point in px: sp(1), more on a big screen, more with 大字
+        large_text = BooleanProperty(False)   # the 大字 switch: every text larger still
         lang = StringProperty(i18n.get_language())
         now_text = StringProperty("")
         date_text = StringProperty("")
@@ -118,6 +156,16 @@ def make_app_class():
         def toggle_language(self) -> None:
             self.set_language("en" if self.lang == "zh_CN" else "zh_CN")
 
+        def set_large_text(self, on: bool) -> None:
+            """大字: every text 1.3 times larger (kept in the store's settings)."""
+            self.large_text = bool(on)
+            self._scale()
+            self.services.run(self.services.store.settings.set, large_text=self.large_text)
+
+        def _scale(self) -> None:
+            from kivy.metrics import sp
+            self.fs = max(sp(1), self.short / 800.0) * (LARGE_TEXT if self.large_text else 1.0)
+
         # --- building -------------------------------------------------------------------
 
         def build(self):
@@ -125,8 +173,9 @@ def make_app_class():
             from kiosk.ui.sounds import Sounds
             from kiosk.ui.widgets import CrossFade
             Builder.load_file(str(UI_DIR / "widgets.kv"))
+            self.large_text = bool(self.services.store.settings.get("large_text"))
             self.sm = ScreenManager(transition=CrossFade(duration=0.12))
-            for screen in load_screens(SCREENS):
+            for screen in load_screens([n for n in SCREENS if n in EAGER_SCREENS]):
                 self.sm.add_widget(screen)
             self.sounds = Sounds(enabled=self.want_sounds)
             Window.clearcolor = (0.96, 0.96, 0.95, 1)
@@ -137,19 +186,29 @@ def make_app_class():
             return self.sm
 
         def screen(self, name: str):
+            if not self.sm.has_screen(name):
+                if name not in SCREENS:
+                    raise KeyError(name)
+                from kiosk.ui import load_screens
+                started = time.monotonic()
+                self.sm.add_widget(load_screens([name])[0])
+                log.info("screen %s built in %.0f ms", name, (time.monotonic() - started) * 1000)
             return self.sm.get_screen(name)
 
         def on_start(self):
             from kiosk.camera import CameraFeed
+            from kiosk.threads import ui_first
+            ui_first()
             self._install_stop_signals()
             svc = self.services
             svc.on_decision = self.on_decision
+            svc.on_store_error = self.show_store_notice
             self.camera = CameraFeed(on_texts=self._on_texts)
             if self.start_camera:
                 self.camera.start(replay=self.replay)
             svc.run(svc.station, then=lambda s: setattr(self, "station_name", s["name"]))
             if svc.sync_agent is not None:
-                svc.sync_agent.start()
+                svc.start_sync_agent()
             svc.close_overdue()
             self._events = [
                 Clock.schedule_interval(self._tick_clock, 1.0),
@@ -162,6 +221,11 @@ def make_app_class():
             self._update_sync(0)
             self.screen("home").refresh()
             Clock.schedule_once(self._first_frame, 0)
+
+        def show_store_notice(self, problem) -> None:
+            """The database cannot be written: a full-screen notice for the coordinator."""
+            from kiosk.ui.store_notice import StoreNotice
+            StoreNotice.show_for(self, problem)
 
         def _first_frame(self, dt):
             self.first_frame_at = time.monotonic()
@@ -178,6 +242,7 @@ def make_app_class():
         def go(self, name: str) -> None:
             if name != "coordinator" and self.sm.current == "coordinator" and name != "unlock":
                 self.coordinator = None
+            self.screen(name)
             self.sm.current = name
 
         def go_home(self) -> None:
@@ -194,9 +259,16 @@ def make_app_class():
 
         def on_decision(self, result) -> None:
             """UI thread: a Decision or a CoordinatorBadge came back from the worker."""
+            from kiosk.my_hours import MyHours
             from kiosk.ui.services import CoordinatorBadge
             if self.sm.current == "coordinator":
                 return  # a coordinator at work: badges waved by are not taken
+            if isinstance(result, MyHours):   # 我的时长: the volunteer's hours and page, nothing recorded
+                if self.sm.current == "my_hours":
+                    self.screen("my_hours").show(result)
+                    if result.result == "refused":
+                        self.sounds.play("refused")
+                return
             if isinstance(result, CoordinatorBadge):
                 self.screen("unlock").offer(result)
                 self.go("unlock")
@@ -251,6 +323,8 @@ def make_app_class():
                 return
             self.allow_quit = True
             Window.fullscreen = False
+            from kiosk import android_kiosk
+            android_kiosk.stop_lock_task()   # Android: unpin first (inert on a desktop)
             self.stop()
 
         # --- periodic ---------------------------------------------------------------------
@@ -297,6 +371,7 @@ def make_app_class():
             w, h = size
             self.portrait = h > w
             self.short = min(w, h)
+            self._scale()
 
     return KioskApp
 
@@ -317,12 +392,14 @@ def build_services(db_path: str, clock=None):
 
 
 def run(db_path: str = "kiosk.db", replay: str | None = None, fullscreen: bool = False,
-        language: str | None = None, size: tuple[int, int] | None = None) -> int:
+        language: str | None = None, size: tuple[int, int] | None = None, log_level: str = "INFO") -> int:
     """`weiguang kiosk run`: open the store, then the window; returns when the window closes."""
     if not Path(db_path).exists():
         print(f"weiguang: no kiosk database at {db_path}: run `weiguang kiosk init` first")
         return 2
-    configure_kivy(fullscreen=fullscreen, size=size)
+    from kiosk.store import open_store
+    open_store(db_path)   # a damaged, read-only, full… database is said in one sentence before Kivy starts
+    configure_kivy(fullscreen=fullscreen, size=size, log_level=log_level)
     from kiosk import i18n
     services = build_services(db_path)
     i18n.set_language(language or services.store.settings.get("language") or i18n.DEFAULT_LANGUAGE)

@@ -7,7 +7,7 @@
 The whole decision (read the volunteer's last session, decide, write the row and its
 outbox event) is one IMMEDIATE transaction (`KioskStore.writing`): two processes on one
 kiosk database scanning the same badge at once give exactly one check-in. A refusal
-records nothing and says why with a stable code (sync.badges.REASON_CODES plus the codes
+records no attendance (only a row in the failed-scan log, kiosk.failed_scans) and says why with a stable code (sync.badges.REASON_CODES plus the codes
 below), so the screen can tell the volunteer what to do next.
 
 Credit, flags and state come from `sync.hours.settle`, the function the server calls
@@ -96,6 +96,8 @@ class Attendance:
         # vid -> when its badge was last in front of the camera: a badge held there for
         # 20 s arrives as hundreds of scans and must stay one decision.
         self._last_seen: dict[str, int] = {}
+        from kiosk.failed_scans import FailedScans
+        self.failed_scans = FailedScans(store)
 
     # --- context ------------------------------------------------------------------------
 
@@ -169,15 +171,20 @@ class Attendance:
         # 1. The badge: prefix, signature, expiry (no network). Revocation from the store.
         check = verify(text, self.keyring(), today=self.local_date(at))
         if not check.valid:
-            return Decision("refused", check.code, vid=check.vid, at=at)
-        if self.store.is_revoked(check.serial):
-            return Decision("refused", "revoked", vid=check.vid, at=at)
-        base = dict(vid=check.vid, name=display_name(self.store.volunteer_name(check.vid), check.vid),
-                    role=check.role, at=at)
-        # 2-4 read and write as one transaction: another process deciding for the same badge
-        # waits here, then sees this decision's row.
-        with self.store.writing():
-            return self._decide(check, at, activity_id, base)
+            decision = Decision("refused", check.code, vid=check.vid, at=at)
+        elif self.store.is_revoked(check.serial):
+            decision = Decision("refused", "revoked", vid=check.vid, at=at)
+        else:
+            base = dict(vid=check.vid, name=display_name(self.store.volunteer_name(check.vid), check.vid),
+                        role=check.role, at=at)
+            # 2-4 read and write as one transaction: another process deciding for the same badge
+            # waits here, then sees this decision's row.
+            with self.store.writing():
+                decision = self._decide(check, at, activity_id, base)
+        if decision.result == "refused":   # the failed-scan log: one row per refused thing, never its text
+            self.failed_scans.record(decision.code, text if isinstance(text, str) else "", at,
+                                     vid=check.vid, serial=check.serial)
+        return decision
 
     def _decide(self, check, at: int, activity_id: str | None, base: dict) -> Decision:
         vid = check.vid

@@ -128,11 +128,9 @@ def cmd_decode(args) -> int:
 # --- the kiosk ---------------------------------------------------------------------------
 
 def cmd_kiosk_init(args) -> int:
-    from zoneinfo import available_timezones
-
-    from kiosk.store import TrustedKey
+    from kiosk.store import TrustedKey, valid_timezone
     from sync.badges import load_public_keys, public_key_b64
-    if args.timezone not in available_timezones():   # "Asia/Beijing" is not a zone: every scan would fail
+    if not valid_timezone(args.timezone):   # "Asia/Beijing" is not a zone: every scan would fail
         return fail(f"unknown time zone {args.timezone!r}; China's is Asia/Shanghai")
     store = usable_store(args.db)
     store.settings.set(station={"code": args.code or args.station, "name": args.station,
@@ -185,7 +183,8 @@ def cmd_kiosk_run(args) -> int:
     from kiosk.app import run
     from kiosk.store import StoreError
     try:
-        return run(db_path=args.db, replay=args.replay, fullscreen=args.fullscreen, language=args.language)
+        return run(db_path=args.db, replay=args.replay, fullscreen=args.fullscreen, language=args.language,
+                   log_level=args.log_level)
     except StoreError as exc:   # before any window opens: said plainly, no traceback
         return fail(str(exc))
 
@@ -204,6 +203,8 @@ def cmd_kiosk_enroll(args) -> int:
 
 
 def cmd_sync(args) -> int:
+    import logging
+    logging.basicConfig(level=getattr(logging, args.log_level), format="%(levelname)s %(name)s: %(message)s")
     from sync.client import SyncAgent
     store = existing_store(args.db)
     status = SyncAgent(store).sync_once()
@@ -223,6 +224,11 @@ def cmd_server(args) -> int:
     return getattr(server_cli, args.server_command.replace("-", "_"))(args)
 
 
+def add_log_level(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--log-level", default="INFO", type=str.upper, choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                   help="how much the log says (default INFO)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="weiguang", description="微光 Weiguang: volunteer kiosks and their center")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -232,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--no-window", action="store_true", help="set everything up, run the server, but open no kiosk window")
     p.add_argument("--language", default="zh_CN", choices=["zh_CN", "en"])
+    add_log_level(p)
     p.set_defaults(func=cmd_demo)
 
     keys = sub.add_parser("keys", help="the center's badge-signing keys").add_subparsers(dest="keys_command", required=True)
@@ -299,6 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replay", help="a folder of images or a video played as the camera")
     p.add_argument("--fullscreen", action="store_true")
     p.add_argument("--language", choices=["zh_CN", "en"])
+    add_log_level(p)
     p.set_defaults(func=cmd_kiosk_run)
     p = kiosk.add_parser("enroll", help="enrol this kiosk with a center using a one-time code")
     p.add_argument("--db", required=True)
@@ -308,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sync", help="one push+pull round with the center")
     p.add_argument("--db", required=True)
+    add_log_level(p)
     p.set_defaults(func=cmd_sync)
 
     server = sub.add_parser("server", help="the central server").add_subparsers(dest="server_command", required=True)
@@ -397,6 +406,10 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if type(exc).__name__ == "StoreError":   # kiosk.store, not imported here: a full disk, a read-only file
+            return fail(str(exc))
+        raise
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@
 3. The server runs on 127.0.0.1:PORT; a kiosk is initialised, enrolled at 文博苑社区 with a
    one-time code, and synced once.
 4. A badge sheet PDF (demo volunteers + a coordinator; the coordinator's PIN is printed),
-   and a replay folder of badge images: volunteers, a repeat, a foreign QR, a revoked badge.
+   and the replayed camera's timeline (kiosk.demo_story): check-ins, a repeat, a foreign QR
+   code, a lost badge, and a check-out crediting 2.5 hours (that check-in is recorded
+   150 minutes back before the window opens).
 5. The kiosk window plays that folder as its camera (no DISPLAY: an Xvfb is started, or use
    --no-window). The server stops when the window closes.
 """
@@ -67,8 +69,7 @@ def network_csv() -> str:
         f"{code},{name},{tier},{parent},Asia/Shanghai\n" for code, name, tier, parent in NETWORK)
 
 
-TEAMS = ["退役军人“军魂闪耀”志愿服务队", "“邻里关照”志愿服务队", "文博苑巾帼志愿服务队", "青年志愿服务队",
-         "文明交通志愿服务队"]
+from kiosk.demo_story import TEAMS  # noqa: E402 - the teams of 平城区 and 文博苑社区
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
 GIVEN = ["建国", "秀英", "桂兰", "志强", "海燕", "丽华", "国庆", "玉梅", "德明", "晓东", "淑芬", "文博", "子涵",
          "雨萱", "浩然", "振华", "红梅", "永福", "春燕", "思远", "佳怡", "明", "芳", "伟", "静", "磊", "娜", "军", "洋"]
@@ -89,26 +90,10 @@ def day_at(days: int, hh: int, mm: int = 0) -> int:
 
 
 def activities() -> list[dict]:
-    now = int(time.time())
-    return [
-        dict(id="demo-yizhen", title="义诊体检进社区", category="健康义诊", starts_at=now - 3600, ends_at=now + 3 * 3600,
-             place="文博苑社区卫生服务站", team="“邻里关照”志愿服务队", capacity=40,
-             description="为辖区老人免费测量血压、血糖，提供用药咨询和健康指导。"),
-        dict(id="demo-jiaotong", title="文明交通劝导", category="文明交通", starts_at=now + 2 * 3600,
-             ends_at=now + 4 * 3600, place="魏都大道与文博路路口", team="退役军人“军魂闪耀”志愿服务队", capacity=12,
-             description="在路口劝导行人和非机动车遵守交通信号，礼让斑马线。"),
-        dict(id="demo-laji", title="城市垃圾捡拾", category="环境整治", starts_at=day_at(1, 9), ends_at=day_at(1, 11),
-             place="御河生态园东岸", team="青年志愿服务队", capacity=50, description="沿河步道捡拾垃圾，宣传垃圾分类。"),
-        dict(id="demo-jieri", title="“我们的节日”包饺子迎冬至", category="我们的节日", starts_at=day_at(2, 14),
-             ends_at=day_at(2, 17), place="文博苑社区活动室", team="文博苑巾帼志愿服务队", capacity=30,
-             description="邻里一起包饺子，给独居老人送上热饺子。"),
-        dict(id="demo-xuanjiang", title="理论宣讲：身边的好人好事", category="理论宣讲", starts_at=day_at(3, 9, 30),
-             ends_at=day_at(3, 11), place="文博苑社区会议室", team="“邻里关照”志愿服务队", capacity=60,
-             description="百姓宣讲员讲述身边的志愿故事。"),
-        dict(id="demo-jisao", title="清明节文明祭扫宣传", category="文明祭扫", starts_at=day_at(5, 9),
-             ends_at=day_at(5, 12), place="文博苑社区广场", team="青年志愿服务队", capacity=20,
-             description="倡导鲜花祭扫、网络祭扫，发放文明祭扫倡议书。"),
-    ]
+    """This week's activities at 文博苑社区, at the local times and in the season they run
+    (kiosk.demo_story), whatever the time the demo starts."""
+    from kiosk.demo_story import activities as week
+    return week(datetime.now(TZ).date())
 
 
 def weiguang(*args: str, capture: bool = True) -> dict | None:
@@ -155,7 +140,7 @@ def review_sessions(people) -> list[dict]:
         rows.append(dict(id=str(uuid.uuid4()), vid=people[person][0], serial=person + 1, station=STATION_CODE,
                          device_id="demo-kiosk", check_in_at=start, check_out_at=start + elapsed * 60,
                          minutes=minutes, kiosk_minutes=minutes, flags=flags, state=state,
-                         activity_id="demo-yizhen" if person % 2 else None))
+                         activity_id=None))
     return rows
 
 
@@ -287,16 +272,9 @@ def make_badges(folder: Path, keys: Path, people) -> dict:
         cards.append({"token": issue(key, vid, serial, role, expires), "name": name, "team": team, "vid": vid,
                       "role": role, "serial": serial})
     badge_sheet_pdf(cards, folder / "badges.pdf")
+    from kiosk.demo_story import write_timeline
     replay = folder / "replay"
-    replay.mkdir()
-    v1, v2, v3, revoked = cards[1], cards[2], cards[3], cards[5]
-    for i, (card, label) in enumerate([(v1, "checkin"), (v2, "checkin"), (v1, "repeat"), (None, "foreign"),
-                                       (revoked, "revoked"), (v3, "checkin")], start=1):
-        path = replay / f"{i:02d}-{label}.png"
-        if card is None:
-            qr_image("https://qr.alipay.com/fkx0demo-not-a-badge", box_size=8).save(path)
-        else:
-            badge_png(card["token"], card["name"], card["team"], card["vid"], card["role"], path)
+    write_timeline(replay, cards)   # the story: check-ins, a repeat, a foreign code, a lost badge, a check-out
     return {"cards": cards, "replay": replay}
 
 
@@ -338,8 +316,8 @@ def main(args) -> int:
     people = volunteers(300)
     print(f"1/6 server init in {data}", flush=True)
     server = LocalServer(data, args.port, log=folder / "server.log").init()
-    print(f"2/6 demo data: the Datong network ({len(NETWORK)} sites), 300 volunteers at 文博苑社区, 6 activities",
-          flush=True)
+    print(f"2/6 demo data: the Datong network ({len(NETWORK)} sites), 300 volunteers at 文博苑社区, "
+          f"{len(activities())} activities this week and the next festival", flush=True)
     load_server_data(data, people, revoked_serial=6)
     url = server.url
     xvfb = None
@@ -358,9 +336,14 @@ def main(args) -> int:
         from kiosk.store import open_store
         store = open_store(kiosk_db)
         store.settings.set(language=args.language)
+        from kiosk.demo_story import CHECKOUT_CARD, backdate, timeline_seconds
+        morning = backdate(store, made["cards"], int(time.time()))
         coordinator = made["cards"][0]
         print(f"5/6 badge sheet to print: {folder / 'badges.pdf'}", flush=True)
-        print(f"    replayed camera: {made['replay']}", flush=True)
+        print(f"    replayed camera: {made['replay']} (about {round(timeline_seconds() / 60)} minutes: "
+              f"check-ins, a repeat, a foreign QR code, a lost badge, and "
+              f"{made['cards'][CHECKOUT_CARD]['name']} checking out, in since "
+              f"{datetime.fromtimestamp(morning['at'], TZ):%H:%M})", flush=True)
         print(f"    coordinator {coordinator['name']} ({coordinator['vid']}): show the badge, PIN {DEMO_PIN}",
               flush=True)
         if args.no_window:
@@ -372,7 +355,8 @@ def main(args) -> int:
         print("6/6 kiosk window (close it to stop the demo)", flush=True)
         stop_window_with(server)
         from kiosk.app import run
-        return run(db_path=str(kiosk_db), replay=str(made["replay"]), language=args.language)
+        return run(db_path=str(kiosk_db), replay=str(made["replay"]), language=args.language,
+                   log_level=getattr(args, "log_level", "INFO"))
     except KeyboardInterrupt:
         return 130
     finally:

@@ -29,7 +29,30 @@ import uuid6
 from peewee import (BooleanField, CharField, Check, DatabaseError, IntegerField, Model, OperationalError,
                     SqliteDatabase, TextField)
 
-db = SqliteDatabase(None)
+
+
+class KioskDatabase(SqliteDatabase):
+    """SqliteDatabase with a thread check. `watch_thread(ident, on_use)` makes every statement
+    run from that thread call on_use(sql) first (a test, or a debug run, watching the UI thread,
+    which must never wait on SQLite); `unwatch_thread(ident)` ends it. Costs one dict test."""
+
+    _watched: dict[int, Callable[[str], Any]] = {}
+
+    def watch_thread(self, ident: int, on_use: Callable[[str], Any]) -> None:
+        self._watched[ident] = on_use
+
+    def unwatch_thread(self, ident: int) -> None:
+        self._watched.pop(ident, None)
+
+    def execute_sql(self, sql, params=None, *args, **kwargs):
+        if self._watched:
+            hook = self._watched.get(threading.get_ident())
+            if hook is not None:
+                hook(sql)
+        return super().execute_sql(sql, params, *args, **kwargs)
+
+
+db = KioskDatabase(None)
 
 PRAGMAS = {
     "journal_mode": "wal",
@@ -83,7 +106,7 @@ class Volunteer(BaseModel):
     name = CharField()
     team = CharField(default="")
     role = CharField(default="volunteer")
-    phone = CharField(default="")
+    phone = CharField(default="")              # always empty: a kiosk holds no phone numbers (privacy at rest)
     year = IntegerField(null=True)
     year_minutes = IntegerField(null=True)
     year_pending_minutes = IntegerField(null=True)
@@ -160,8 +183,25 @@ class RequestState(BaseModel):
         table_name = "request_states"
 
 
+class FailedScan(BaseModel):
+    """A refused scan (kiosk.failed_scans): when, why, and the badge's number and serial when
+    the text was one of ours. Never a foreign code's text. `reads`: how often the same thing
+    was read again within seconds of the last read (one row for a badge held 20 s)."""
+    id = CharField(primary_key=True)           # UUID, also in its outbox event
+    at = IntegerField()
+    last_at = IntegerField()
+    code = CharField()
+    vid = CharField(null=True)
+    serial = IntegerField(null=True)
+    reads = IntegerField(default=1)
+
+    class Meta:
+        table_name = "failed_scans"
+        indexes = ((("at",), False),)
+
+
 MODELS = [Setting, Migration, Activity, Volunteer, Session, OutboxEvent, Revocation, TrustedKey,
-          ServiceRequest, RequestState]
+          ServiceRequest, RequestState, FailedScan]
 
 
 # --- migrations: numbered, recorded, run once each at open ---------------------------
@@ -198,11 +238,19 @@ def _m0004_city_totals(database: SqliteDatabase) -> None:
             database.execute_sql(f"ALTER TABLE volunteer ADD COLUMN {column} INTEGER")
 
 
+def _m0005_failed_scans(database: SqliteDatabase) -> None:
+    """Issue 11: refused scans are recorded; and the roster holds no phone numbers (a kiosk
+    never needs one; an older kiosk kept what the roster CSV or an older center gave it)."""
+    database.create_tables([FailedScan], safe=True)
+    database.execute_sql("UPDATE volunteer SET phone = '' WHERE phone != ''")
+
+
 MIGRATIONS: list[tuple[str, Callable[[SqliteDatabase], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_session_state", _m0002_session_state),
     ("0003_request_states", _m0003_request_states),
     ("0004_city_totals", _m0004_city_totals),
+    ("0005_failed_scans", _m0005_failed_scans),
 ]
 
 
@@ -291,8 +339,14 @@ class KioskStore:
         """One IMMEDIATE transaction around a whole decision: the write lock is taken before
         anything is read, so a second writer (another thread, the CLI beside a running
         kiosk, a second app instance after a bad restart) waits and then sees this one's rows."""
-        with self._seq_lock, db.atomic(lock_type="IMMEDIATE"):
-            yield
+        with self._seq_lock:
+            try:
+                with db.atomic(lock_type="IMMEDIATE"):
+                    yield
+            except DatabaseError as exc:
+                if not is_storage_problem(exc):   # a constraint (a number taken meanwhile…): the caller's
+                    raise underlying_error(exc)
+                raise diagnose(self.path, exc) from underlying_error(exc)   # a full disk, an I/O error…
 
     def record(self, event_type: str, payload: dict, write: Callable[[], Any] | None = None) -> OutboxEvent:
         """Run `write` and append its outbox event in one transaction; both or neither."""
@@ -321,7 +375,8 @@ class KioskStore:
     def sync_state(self) -> dict:
         keys = ("server_url", "token", "device_id", "cursor", "clock_offset_ms",
                 "last_success", "last_failure", "last_error",  # the last three: shown after a restart
-                "page_key")                                     # volunteers' own page links (sync.mylink)
+                "page_key",                                     # volunteers' own page links (sync.mylink)
+                "event_types")                                  # what the center accepts (newer types held back)
         return {key: self.settings.get(key) for key in keys}
 
     def set_sync_state(self, **values) -> None:
@@ -334,9 +389,17 @@ class KioskStore:
         return OutboxEvent.select().where(OutboxEvent.status == "refused").count()
 
     def pending_events(self, limit: int) -> list[dict]:
+        """The next pending events in order; those of a type the center has not said it
+        accepts (protocol.HELD_BACK_TYPES: an older center would refuse their whole batch)
+        wait until it does."""
+        from sync.protocol import HELD_BACK_TYPES
         device_id = self.settings.get("device_id")
-        rows = (OutboxEvent.select().where(OutboxEvent.status == "pending")
-                .order_by(OutboxEvent.seq).limit(limit))
+        accepted = set(self.settings.get("event_types") or ())
+        held = sorted(HELD_BACK_TYPES - accepted)
+        query = OutboxEvent.select().where(OutboxEvent.status == "pending")
+        if held:
+            query = query.where(OutboxEvent.type.not_in(held))
+        rows = query.order_by(OutboxEvent.seq).limit(limit)
         return [{
             "id": row.id, "device_id": device_id, "seq": row.seq, "type": row.type,
             "device_time": row.device_time, "clock_offset_ms": row.clock_offset_ms,
@@ -504,7 +567,8 @@ def _apply_session_decision(store: KioskStore, key: str, data: dict | None) -> N
     Session.update(state=data["state"], minutes=data.get("minutes")).where(Session.id == key).execute()
 
 
-_VOLUNTEER_FIELDS = ("name", "team", "role", "phone", "year", "year_minutes", "year_pending_minutes",
+# No "phone": a center that sends one (an older center) is not listened to; a kiosk never needs it.
+_VOLUNTEER_FIELDS = ("name", "team", "role", "year", "year_minutes", "year_pending_minutes",
                      "total_minutes")
 
 
@@ -515,11 +579,35 @@ def _apply_volunteer(store: KioskStore, key: str, data: dict | None) -> None:
         Volunteer.delete().where(Volunteer.vid == key).execute()
         return
     given = {k: data[k] for k in _VOLUNTEER_FIELDS if k in data}
-    row = {"name": "", "team": "", "role": "volunteer", "phone": "", **given}
+    row = {"name": "", "team": "", "role": "volunteer", **given, "phone": ""}
     columns = ["vid", *row]
     updates = ", ".join(f"{c} = excluded.{c}" for c in given) or "vid = excluded.vid"
     db.execute_sql(f"INSERT INTO volunteer ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
                    f"ON CONFLICT(vid) DO UPDATE SET {updates}", (key, *row.values()))
+
+
+_ZONES: set[str] | None = None
+
+
+def valid_timezone(name: str | None) -> bool:
+    """An IANA zone this machine knows ("Asia/Beijing" and "Mars/Olympus" are none)."""
+    global _ZONES
+    if _ZONES is None:
+        from zoneinfo import available_timezones
+        _ZONES = available_timezones()
+    return bool(name) and name in _ZONES
+
+
+def _apply_station(store: KioskStore, key: str, data: dict | None) -> None:
+    """The station's name and time zone. A zone this kiosk does not know (an older center
+    that did not check it) would stop every scan: the zone already here is kept instead."""
+    if data is not None and not valid_timezone(data.get("timezone") or "Asia/Shanghai"):
+        kept = (store.settings.get("station") or {}).get("timezone") or "Asia/Shanghai"
+        import logging
+        logging.getLogger(__name__).warning("the center sent an unknown time zone %r; keeping %s",
+                                            data.get("timezone"), kept)
+        data = {**data, "timezone": kept}
+    store.settings.set(station=data)
 
 
 _CHANGE_APPLIERS = {
@@ -527,7 +615,7 @@ _CHANGE_APPLIERS = {
     "volunteer": _apply_volunteer,
     "revocation": _apply_revocation,
     "public_key": _apply_public_key,
-    "station": _apply_setting("station"),
+    "station": _apply_station,
     "rules": _apply_setting("rules"),
     "session": _apply_session_decision,
     "coordinator_pin": lambda store, key, data: _apply_coordinator_pin(store, key, data),
@@ -542,7 +630,79 @@ def _apply_coordinator_pin(store: KioskStore, key: str, data: dict | None) -> No
 
 
 class StoreError(Exception):
-    """The kiosk database cannot be used; the message says why in a person's words."""
+    """The kiosk database cannot be used; the message says why in a person's words, `kind`
+    in a word the screens translate (full / read_only / unreadable / io_error / damaged / empty)."""
+
+    def __init__(self, message: str, kind: str = "other"):
+        super().__init__(message)
+        self.kind = kind
+
+
+_ROLLBACK_NOISE = ("cannot rollback", "no such savepoint", "cannot commit")
+
+
+def underlying_error(exc: BaseException) -> BaseException:
+    """The error that started it: SQLite rolls a transaction back by itself on a full disk or
+    an I/O error, and the rollback peewee then tries fails with "cannot rollback - no
+    transaction is active", which would hide the real reason."""
+    seen, current = set(), exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StoreError):
+            return current
+        if not any(noise in str(current) for noise in _ROLLBACK_NOISE):
+            return current
+        current = current.__cause__ or current.__context__
+    return exc
+
+
+def is_storage_problem(exc: BaseException) -> bool:
+    """The file or the disk (full, read-only, failing, damaged), not a constraint or a bug
+    in a statement: SQLite reports those as OperationalError or a plain DatabaseError."""
+    real = underlying_error(exc)
+    return isinstance(real, (StoreError, OperationalError)) or type(real) is DatabaseError
+
+
+def diagnose(path: str | Path, exc: BaseException) -> StoreError:
+    """One sentence for a coordinator: why the kiosk database at `path` cannot be used."""
+    exc = underlying_error(exc)
+    if isinstance(exc, StoreError):
+        return exc
+    path = Path(path)
+    message = str(exc)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        vfs = os.statvfs(folder)
+        free, read_only_fs = vfs.f_bavail * vfs.f_frsize, bool(vfs.f_flag & os.ST_RDONLY)
+    except OSError:
+        free, read_only_fs = None, False
+    if "disk is full" in message or (free is not None and free < 64 * 1024 and "I/O" in message):
+        return StoreError(f"the disk holding {path} is full ({free or 0} bytes free): nothing more can be "
+                          "recorded until some space is freed", "full")
+    if path.exists() and not os.access(path, os.R_OK):
+        return StoreError(f"{path} cannot be read by this user: give the kiosk's user access to it", "unreadable")
+    if read_only_fs or "readonly" in message or "read-only" in message or             (path.exists() and not os.access(path, os.W_OK)) or not os.access(folder, os.W_OK):
+        where = "on a read-only file system" if read_only_fs else "not writable by this user"
+        return StoreError(f"{path} is read-only ({where}): the kiosk must be able to write its records there",
+                          "read_only")
+    if "I/O" in message:
+        return StoreError(f"{path}: the disk reported an input/output error ({message}); check the disk, "
+                          "then restore the database from a copy if it is damaged", "io_error")
+    if "malformed" in message or "not a database" in message or isinstance(exc, DatabaseError) and \
+            not isinstance(exc, OperationalError):
+        return StoreError(f"{path} is damaged or not a kiosk database ({message}); restore it from a copy",
+                          "damaged")
+    return StoreError(f"{path} cannot be used: {message}")
+
+
+def _owner_only(path: Path) -> None:
+    """An older kiosk's files (made 0644) become readable by their owner only."""
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.is_file() and file.stat().st_mode & 0o077 and file.stat().st_uid == os.geteuid():
+                file.chmod(0o600)
+        except OSError:
+            pass   # a read-only file system says so below, in a sentence
 
 
 def open_store(path: str | Path, clock: Callable[[], float] = time.time) -> KioskStore:
@@ -552,10 +712,12 @@ def open_store(path: str | Path, clock: Callable[[], float] = time.time) -> Kios
     if path.exists() and path.is_file() and path.stat().st_size == 0:
         # An empty file is not a new kiosk: something truncated it, or it is the wrong path.
         raise StoreError(f"{path} is an empty file, not a kiosk database; restore it from a copy, "
-                         "or remove it and run `weiguang kiosk init` to start a new kiosk")
+                         "or remove it and run `weiguang kiosk init` to start a new kiosk", "empty")
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))   # SQLite's -wal/-shm follow its mode
+    else:
+        _owner_only(path)
     if not db.is_closed():
         db.close()
     db.init(str(path), pragmas=PRAGMAS, check_same_thread=False)
@@ -564,14 +726,9 @@ def open_store(path: str | Path, clock: Callable[[], float] = time.time) -> Kios
         SETTINGS.invalidate()
         migrate(db)
         db.execute_sql("SELECT COUNT(*) FROM outbox").fetchone()
-    except OperationalError as exc:
+    except DatabaseError as exc:   # read-only, unreadable, damaged, a full disk: one sentence
         db.close()
-        if "readonly" in str(exc) or "read-only" in str(exc):
-            raise StoreError(f"{path} is read-only: the kiosk must be able to write its records there") from exc
-        raise StoreError(f"{path} cannot be opened: {exc}") from exc
-    except DatabaseError as exc:
-        db.close()
-        raise StoreError(f"{path} is damaged or not a kiosk database ({exc}); restore it from a copy") from exc
+        raise diagnose(path, exc) from None
     store = KioskStore(path, clock)
     if store.settings.get("device_id") is None:
         store.settings.set(device_id=str(uuid.uuid4()))

@@ -353,6 +353,8 @@ class SyncAgent:
             self.store.apply_changes(page.changes, page.cursor)   # one transaction per page
             if page.page_key and page.page_key != self.store.sync_state().get("page_key"):
                 self.store.set_sync_state(page_key=page.page_key)   # volunteers' own page links
+            if page.event_types is not None and page.event_types != self.store.sync_state().get("event_types"):
+                self.store.set_sync_state(event_types=page.event_types)   # what this center accepts
             with self._lock:
                 self._status["pulled"] += len(page.changes)
             if not page.more:

@@ -29,7 +29,8 @@ MAX_BATCH = 500            # events in one push
 MAX_BODY_BYTES = 2_000_000  # larger push bodies are answered 413
 PAGE_SIZE = 500            # changes in one pull page
 
-EventType = Literal["checkin", "checkout", "correction", "activity_closed", "service_request", "service_rating"]
+EventType = Literal["checkin", "checkout", "correction", "activity_closed", "service_request", "service_rating",
+                    "failed_scan"]
 EventStatus = Literal["stored", "duplicate", "refused"]
 ChangeKind = Literal["activity", "volunteer", "revocation", "public_key", "station", "rules", "session",
                      "coordinator_pin",
@@ -51,6 +52,7 @@ REFUSAL_CODES = (
     "duplicate_number",   # a service-request number another request has already
     "foreign_number",     # a service-request number not of this kiosk's series
     "device_revoked",
+    "unknown_type",       # an event type this server does not know (a newer kiosk): refused, the batch goes on
 )
 
 # Times on the wire are integers of Unix seconds: StrictInt refuses true and "1796040000",
@@ -128,6 +130,21 @@ class ServiceRatingPayload(Strict):
     at: Seconds
 
 
+class FailedScanPayload(Strict):
+    """A refused scan at the kiosk (issue 11): when, why, and the badge's number and serial
+    when the text was one of ours (its signature checked). Never the text of a foreign code.
+    The same thing read again within seconds is one failed scan (kiosk.failed_scans)."""
+    id: UUID
+    at: Seconds
+    code: str = Field(min_length=1, max_length=32)
+    vid: str | None = Field(default=None, min_length=1, max_length=32)
+    serial: StrictInt | None = Field(default=None, ge=0)
+
+
+# Event types a kiosk sends only to a center that says it accepts them (PullResponse.event_types):
+# a center from before them answers a whole batch holding one with 422.
+HELD_BACK_TYPES = frozenset({"failed_scan"})
+
 PAYLOAD_MODELS: dict[str, type[Strict]] = {
     "checkin": CheckinPayload,
     "checkout": CheckoutPayload,
@@ -135,6 +152,7 @@ PAYLOAD_MODELS: dict[str, type[Strict]] = {
     "activity_closed": ActivityClosedPayload,
     "service_request": ServiceRequestPayload,
     "service_rating": ServiceRatingPayload,
+    "failed_scan": FailedScanPayload,
 }
 
 
@@ -144,7 +162,9 @@ class Event(Strict):
     id: UUID                      # UUIDv7 made by the kiosk: the idempotency key
     device_id: str = Field(min_length=1, max_length=64)
     seq: StrictInt = Field(ge=1)  # per-device sequence number, gapless on the kiosk
-    type: EventType
+    # A type this server does not know (a newer kiosk) is refused per event (unknown_type),
+    # so one new kind never stops a whole batch, as Change.kind for pulls.
+    type: EventType | Annotated[str, Field(min_length=1, max_length=32)]
     device_time: datetime         # when the kiosk recorded it, by the kiosk's clock
     clock_offset_ms: StrictInt = 0  # server clock minus kiosk clock, as last measured
     payload: dict[str, Any]
@@ -182,6 +202,9 @@ class PullResponse(BaseModel):
     # This station's key for volunteers' own page links (sync.mylink), base64url; the
     # kiosk shows a signed link as a QR code after a check-out. Absent from older servers.
     page_key: str | None = None
+    # The event types this center accepts. Absent from an older center: the kiosk then holds
+    # back the types newer than that center (HELD_BACK_TYPES), which it would answer 422.
+    event_types: list[str] | None = None
 
 
 class EnrollRequest(Strict):

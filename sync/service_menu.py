@@ -4,7 +4,8 @@ both ends compute. One copy for the kiosk and the center.
 A center sets its menu (`sync.server.services.service_menu.set_menu`); its stations' kiosks
 get it in the pull as change kind ``service_menu`` (key "menu", data {"items": [...]}).
 A kiosk that has none yet uses DEFAULT_MENU. Each item: {"service": name, "presets": [preset
-descriptions the resident taps instead of typing]}.
+descriptions the resident taps instead of typing]}, and optionally "service_en" and
+"presets_en" (one for each preset) for the kiosk in English.
 
 A request's state reaches the kiosks of its station as change kind ``request_state`` (key:
 the number; data: state, service, and `check`: a hash of number and the last four digits
@@ -37,23 +38,52 @@ def check(number: str, last4: str) -> str:
     return hashlib.sha256(f"{number.strip().upper()}:{last4.strip()}".encode()).hexdigest()
 
 
+class MenuError(ValueError):
+    """Why a menu is refused: `key` (a stable word for pages: services, item, name, presets,
+    preset, name_en, presets_en) and `index` (the service's place, from 0; None for the
+    whole menu); the message says it in English."""
+
+    def __init__(self, key: str, message: str, index: int | None = None):
+        super().__init__(message if index is None else f"service {index + 1}: {message}")
+        self.key, self.index = key, index
+
+
 def clean_menu(items) -> list[dict]:
-    """A menu as given (a list of {"service", "presets"}), checked; ValueError says why."""
+    """A menu as given (a list of {"service", "presets"[, "service_en", "presets_en"]}),
+    checked; MenuError (a ValueError) says why."""
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_ITEMS:
-        raise ValueError(f"a menu has 1 to {MAX_ITEMS} services")
+        raise MenuError("services", f"a menu has 1 to {MAX_ITEMS} services")
     out, seen = [], set()
-    for item in items:
+    for index, item in enumerate(items):
         if not isinstance(item, dict):
-            raise ValueError("each service is {service, presets}")
+            raise MenuError("item", "each service is {service, presets}", index)
         name = str(item.get("service", "")).strip()
         presets = item.get("presets", [])
         if not name or len(name) > MAX_TEXT or any(ord(c) < 32 for c in name) or name in seen:
-            raise ValueError(f"a service name is 1 to {MAX_TEXT} characters, each once")
+            raise MenuError("name", f"a service name is 1 to {MAX_TEXT} characters, each once", index)
         if not isinstance(presets, list) or len(presets) > MAX_PRESETS:
-            raise ValueError(f"at most {MAX_PRESETS} preset descriptions per service")
+            raise MenuError("presets", f"at most {MAX_PRESETS} preset descriptions per service", index)
         presets = [str(p).strip() for p in presets]
         if any(not p or len(p) > MAX_TEXT or any(ord(c) < 32 for c in p) for p in presets):
-            raise ValueError(f"a preset description is 1 to {MAX_TEXT} characters")
+            raise MenuError("preset", f"a preset description is 1 to {MAX_TEXT} characters", index)
         seen.add(name)
-        out.append({"service": name, "presets": presets})
+        entry = {"service": name, "presets": presets}
+        # Optional English: the service's name and its presets, in the same order. The
+        # kiosk shows them in English; the order keeps the Chinese preset the center reads.
+        name_en = str(item.get("service_en") or "").strip()
+        presets_en = item.get("presets_en") or []
+        if not isinstance(presets_en, list):
+            raise MenuError("presets_en", "presets_en is a list", index)
+        presets_en = [str(p).strip() for p in presets_en]
+        if len(name_en) > MAX_TEXT or any(ord(c) < 32 for c in name_en):
+            raise MenuError("name_en", f"an English name is at most {MAX_TEXT} characters", index)
+        if presets_en and (len(presets_en) != len(presets)
+                           or any(not p or len(p) > MAX_TEXT or any(ord(c) < 32 for c in p) for p in presets_en)):
+            raise MenuError("presets_en", "English presets: one for each Chinese preset, in the same order, "
+                                          f"1 to {MAX_TEXT} characters", index)
+        if name_en:
+            entry["service_en"] = name_en
+        if presets_en:
+            entry["presets_en"] = presets_en
+        out.append(entry)
     return out

@@ -55,7 +55,7 @@ def history(data: Path, people) -> None:
             state = rnd.choices(["closed", "approved", "review", "rejected"], [70, 20, 7, 3])[0]
             rows.append(dict(id=str(uuid.uuid4()), vid=vid, serial=1, station=station, device_id="demo", minutes=minutes,
                              check_in_at=start, check_out_at=start + minutes * 60, state=state,
-                             activity_id=rnd.choice(["demo-yizhen", "demo-jiaotong", "demo-laji", None]) if station == "WBY" else None))
+                             activity_id=rnd.choice(["demo-yizhen", "demo-jiaotong", "demo-fanzha", None]) if station == "WBY" else None))
     first = people[0][0]                                        # one volunteer past 100 hours: a star
     for i in range(30):
         start = int(datetime(today.year, 1 + i % max(1, today.month - 1), 1 + i % 27, 9, tzinfo=TZ).timestamp())

@@ -5,10 +5,29 @@
     decode(Image.open("badge.png"))                 # a PIL image
     decode(rgb_array)                               # numpy uint8: HxW gray, HxWx3 RGB, HxWx4 RGBA
     decode(Frame(texture.pixels, w, h, "rgba", bottom_up=True))   # a Kivy camera texture
+    decode(Frame(bgr_array, w, h, "bgr"))           # OpenCV's camera frames: BGR order
 
 `decode` returns the text of every QR code found, each text once (an empty list when there is none) and raises
-ValueError on input it cannot interpret. Only QR codes are searched for: badges are QR, and not
-looking for 1-D and other 2-D symbologies is both faster and rules out misreads as e.g. a barcode.
+ValueError on input it cannot interpret. Only QR Model 2 codes are searched for, the symbology our
+badges use: not looking for 1-D and other 2-D symbologies is both faster and rules out misreads as
+e.g. a barcode. It is pinned to `BarcodeFormat.QRCodeModel2`, not `QRCode`: in zxing-cpp 3.x `QRCode`
+also means Micro QR and rMQR, and on a tilted badge it once read a Micro QR "7430" out of the
+badge's own finder pattern. Results of any other format are dropped as well, in case a later
+version widens the name again.
+
+The first read skips zxing's light-on-dark pass (our badges are dark on light; on a frame without a
+code that pass costs more than the plain one). A frame where it finds nothing gets a second attempt
+(kiosk/scanner/second_attempt.py: the found-but-undecoded symbol cut out and upscaled, a sharpened
+frame, a contrast-equalised frame), paid from a budget: what is left of 1.3x raw zxing-cpp's time
+once the first read is paid, raw's time measured now and then in the same process (Budget in
+second_attempt.py), so the average stays within 1.5x of raw zxing-cpp (bench/bench_decode.py).
+`read_raw` is the one call into the decoding library, the seam for another backend: the first read,
+the calibration read and every step of the second attempt go through it.
+
+Colour is turned into grey with the true channel order: arrays and PIL images are RGB(A); a Frame
+says its order (`rgb`, `rgba`, `bgr`, `bgra`), and the camera path (kiosk/camera.py) hands OpenCV's
+BGR frames over as `bgr` Frames. Reading BGR as RGB gives the wrong grey weights (blue counted as
+red): a badge under coloured light reads worse.
 
 Pixels are not copied on the way in where zxing-cpp can read them in place: camera bytes are wrapped
 in numpy views / zxing ImageViews that honour the row stride, and a bottom-up gray frame is flipped by
@@ -25,16 +44,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from numbers import Integral
+import time
 from typing import Any
 
 import numpy as np
-import zxingcpp
 
-__all__ = ["Frame", "decode"]
+from kiosk.scanner.backend import zxingcpp  # the zxing-cpp wheel, or its C API through ctypes (backend.py)
 
-_QR_ONLY = zxingcpp.BarcodeFormat.QRCode
-_BYTES_PER_PIXEL = {"gray": 1, "rgb": 3, "rgba": 4}
+from kiosk.scanner.second_attempt import Budget, second_attempt
+
+__all__ = ["Frame", "decode", "read_raw"]
+
+_QR_ONLY = zxingcpp.BarcodeFormat.QRCodeModel2
+# What zxing-cpp 3.1 reports for a Model 2 symbol read with QRCodeModel2 is `QRCode`.
+_ACCEPTED = frozenset({zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.QRCodeModel2})
+_BYTES_PER_PIXEL = {"gray": 1, "rgb": 3, "rgba": 4, "bgr": 3, "bgra": 4}
 _ZX_COLOUR = {3: zxingcpp.ImageFormat.RGB, 4: zxingcpp.ImageFormat.RGBA}
+_ZX_FORMAT = {"rgb": zxingcpp.ImageFormat.RGB, "rgba": zxingcpp.ImageFormat.RGBA,
+              "bgr": zxingcpp.ImageFormat.BGR, "bgra": zxingcpp.ImageFormat.BGRA}
+_CV_TO_GRAY = {"rgb": "COLOR_RGB2GRAY", "rgba": "COLOR_RGBA2GRAY", "bgr": "COLOR_BGR2GRAY", "bgra": "COLOR_BGRA2GRAY"}
+BUDGET = Budget()  # the second attempt's time, shared by every decode() in this process
+# The budget counts this thread's CPU time, not the wall clock: a kiosk shares its CPU, and a read
+# the scheduler interrupted must not count as a slow one.
+_clock = time.thread_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,11 +90,81 @@ def decode(source: Any) -> list[str]:
     # `keep` holds whatever buffer the zxing image points into: an ImageView does not keep its
     # buffer alive by itself.
     image, keep = _zxing_image(source)
-    results = zxingcpp.read_barcodes(image, formats=_QR_ONLY)
+    # Now and then the raw read too, to know what the budget is; before or after the first read in
+    # turn, as whichever comes second finds the frame in the CPU's cache.
+    calibration = BUDGET.wants_calibration()
+    raw_texts, raw_time = [], 0.0
+    if calibration == "before":
+        t1 = _clock()
+        raw_texts, _ = read_raw(image)
+        raw_time = _clock() - t1
+    t0 = _clock()
+    texts, boxes = read_raw(image, try_invert=False)  # no light-on-dark pass (module docstring)
+    first = _clock() - t0
+    if calibration == "after":
+        t1 = _clock()
+        raw_texts, _ = read_raw(image)
+        raw_time = _clock() - t1
+    if calibration:
+        BUDGET.calibrate(first, raw_time)
+        texts = texts or raw_texts  # a light-on-dark code: read, so not thrown away
+    BUDGET.earn(first)
+    if texts or not BUDGET.available():
+        return texts
+    t1 = _clock()
+    gray = image if isinstance(image, np.ndarray) and image.ndim == 2 else _gray(source)
+    BUDGET.pay(_clock() - t1)  # the grey copy is part of the second attempt's cost
+    texts = second_attempt(gray, read_raw, boxes, BUDGET)
     del keep
+    return texts
+
+
+def read_raw(image: Any, *, try_invert: bool = True, binarizer: str = "local") -> tuple[list[str], list[tuple]]:
+    """The decoding library's plain read: (texts of the QR Model 2 symbols read, each once; boxes
+    (x0, y0, x1, y1) of symbols found whose error correction failed). Every read of the decoder,
+    first or second attempt, goes through here."""
+    results = zxingcpp.read_barcodes(
+        image, formats=_QR_ONLY, try_invert=try_invert, return_errors=True,
+        binarizer=zxingcpp.Binarizer.GlobalHistogram if binarizer == "global" else zxingcpp.Binarizer.LocalAverage,
+    )
+    texts, boxes = [], []
+    for r in results:
+        if r.format not in _ACCEPTED:
+            continue
+        if r.valid:
+            texts.append(r.text)
+        else:
+            p = r.position
+            xs = (p.top_left.x, p.top_right.x, p.bottom_right.x, p.bottom_left.x)
+            ys = (p.top_left.y, p.top_right.y, p.bottom_right.y, p.bottom_left.y)
+            boxes.append((min(xs), min(ys), max(xs), max(ys)))
     # zxing can report one symbol twice (found again by a rotated or inverted pass); a
     # frame holding one badge must give one text.
-    return list(dict.fromkeys(r.text for r in results))
+    return list(dict.fromkeys(texts)), boxes
+
+
+def _gray(source: Any) -> np.ndarray:
+    """The source as an HxW uint8 grey array, upright, with its true channel order (second attempt)."""
+    import cv2
+
+    if isinstance(source, Frame):
+        bpp = _BYTES_PER_PIXEL[source.fmt]
+        stride = source.stride or source.width * bpp
+        buf = np.frombuffer(source.data, dtype=np.uint8)
+        pixels = np.lib.stride_tricks.as_strided(
+            buf, shape=(source.height, source.width, bpp), strides=(stride, bpp, 1), writeable=False)
+        if bpp == 1:
+            gray = np.ascontiguousarray(pixels[:, :, 0])
+        else:
+            gray = cv2.cvtColor(np.ascontiguousarray(pixels), getattr(cv2, _CV_TO_GRAY[source.fmt]))
+        return gray[::-1] if source.bottom_up else gray
+    if isinstance(source, np.ndarray):
+        arr = source[:, :, 0] if source.ndim == 3 and source.shape[2] == 1 else source
+        if arr.ndim == 2:
+            return np.ascontiguousarray(arr)
+        code = cv2.COLOR_RGB2GRAY if arr.shape[2] == 3 else cv2.COLOR_RGBA2GRAY
+        return cv2.cvtColor(np.ascontiguousarray(arr), code)
+    return np.asarray(source.convert("L"))
 
 
 def _zxing_image(source: Any) -> tuple[Any, Any]:
@@ -132,12 +234,12 @@ def _from_frame(f: Frame) -> tuple[Any, Any]:
         gray = np.lib.stride_tricks.as_strided(buf, shape=(f.height, f.width), strides=(stride, 1), writeable=False)
         return (gray[::-1] if f.bottom_up else gray), buf
     if not f.bottom_up:
-        return zxingcpp.ImageView(buf, f.width, f.height, _ZX_COLOUR[bpp], stride), buf
+        return zxingcpp.ImageView(buf, f.width, f.height, _ZX_FORMAT[f.fmt], stride), buf
     # Bottom-up colour: convert to gray as stored, then flip the gray by a view (module docstring).
     import cv2  # imported here: only this path needs OpenCV
 
     pixels = np.lib.stride_tricks.as_strided(
         buf, shape=(f.height, f.width, bpp), strides=(stride, bpp, 1), writeable=False
     )
-    gray = cv2.cvtColor(pixels, cv2.COLOR_RGBA2GRAY if bpp == 4 else cv2.COLOR_RGB2GRAY)
+    gray = cv2.cvtColor(pixels, getattr(cv2, _CV_TO_GRAY[f.fmt]))
     return gray[::-1], gray

@@ -9,6 +9,10 @@ hold_seconds*fps frames, like a badge held in front of the camera, followed by `
 grey frames (the badge taken away) before the next image. Video frames are yielded once each.
 With loop=True the source never ends. Iteration does not sleep: the consumer paces it (every
 `interval` seconds, e.g. with a Kivy Clock).
+
+A directory with a `timeline.json` is played as that timeline says (the demo's story,
+kiosk.demo_story): ``{"loop": false, "beats": [{"file": "01.png", "hold": 2, "pause": 14}, …]}``,
+each picture held `hold` seconds, then `pause` seconds of plain grey; `loop` there wins.
 """
 
 from __future__ import annotations
@@ -41,7 +45,11 @@ class ReplaySource:
         self.loop = loop
         self.blank_frames = blank_frames
         self.hold_frames = max(1, round(hold_seconds * fps))
-        if self.path.is_dir():
+        self.timeline: list[tuple[Path, int, int]] | None = None
+        if self.path.is_dir() and (self.path / "timeline.json").is_file():
+            self._read_timeline(self.path / "timeline.json", fps)
+            self.images = [image for image, _, _ in self.timeline]
+        elif self.path.is_dir():
             self.images = sorted(p for p in self.path.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
             if not self.images:
                 raise ValueError(f"no image files in {self.path}")
@@ -58,7 +66,24 @@ class ReplaySource:
             if not self.loop:
                 return
 
+    def _read_timeline(self, path: Path, fps: float) -> None:
+        import json
+        try:
+            spec = json.loads(path.read_text(encoding="utf-8"))
+            beats = [(self.path / b["file"], max(1, round(float(b.get("hold", 2)) * fps)),
+                      max(0, round(float(b.get("pause", 0)) * fps))) for b in spec["beats"]]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path} is not a replay timeline: {exc}") from None
+        missing = [str(image) for image, _, _ in beats if not image.is_file()]
+        if not beats or missing:
+            raise ValueError(f"{path}: no beats, or missing pictures {missing}")
+        self.timeline = beats
+        self.loop = bool(spec.get("loop", self.loop))
+
     def _stills(self) -> Iterator[np.ndarray]:
+        if self.timeline is not None:
+            yield from self._timeline()
+            return
         for i, path in enumerate(self.images):
             frame = load_rgb(path)
             frame.flags.writeable = False  # the same array is yielded hold_frames times
@@ -68,6 +93,18 @@ class ReplaySource:
                 blank = np.full_like(frame, _BLANK_GREY)
                 blank.flags.writeable = False
                 for _ in range(self.blank_frames):
+                    yield blank
+
+    def _timeline(self) -> Iterator[np.ndarray]:
+        for path, hold, pause in self.timeline:
+            frame = load_rgb(path)
+            frame.flags.writeable = False
+            for _ in range(hold):
+                yield frame
+            if pause:
+                blank = np.full_like(frame, _BLANK_GREY)
+                blank.flags.writeable = False
+                for _ in range(pause):
                     yield blank
 
     def _check_video(self) -> None:

@@ -52,17 +52,39 @@ class ActivitiesScreen(Screen):
         for cat in cats:
             tab = Factory.KToggle(text=category_label(cat), group="category",
                                   state="down" if cat == self.category else "normal", allow_no_selection=False)
+            tab.size_hint_y = 1
             tab.bind(on_release=lambda b, c=cat: self.pick_category(c))
             tabs.add_widget(tab)
         box = self.ids.list
         box.clear_widgets()
         shown = [a for a in self.items if self.category in (ALL, a["category"])]
         for a in shown:
-            btn = Factory.GhostButton(text=self.line(a), halign="left")
+            btn = Factory.ActivityItem()
+            for key, value in self.parts(a).items():
+                setattr(btn, key, value)
             btn.bind(on_release=lambda b, item=a: self.open(item))
+            btn.bind(minimum_height=self._even)
             box.add_widget(btn)
         if not shown:
             box.add_widget(Factory.Text(text=i18n._("ui.activities.none")))
+
+    def _even(self, *args) -> None:
+        """Two columns: the cards of one row as tall as the taller (no ragged rows)."""
+        items = [w for w in reversed(self.ids.list.children) if hasattr(w, "minimum_height")]
+        cols = self.ids.list.cols or 1
+        for start in range(0, len(items), cols):
+            row = items[start:start + cols]
+            tallest = max(item.minimum_height for item in row)
+            for item in row:
+                item.height = tallest
+
+    @staticmethod
+    def parts(a: dict) -> dict:
+        """The card's lines: title, when, place, team, places left, the description's start."""
+        left = "" if a["places_left"] is None else i18n._("ui.activity.places_left", count=a["places_left"])
+        return {"title": a["title"], "when": f"{day_time(a['starts_at'])}–{hhmm(a['ends_at'])}",
+                "place": a["place"] or "", "team": a.get("team") or "", "left": left,
+                "about": a.get("description") or ""}
 
     @staticmethod
     def line(a: dict) -> str:

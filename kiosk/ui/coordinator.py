@@ -15,7 +15,8 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk import i18n
 from kiosk.attendance import Attendance
-from kiosk.ui.services import day_time, hhmm, hours_text, local_dt, parse_hhmm_on
+from kiosk.timepick import TimePick
+from kiosk.ui.services import day_time, hhmm, hours_text, local_dt
 
 PANELS = ["here", "correct", "activities", "sync", "device"]
 
@@ -40,7 +41,7 @@ class CoordinatorScreen(Screen):
     counts_text = StringProperty("")
     message = StringProperty("")
     editing = DictProperty({})          # the session being corrected
-    field = StringProperty("check_out")
+    field = StringProperty("")          # which time is corrected: none until a record is picked
 
     _sync_seen = None
 
@@ -65,6 +66,8 @@ class CoordinatorScreen(Screen):
 
     def open(self) -> None:
         self.message = ""
+        self.editing = {}
+        self.field = ""
         self.show("here")
 
     def show(self, panel: str) -> None:
@@ -93,16 +96,28 @@ class CoordinatorScreen(Screen):
         if not rows:
             box.add_widget(Factory.Text(text=empty_text))
         for row in rows:
-            line = BoxLayout(size_hint_y=None, height="72dp", spacing="8dp")
+            line = BoxLayout(size_hint_y=None, spacing="8dp")
             label = Factory.Text(text=text_of(row))
             label.size_hint_y = 1
             line.add_widget(label)
-            for button in buttons_of(row):
+            buttons = buttons_of(row)
+            for button in buttons:
                 line.add_widget(button)
+            # as tall as its words or its buttons, whichever is taller
+            fit = lambda *a, line=line, label=label, buttons=buttons: setattr(  # noqa: E731
+                line, "height", max([label.texture_size[1] + 16] + [b.height for b in buttons]))
+            label.bind(texture_size=fit)
+            for button in buttons:
+                button.bind(height=fit)
+            fit()
             box.add_widget(line)
 
     def _button(self, kind: str, text: str, width: str, on_release):
-        button = getattr(Factory, kind)(text=text, size_hint_x=None, width=width)
+        from kivy.metrics import dp
+
+        from kiosk.textfit import REF_SIZE, estimate
+        words = estimate(text) / REF_SIZE * 30 * self.app.fs + dp(40)   # its words at 30 units, unwrapped
+        button = getattr(Factory, kind)(text=text, size_hint_x=None, width=max(dp(float(width.rstrip("dp"))), words))
         button.bind(on_release=lambda b: on_release())
         return button
 
@@ -110,8 +125,8 @@ class CoordinatorScreen(Screen):
         self.here = rows
         self._fill(
             self.ids.here_list, rows, i18n._("ui.coord.nobody"),
-            lambda row: (f"{row['name']}  ·  {row['activity'] or i18n._('activity.station_duty')}"
-                         f"  ·  {hhmm(row['check_in_at'])}"),
+            lambda row: (f"{row.get('full_name') or row['name']}  ·  "
+                         f"{row['activity'] or i18n._('activity.station_duty')}  ·  {hhmm(row['check_in_at'])}"),
             lambda row: [
                 self._button("KButton", i18n._("ui.coord.check_out"), "150dp",
                              lambda: self.check_out(row["session_id"])),
@@ -132,24 +147,35 @@ class CoordinatorScreen(Screen):
         box = self.ids.recent_list
         box.clear_widgets()
         for row in rows:
-            text = f"{row['name']}  {day_time(row['check_in_at'])} → {hhmm(row['check_out_at'])}"
+            text = f"{row.get('full_name') or row['name']}  {day_time(row['check_in_at'])} → {hhmm(row['check_out_at'])}"
             btn = Factory.GhostButton(text=text, halign="left")
             btn.bind(on_release=lambda b, r=row: self.edit(r))
             box.add_widget(btn)
 
     def edit(self, row: dict) -> None:
         self.editing = row
-        self.field = "check_out" if row.get("check_out_at") else "check_in"
-        self.ids.time_input.text = hhmm(row.get("check_out_at") or row["check_in_at"])
         self.ids.reason_input.text = ""
+        self.pick_field("check_out" if row.get("check_out_at") else "check_in")
         if self.panel != "correct":
             self.show("correct")
+
+    def pick_field(self, field: str) -> None:
+        """Which time to correct: the picker starts from the recorded one (kiosk.timepick)."""
+        row = self.editing
+        if not row:
+            self.field = ""
+            self.ids.picker.set(None)
+            return
+        self.field = field
+        now = int(self.app.services.store.clock())
+        self.ids.picker.set(TimePick.for_session(field, row["check_in_at"], row.get("check_out_at"), now))
 
     def editing_text(self) -> str:
         r = self.editing
         if not r:
             return i18n._("ui.coord.pick_session")
-        return f"{r['name']}  {day_time(r['check_in_at'])} → {hhmm(r.get('check_out_at'))}"
+        name = r.get("full_name") or r["name"]
+        return f"{name}  {day_time(r['check_in_at'])} → {hhmm(r.get('check_out_at'))}"
 
     def save_correction(self) -> None:
         row = self.editing
@@ -161,17 +187,16 @@ class CoordinatorScreen(Screen):
             self.message = i18n._("ui.coord.need_reason")
             return
         svc = self.app.services
-        tz = svc.attendance.timezone()
-        try:
-            value = parse_hhmm_on(row["check_in_at"], self.ids.time_input.text, tz)
-        except (ValueError, IndexError):
-            self.message = i18n._("ui.coord.bad_time")
+        if not self.field or self.ids.picker.pick is None:
+            self.message = i18n._("ui.coord.pick_field")
             return
+        value = self.ids.picker.pick.value
         svc.run(svc.attendance.correct, row["session_id"], self.field, value, reason, self.by_vid,
                 then=lambda s: self._corrected(s), error=self._error)
 
     def _corrected(self, session) -> None:
         self.editing = {}
+        self.pick_field("")
         if session.minutes is None:
             self._did(i18n._("ui.coord.corrected_open"))
         else:
@@ -211,6 +236,21 @@ class CoordinatorScreen(Screen):
         for e in summary["refused"]:
             reason = i18n._(f"ui.server_code.{e['code']}") if i18n.has(f"ui.server_code.{e['code']}", "en") else e["code"]
             box.add_widget(Factory.Text(text=f"#{e['seq']}  {e['type']}  —  {reason}"))
+        self._failed_today(box, summary.get("failed_today", []))
+
+    def _failed_today(self, box, rows: list[dict]) -> None:
+        """Today's failed scans (kiosk.failed_scans), under the refused events: a revoked badge
+        tried three times this morning, a poster's QR code the camera keeps reading."""
+        t = i18n._
+        header = Factory.Text(text=t("ui.coord.failed_today", count=len(rows)) if rows else t("ui.coord.failed_none"))
+        header.bold = True
+        box.add_widget(header)
+        for f in rows[:50]:
+            code = f["code"]
+            reason = t(f"ui.failed.{code}") if i18n.has(f"ui.failed.{code}", "en") else code
+            badge = f"  ·  {f['vid']} #{f['serial']}" if f.get("vid") else ""
+            reads = f"  ·  {t('ui.failed.reads', count=f['reads'])}" if f.get("reads", 1) > 1 else ""
+            box.add_widget(Factory.Text(text=f"{hhmm(f['at'])}  {reason}{badge}{reads}"))
 
     def sync_text(self, status: dict) -> str:
         t = i18n._
@@ -234,6 +274,12 @@ class CoordinatorScreen(Screen):
         svc = self.app.services
         self.message = i18n._("ui.coord.enrolling")
         svc.run(svc.enroll, url, code, then=lambda r: self._did(i18n._("ui.coord.enrolled")), error=self._error)
+
+    def ask_reset(self) -> None:
+        """解除接入 cannot be undone at the kiosk: a dialog asks first."""
+        from kiosk.ui.widgets import confirm
+        self._dialog = confirm(i18n._("ui.coord.reset_confirm"), i18n._("ui.coord.reset_yes"), i18n._("ui.cancel"),
+                               self.reset_enrolment)
 
     def reset_enrolment(self) -> None:
         svc = self.app.services

@@ -13,9 +13,17 @@ from kivy.uix.screenmanager import Screen
 
 from kiosk import i18n
 from kiosk.ui.services import hhmm, hours_text
-from kiosk.ui.widgets import COLOURS, fit_font
+from kiosk.ui.widgets import COLOURS, fit_font  # noqa: F401 - fit_font: older callers
 
-def _qr(url: str):
+def _qr(url: str, pixels=None):
+    """The page QR as a texture: from pixels the DB worker drew (kiosk.qrpixels), else drawn here."""
+    if pixels is not None:
+        from kivy.graphics.texture import Texture
+        texture = Texture.create(size=(pixels.width, pixels.height), colorfmt="rgb")
+        texture.flip_vertical()
+        texture.blit_buffer(pixels.rgb, colorfmt="rgb", bufferfmt="ubyte")
+        texture.mag_filter = "nearest"
+        return texture
     from kiosk.ui.activity_detail import qr_texture
     try:
         return qr_texture(url)
@@ -41,6 +49,8 @@ class FeedbackScreen(Screen):
     headline = StringProperty("")
     detail = StringProperty("")
     greeting = StringProperty("")
+    next_step = StringProperty("")           # what to do now, in words
+    icon = StringProperty("checked_in")      # the icon's drawing (kiosk.ui.widgets.OutcomeIcon)
     background = ListProperty(COLOURS["checked_in"])
     choices = ListProperty([])               # [{"id", "title", "place", "starts_at", "ends_at"}]
     seconds_left = NumericProperty(0)
@@ -54,11 +64,14 @@ class FeedbackScreen(Screen):
         self.kind = self._kind(decision)
         self.background = list(COLOURS[self.kind])
         self.headline, self.detail = self._words(decision)
+        self.next_step = self._next(decision, self.kind)
+        self.icon = "repeat_out" if decision.result == "repeat" and decision.code == "already_checked_out" \
+            else self.kind
         self.greeting = i18n._("result.greeting", name=decision.name) if decision.name else ""
         self.choices = list(decision.open_activities) if self.kind == "choose" else []
         self._build_choices()
         url = getattr(decision, "page_url", None) if self.kind == "checked_out" else None
-        self.qr = _qr(url) if url else None
+        self.qr = _qr(url, getattr(decision, "page_qr", None)) if url else None
         self._countdown(QR_SECONDS if self.qr is not None else SHOW_SECONDS[self.kind])
 
     fit = staticmethod(fit_font)
@@ -68,6 +81,23 @@ class FeedbackScreen(Screen):
         if d.result == "refused" and d.code == "choose_activity":
             return "choose"
         return d.result if d.result in SHOW_SECONDS else "refused"
+
+    @staticmethod
+    def _next(d, kind: str) -> str:
+        """The next step, said plainly: every outcome tells the volunteer what to do now."""
+        if kind == "checked_in":
+            return i18n._("ui.next.checked_in")
+        if kind == "checked_out":
+            if "below_minimum" in (d.flags or []) and not d.minutes:
+                return i18n._("ui.next.below_minimum")
+            return i18n._("ui.next.checked_out")
+        if kind == "repeat":
+            if d.code == "already_checked_out":
+                return i18n._("ui.next.already_checked_out")
+            return i18n._("ui.next.repeat")
+        if kind == "choose":
+            return i18n._("ui.next.choose")
+        return ""
 
     @staticmethod
     def _words(d) -> tuple[str, str]:
@@ -110,8 +140,7 @@ class FeedbackScreen(Screen):
         from kivy.factory import Factory
         for item in self.choices:
             place = f" · {item['place']}" if item.get("place") else ""
-            btn = Factory.GhostButton(text=f"{item['title']}\n{hhmm(item['starts_at'])}–{hhmm(item['ends_at'])}{place}")
-            btn.font_size = max(24, App.get_running_app().short * 0.036)
+            btn = Factory.ChoiceButton(text=f"{item['title']}\n{hhmm(item['starts_at'])}–{hhmm(item['ends_at'])}{place}")
             btn.bind(on_release=lambda b, aid=item["id"]: self.pick(aid))
             box.add_widget(btn)
 

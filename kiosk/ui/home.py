@@ -23,9 +23,28 @@ class HomeScreen(Screen):
 
     def _bind_camera(self, app, camera):
         if camera is not None:
-            camera.bind(texture=self._set_texture, frames=self._frame,
+            camera.bind(texture=self._set_texture, frames=self._frame, preview=self._set_preview,
                         running=lambda cam, running: setattr(self, "camera_on", running))
             self.camera_on = camera.running
+            self._set_preview(camera, camera.preview)
+
+    def _set_preview(self, camera, preview):
+        """camera4kivy's Preview draws itself: it takes the texture image's place while it runs."""
+        image = self.ids.preview
+        shown = getattr(self, "_shown_preview", None)
+        if shown is not None and shown.parent is not None:
+            holder = shown.parent
+            index = holder.children.index(shown)
+            holder.remove_widget(shown)
+            holder.add_widget(image, index=index)
+        self._shown_preview = None
+        if preview is not None and image.parent is not None:
+            holder = image.parent
+            index = holder.children.index(image)
+            preview.size_hint, preview.pos_hint = image.size_hint, image.pos_hint
+            holder.remove_widget(image)
+            holder.add_widget(preview, index=index)
+            self._shown_preview = preview
 
     def _set_texture(self, camera, texture):
         self.ids.preview.texture = texture
@@ -56,6 +75,11 @@ class HomeScreen(Screen):
         app = App.get_running_app()
         app.screen("request_status").reset()
         app.go("request_status")
+
+    def open_my_hours(self) -> None:
+        app = App.get_running_app()
+        app.screen("my_hours").start()
+        app.go("my_hours")
 
     def open_order(self) -> None:
         app = App.get_running_app()

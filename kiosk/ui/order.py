@@ -48,9 +48,9 @@ class OrderScreen(Screen):
         grid = self.ids.services
         grid.clear_widgets()
         for item in self._items():
-            tab = Factory.KToggle(text=service_label(item["service"]), group="service",
+            english = i18n.get_language() == "en" and item.get("service_en")
+            tab = Factory.GridToggle(text=english or service_label(item["service"]), group="service",
                                   state="down" if item["service"] == self.service else "normal")
-            tab.size_hint_x = 1
             tab.service = item["service"]
             tab.bind(on_release=lambda b: self.pick(b.service, b.state))
             grid.add_widget(tab)
@@ -60,9 +60,11 @@ class OrderScreen(Screen):
         grid = self.ids.presets
         grid.clear_widgets()
         item = next((i for i in self._items() if i["service"] == self.service), None)
-        for preset in (item or {}).get("presets", []):
-            tab = Factory.KToggle(text=preset, state="down" if preset in self.chosen else "normal")
-            tab.size_hint_x = 1
+        presets = (item or {}).get("presets", [])
+        english = (item or {}).get("presets_en") if i18n.get_language() == "en" else None
+        for preset, shown in zip(presets, english if english and len(english) == len(presets) else presets):
+            # Shown in the kiosk's language; the order keeps the Chinese the center reads.
+            tab = Factory.GridToggle(text=shown, state="down" if preset in self.chosen else "normal")
             tab.preset = preset
             tab.bind(on_release=lambda b: self.toggle_preset(b.preset, b.state))
             grid.add_widget(tab)
@@ -100,6 +102,7 @@ class OrderScreen(Screen):
         self.busy = False
         if result.result == "queued":
             from kiosk.ui.activity_detail import qr_texture
+            App.get_running_app().services.push_soon()
             self.number = result.number
             self.message = i18n._("ui.order.done", number=result.number)
             url = resident_url(App.get_running_app().services.store, result.number)

@@ -64,9 +64,8 @@ class RequestStatusScreen(Screen):
         grid = self.ids.comments
         grid.clear_widgets()
         for index, comment in enumerate(RATING_COMMENTS):
-            tab = Factory.KToggle(text=i18n._(f"ui.comment.{index}"),
+            tab = Factory.GridToggle(text=i18n._(f"ui.comment.{index}"),
                                   state="down" if comment in self.chosen else "normal")
-            tab.size_hint_x = 1
             tab.comment = comment
             tab.bind(on_release=lambda b: self.toggle(b.comment, b.state))
             grid.add_widget(tab)
@@ -110,6 +109,7 @@ class RequestStatusScreen(Screen):
     def _rated(self, result) -> None:
         self.busy = False
         if result.result == "queued":
+            App.get_running_app().services.push_soon()
             self.state = "rated_here"
             self.message = i18n._("ui.status.thanks")
         else:

@@ -45,12 +45,17 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     from sync import mylink
     store.settings.set(server_url="http://center.example:8000",
                        page_key=base64.urlsafe_b64encode(mylink.station_key("demo", "WBY")).decode())
+    # a request the center completed (its state pulled): looked up and rated below
+    from kiosk.store import RequestState
+    from sync.service_menu import check
+    RequestState.replace(number="261130-17-001", service="家电维修", state="completed",
+                         check=check("261130-17-001", "8000")).execute()
     services = KioskServices(store)
     from kiosk.coordinator import hash_pin, receive_pin_hash
     receive_pin_hash(store, "14020200009", hash_pin("2468"))   # as the center sends it
     desk = services.attendance
     now = int(clock())
-    desk.scan(tokens["14020200003"], at=now - 7200, activity_id="a1")
+    desk.scan(tokens["14020200003"], at=now - 1200, activity_id="a1")   # here now: in the lists
     i18n.set_language(lang)
     app = make_app_class()(services, start_camera=False, sounds=False)
     from kiosk.ui.services import CoordinatorBadge
@@ -75,27 +80,41 @@ def shoot(out: Path, layout: str, lang: str) -> None:
     go(camera, None, 0.3)
     go(lambda: None, "home", 1.2)
     go(lambda: app.on_decision(desk.scan(tokens["14020200001"], activity_id="a1")), "feedback-checked-in")
-    go(lambda: (clock.advance(9000), app.on_decision(desk.scan(tokens["14020200001"]))), "feedback-checked-out")
+    go(lambda: (clock.advance(60), app.on_decision(desk.scan(tokens["14020200001"]))), "feedback-repeat-in")
+    go(lambda: (clock.advance(9000 - 60), app.on_decision(desk.scan(tokens["14020200001"]))), "feedback-checked-out")
     go(lambda: app.on_decision(desk.scan(tokens["14020200001"])), "feedback-repeat")
     go(lambda: app.on_decision(desk.scan(tokens["14020200002"])), "feedback-refused")
     go(lambda: (clock.advance(-9000), setattr(desk, "_last_seen", {}),
                 app.on_decision(_with_text(desk.scan(tokens["14020200009"]), tokens["14020200009"]))),
        "feedback-choose")
+    go(lambda: (app.screen("my_hours").start(), app.go("my_hours")), "my-hours-prompt")
+    go(lambda: app.screen("my_hours").show(services.my_hours.answer(tokens["14020200001"])), "my-hours")
     go(lambda: (app.screen("activities").refresh(), app.go("activities")), None, 0.5)
     go(lambda: None, "activities")
     go(lambda: (app.screen("activity_detail").show(app.screen("activities").items[0]), app.go("activity_detail")),
        "activity-detail")
     go(lambda: (app.screen("order").reset(), app.go("order")), "order")
-    go(lambda: (app.screen("unlock").offer(CoordinatorBadge(tokens["14020200009"], "14020200009", "张*调")),
+    go(lambda: _order_filled(app.screen("order")), "order-pad")
+    go(lambda: app.screen("order").submit(), "order-receipt", 1.2)
+    go(lambda: (_status_found(app.screen("request_status")), app.go("request_status")), None, 1.0)
+    go(lambda: _status_rating(app.screen("request_status")), "request-rating")
+    go(lambda: (app.screen("unlock").offer(CoordinatorBadge(tokens["14020200009"], "14020200009", "赵*燕", "赵春燕")),
                 app.go("unlock")), "unlock-choice")
     go(lambda: setattr(app.screen("unlock"), "stage", "pin"), "unlock-pin")
     go(lambda: app.screen("unlock")._pin_state({"has_pin": False, "locked_for": 0, "failures": 0}),
        "unlock-no-pin")
-    go(lambda: (setattr(app, "coordinator", {"vid": "14020200009", "name": "张*调"}),
+    go(lambda: (setattr(app, "coordinator", {"vid": "14020200009", "name": "赵春燕"}),
                 app.screen("coordinator").open(), app.go("coordinator")), "coordinator-here")
-    go(lambda: app.screen("coordinator").show("correct"), "coordinator-correct")
+    go(lambda: app.screen("coordinator").show("correct"), None)
+    # the open session (checked in two hours ago): correcting its check-in on the picker
+    go(lambda: app.screen("coordinator").edit(next(r for r in app.screen("coordinator").recent
+                                                   if r["check_out_at"] is None)), None, 0.3)
+    go(lambda: app.screen("coordinator").ids.picker.step(-600), "coordinator-correct")
     go(lambda: app.screen("coordinator").show("sync"), "coordinator-sync")
     go(lambda: app.screen("coordinator").show("device"), "coordinator-device")
+    go(lambda: app.screen("coordinator").ask_reset(), "coordinator-unenrol")
+    go(lambda: (app.screen("coordinator")._dialog.dismiss(), app.go_home(), app.set_large_text(True)), "home-large")
+    go(lambda: app.set_large_text(False), None, 0.3)
 
     redrawn = {}
 
@@ -120,6 +139,29 @@ def shoot(out: Path, layout: str, lang: str) -> None:
 
     Clock.schedule_once(lambda dt: run_steps(), 1.0)
     app.run()
+
+
+def _order_filled(order):
+    """A resident's order on its way: a service, a preset description, the phone on the pad."""
+    order.pick("家电维修", "down")
+    order.toggle_preset("冰箱不制冷", "down")
+    order._build()
+    order.ids.pad.value = "13912345678"
+
+
+def _status_found(screen):
+    screen.reset()
+    screen.number = "261130-17-001"
+    screen.focus("last4")
+    screen.ids.pad.value = "8000"
+    screen.look()
+
+
+def _status_rating(screen):
+    screen.set_stars(4)
+    screen.toggle("态度很好", "down")
+    screen._build_comments()
+    screen.ids.scroll.scroll_y = 0
 
 
 def _with_text(decision, text):

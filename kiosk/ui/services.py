@@ -22,7 +22,10 @@ from typing import Any, Callable
 
 from kiosk.attendance import Attendance, Decision
 from kiosk.coordinator import CoordinatorPins
-from kiosk.store import Activity, KioskStore, OutboxEvent, Session, Volunteer
+from kiosk.my_hours import MyHoursDesk
+from peewee import DatabaseError
+
+from kiosk.store import Activity, KioskStore, OutboxEvent, Session, StoreError, Volunteer, diagnose, is_storage_problem
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ class CoordinatorBadge:
     text: str
     vid: str
     name: str
+    full_name: str = ""      # unmasked: shown only once the PIN opened coordinator mode
 
 
 class KioskServices:
@@ -50,12 +54,14 @@ class KioskServices:
         self.store = store
         self.attendance = Attendance(store)
         self.pins = CoordinatorPins(store)
+        self.my_hours = MyHoursDesk(self.attendance)   # 我的时长: armed by the home screen's button
         set_station_tz(self.attendance.timezone())
         self.sync_agent = sync_agent
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="weiguang-db")
         self._seen: dict[str, float] = {}
         self._seen_lock = threading.Lock()
         self.on_decision: Callable[[Any], None] | None = None   # set by the app (UI thread)
+        self.on_store_error: Callable[[StoreError], None] | None = None   # likewise
         self.scans_submitted = 0
         self.scans_ignored = 0
         self.scans_decided = 0
@@ -67,6 +73,16 @@ class KioskServices:
         def job():
             try:
                 result = fn(*args, **kwargs)
+            except (StoreError, DatabaseError) as exc:   # a full, read-only or failing disk
+                if not is_storage_problem(exc):
+                    log.exception("background call %s failed", getattr(fn, "__name__", fn))
+                    _ui(error, exc)
+                    return None
+                problem = diagnose(self.store.path, exc)
+                log.error("the kiosk database cannot be written: %s", problem)
+                _ui(self.on_store_error, problem)      # a full-screen notice for the coordinator
+                _ui(error, problem)
+                return None
             except Exception as exc:  # noqa: BLE001 - reported to the screen, logged here
                 log.exception("background call %s failed", getattr(fn, "__name__", fn))
                 _ui(error, exc)
@@ -74,6 +90,14 @@ class KioskServices:
             _ui(then, result)
             return result
         return self._db.submit(job)
+
+    def store_writable(self) -> bool:
+        """A small real write (worker thread): can the database record again?"""
+        try:
+            self.store.settings.set(store_checked_at=int(time.time()))
+            return True
+        except (StoreError, DatabaseError):
+            return False
 
     def wait_idle(self, timeout: float = 10.0) -> None:
         """Block until all work submitted so far has run (tests, shutdown)."""
@@ -118,17 +142,34 @@ class KioskServices:
         if self.on_decision is not None:
             self.on_decision(result)
 
+    def arm_my_hours(self, seconds: float) -> None:
+        """UI thread: the next badge (within `seconds`) shows its holder's hours, records nothing."""
+        self.my_hours.arm(time.monotonic(), seconds)
+
     def _decide(self, text: str, activity_id: str | None, as_coordinator_check: bool):
         self.scans_decided += 1
+        if activity_id is None and self.my_hours.take(time.monotonic()):
+            return self.my_hours.answer(text)
         if as_coordinator_check and activity_id is None:
             badge = self.coordinator_badge(text)
             if badge is not None:
                 return badge
         decision = self.attendance.scan(text, activity_id=activity_id)
         decision.scanned_text = text   # kept for re-deciding with the activity the volunteer picks
+        if decision.result == "checked_out" and getattr(decision, "page_url", None):
+            decision.page_qr = self._qr(decision.page_url)   # drawn here: the UI thread only uploads it
         if self.sync_agent is not None and decision.result in ("checked_in", "checked_out"):
             self.sync_agent.trigger()  # push it now when online; offline, the status says so at once
         return decision
+
+    @staticmethod
+    def _qr(url: str):
+        from kiosk.qrpixels import qr_rgb
+        try:
+            return qr_rgb(url)
+        except Exception:  # noqa: BLE001 - a QR that cannot be drawn must not cost the check-out
+            log.exception("the volunteer's page QR could not be drawn")
+            return None
 
     def coordinator_badge(self, text: str) -> CoordinatorBadge | None:
         """A valid, unrevoked coordinator badge: the screen asks what the coordinator wants."""
@@ -138,7 +179,8 @@ class KioskServices:
         check = verify(text, att.keyring(), today=att.local_date(int(self.store.clock())))
         if not check.valid or check.role != "coordinator" or self.store.is_revoked(check.serial):
             return None
-        return CoordinatorBadge(text, check.vid, display_name(self.store.volunteer_name(check.vid), check.vid))
+        full = self.store.volunteer_name(check.vid)
+        return CoordinatorBadge(text, check.vid, display_name(full, check.vid), full or check.vid)
 
     def close_overdue(self) -> None:
         self.run(self.attendance.close_overdue)
@@ -172,8 +214,8 @@ class KioskServices:
             if s.vid not in names:
                 v = Volunteer.get_or_none(Volunteer.vid == s.vid)
                 from kiosk.attendance import display_name
-                names[s.vid] = display_name(v.name if v else None, s.vid)
-            out.append({"session_id": s.id, "vid": s.vid, "name": names[s.vid],
+                names[s.vid] = (display_name(v.name if v else None, s.vid), (v.name if v else None) or s.vid)
+            out.append({"session_id": s.id, "vid": s.vid, "name": names[s.vid][0], "full_name": names[s.vid][1],
                         "activity": titles.get(s.activity_id), "check_in_at": s.check_in_at})
         return out
 
@@ -181,15 +223,19 @@ class KioskServices:
         from kiosk.attendance import display_name
         out = []
         for s in Session.select().order_by(Session.check_in_at.desc()).limit(limit):
-            out.append({"session_id": s.id, "vid": s.vid, "name": display_name(self.store.volunteer_name(s.vid), s.vid),
+            full = self.store.volunteer_name(s.vid)
+            out.append({"session_id": s.id, "vid": s.vid, "name": display_name(full, s.vid), "full_name": full or s.vid,
                         "check_in_at": s.check_in_at, "check_out_at": s.check_out_at, "minutes": s.minutes,
                         "flags": s.flags})
         return out
 
     def outbox_summary(self) -> dict:
         refused = [{"seq": e.seq, "type": e.type, "code": e.code or ""} for e in self.store.refused_events()[-50:]]
+        failed = [{"at": f.at, "code": f.code, "vid": f.vid, "serial": f.serial, "reads": f.reads}
+                  for f in self.attendance.failed_scans.today(self.attendance.timezone())]
         return {"pending": self.store.count_pending(), "refused_count": len(refused), "refused": refused,
-                "stored": OutboxEvent.select().where(OutboxEvent.status == "stored").count()}
+                "stored": OutboxEvent.select().where(OutboxEvent.status == "stored").count(),
+                "failed_today": failed}
 
     # --- coordinator PIN (kiosk.coordinator; worker thread) -------------------------------
 
@@ -220,14 +266,28 @@ class KioskServices:
     def reset_enrolment(self) -> None:
         self.store.set_sync_state(server_url=None, token=None, cursor=0)
 
+    def push_soon(self) -> None:
+        """A resident's order or rating was queued: a sync round now when online (offline, the
+        agent's own retries carry it later)."""
+        if self.sync_agent is not None:
+            self.sync_agent.trigger()
+
     def ensure_sync_agent(self, start: bool = False):
         if self.sync_agent is None:
             from sync.client import SyncAgent
             self.sync_agent = SyncAgent(self.store)
         if start:
-            self.sync_agent.start()
+            self.start_sync_agent()
             self.sync_agent.trigger()
         return self.sync_agent
+
+    def start_sync_agent(self) -> None:
+        """Start the agent's thread, at a low priority: the screen is drawn first."""
+        from kiosk.threads import SYNC_NICE, lower_priority
+        self.sync_agent.start()
+        thread = getattr(self.sync_agent, "_thread", None)
+        if thread is not None:
+            lower_priority(SYNC_NICE, thread)
 
 
 def activity_dict(a: Activity) -> dict:

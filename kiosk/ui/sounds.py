@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 import wave
 from pathlib import Path
@@ -54,10 +55,32 @@ def write_wavs(folder: Path) -> dict[str, Path]:
     return out
 
 
+def sound_device() -> str | None:
+    """What would play a sound here: an ALSA card, a PulseAudio/PipeWire server, another
+    system's audio; None on a machine without any (a kiosk without a speaker, a test under
+    Xvfb), where even trying makes libasound print a dozen errors to stderr."""
+    if not sys.platform.startswith("linux"):
+        return "system"
+    cards = Path("/proc/asound/cards")
+    try:
+        if cards.exists() and "no soundcards" not in cards.read_text(errors="replace"):
+            return "alsa"
+    except OSError:
+        pass
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if os.environ.get("PULSE_SERVER") or (runtime and any(Path(runtime, n).exists()
+                                                          for n in ("pulse/native", "pipewire-0"))):
+        return "pulse"
+    return None
+
+
 class Sounds:
     def __init__(self, folder: Path | None = None, enabled: bool = True):
         self._sounds = {}
         if not enabled or os.environ.get("WEIGUANG_NO_SOUND"):
+            return
+        if sound_device() is None:
+            log.info("no sound card: sounds off")   # said once; no audio library is loaded
             return
         folder = folder or Path(tempfile.gettempdir()) / "weiguang-sounds"
         try:

@@ -63,7 +63,8 @@ class UnlockScreen(Screen):
     def _checked(self, answer: dict) -> None:
         if answer.get("ok"):
             app = App.get_running_app()
-            app.coordinator = {"vid": self.badge.vid, "name": self.badge.name}
+            # coordinator mode names people in full: the coordinator must know whom they check out
+            app.coordinator = {"vid": self.badge.vid, "name": self.badge.full_name or self.badge.name}
             app.screen("coordinator").open()
             app.go("coordinator")
             return

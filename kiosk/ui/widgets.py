@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from kivy.graphics import Color, Ellipse, Line
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ListProperty, NumericProperty, StringProperty
 from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
 from kivy.uix.screenmanager import TransitionBase
 from kivy.uix.widget import Widget
 
@@ -28,12 +29,14 @@ def fit_font(text: str, width: float, biggest: float, smallest: float, lines: in
 
 
 class OutcomeIcon(Widget):
-    """A white circle with a check (in/out), an equals sign (repeat), a cross (refused) or '?'."""
+    """A circle with a check (in/out), a clock (already checked in: come back to check out),
+    two checks (already checked out: nothing more to do), a cross (refused) or an "i"."""
     kind = StringProperty("checked_in")
+    tint = ListProperty([1, 1, 1, 1])
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.bind(pos=self._draw, size=self._draw, kind=self._draw)
+        self.bind(pos=self._draw, size=self._draw, kind=self._draw, tint=self._draw)
 
     def _draw(self, *args):
         self.canvas.clear()
@@ -44,14 +47,19 @@ class OutcomeIcon(Widget):
         r = side / 2
         w = max(dp(4), side / 12)
         with self.canvas:
-            Color(1, 1, 1, 1)
+            Color(*self.tint)
             Line(circle=(cx, cy, r - w / 2), width=w)
             if self.kind in ("checked_in", "checked_out"):
                 Line(points=[cx - r * 0.45, cy, cx - r * 0.1, cy - r * 0.35, cx + r * 0.5, cy + r * 0.35],
                      width=w, joint="round", cap="round")
-            elif self.kind == "repeat":
-                Line(points=[cx - r * 0.4, cy + r * 0.15, cx + r * 0.4, cy + r * 0.15], width=w, cap="round")
-                Line(points=[cx - r * 0.4, cy - r * 0.15, cx + r * 0.4, cy - r * 0.15], width=w, cap="round")
+            elif self.kind == "repeat":       # a clock: you are on the clock; scan again when you leave
+                Line(points=[cx, cy + r * 0.55, cx, cy, cx + r * 0.4, cy - r * 0.2], width=w, joint="round",
+                     cap="round")
+                Ellipse(pos=(cx - w, cy - w), size=(2 * w, 2 * w))
+            elif self.kind == "repeat_out":   # two checks side by side: done already, nothing more to do
+                for dx in (-r * 0.27, r * 0.25):
+                    Line(points=[cx + dx - r * 0.22, cy, cx + dx - r * 0.06, cy - r * 0.2, cx + dx + r * 0.22,
+                                 cy + r * 0.24], width=w * 0.6, joint="round", cap="round")
             elif self.kind == "refused":
                 d = r * 0.38
                 Line(points=[cx - d, cy - d, cx + d, cy + d], width=w, cap="round")
@@ -103,14 +111,12 @@ class NumberPad(GridLayout):
         keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "-" if self.dash else "C", "0", "⌫"]
         for key in keys:
             label = {"C": i18n._("ui.pad.clear"), "⌫": i18n._("ui.pad.back")}.get(key, key)
-            button = Factory.KButton(text=label, font_size=dp(30))
-            button.height = dp(76)
+            button = Factory.PadKey(text=label)
             button.key = key
             button.bind(on_release=lambda b: self.press(b.key))
             self.add_widget(button)
         if self.dash:
-            clear = Factory.GhostButton(text=i18n._("ui.pad.clear"))
-            clear.height = dp(76)
+            clear = Factory.PadKey(text=i18n._("ui.pad.clear"), ghost=True)
             clear.key = "C"
             clear.bind(on_release=lambda b: self.press("C"))
             self.add_widget(clear)
@@ -122,3 +128,103 @@ class NumberPad(GridLayout):
             self.value = ""
         elif len(self.value) < self.max_length:
             self.value += key
+
+
+class WrapLabel(Label):
+    """Big words that break between words, never inside one (kiosk.textfit): set `source`,
+    the largest and smallest font sizes and the most lines; the label picks the size and
+    puts the line breaks. With max_font == min_font it only breaks lines (lists)."""
+    source = StringProperty("")
+    max_font = NumericProperty(60)
+    min_font = NumericProperty(28)
+    most_lines = NumericProperty(3)     # (Label.max_lines would cut the text: not that one)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._widths: dict = {}
+        self.bind(source=self._refit, width=self._refit, max_font=self._refit, min_font=self._refit,
+                  most_lines=self._refit, bold=self._refit, text_size=self._refit, padding=self._refit)
+
+    def _measure(self, text: str) -> float:
+        from kiosk.textfit import REF_SIZE
+        key = (text, self.bold, self.font_name)
+        if key not in self._widths:
+            from kivy.core.text import Label as CoreLabel
+            self._widths[key] = CoreLabel(font_size=REF_SIZE, bold=self.bold, font_name=self.font_name) \
+                .get_extents(text)[0]
+            if len(self._widths) > 512:
+                self._widths.clear()
+        return self._widths[key]
+
+    def _refit(self, *args) -> None:
+        from kiosk.textfit import fit
+        if not self.source:
+            self.text = ""
+            return
+        # the text's room: text_size (when set) less the padding, as the toolkit lays it out
+        room = (self.text_size[0] if self.text_size[0] else self.width) - 2 * self.padding[0]
+        size, lines = fit(self.source, room, self._measure, self.max_font,
+                          min(self.min_font, self.max_font), int(self.most_lines))
+        self.font_size = size
+        self.text = "\n".join(lines)
+
+
+class TimePicker(GridLayout):
+    """The coordinator's time picker: the time, big, between ±1 h / ±10 min / ±1 min buttons.
+    The arithmetic and the bounds are kiosk.timepick.TimePick's; `value` follows it."""
+    value = NumericProperty(0)
+    shown = StringProperty("—")
+    active = BooleanProperty(False)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.pick = None
+        from kivy.clock import Clock
+        Clock.schedule_once(lambda dt: self._build(), 0)
+
+    def _build(self) -> None:
+        from kivy.app import App
+        from kivy.factory import Factory
+
+        from kiosk.timepick import STEPS, step_label
+        app = App.get_running_app()
+        self.clear_widgets()
+        self.cols = 3
+        self.steps = {}
+        for seconds in STEPS:
+            button = Factory.GhostButton(text=step_label(seconds, app.lang if app else "zh_CN"))
+            button.seconds = seconds
+            button.bind(on_release=lambda b: self.step(b.seconds))
+            self.steps[seconds] = button
+            self.add_widget(button)
+        self._state()
+
+    def set(self, pick) -> None:
+        self.pick = pick
+        self._state()
+
+    def step(self, seconds: int) -> None:
+        if self.pick is not None:
+            self.pick = self.pick.step(seconds)
+            self._state()
+
+    def _state(self) -> None:
+        from kiosk.ui.services import day_time
+        self.active = self.pick is not None
+        self.value = self.pick.value if self.pick else 0
+        self.shown = day_time(self.pick.value) if self.pick else "—"
+        for seconds, button in getattr(self, "steps", {}).items():
+            button.disabled = self.pick is None or self.pick.at_bound(seconds)
+
+
+def confirm(title: str, yes: str, no: str, on_yes) -> "ModalView":
+    """A dialog for a destructive action: the question, a red `yes`, a plain `no`."""
+    from kivy.factory import Factory
+    view = Factory.ConfirmDialog()
+    view.ids.question.text = title
+    view.ids.btn_yes.text = yes
+    view.ids.btn_no.text = no
+    view.ids.btn_yes.bind(on_release=lambda b: (view.dismiss(), on_yes()))
+    view.ids.btn_no.bind(on_release=lambda b: view.dismiss())
+    view.open()
+    return view

@@ -358,6 +358,17 @@ def _m0011_service_request_states() -> None:
     ServiceRequest.update(state="submitted").where(ServiceRequest.state == "ordered").execute()
 
 
+def _m0014_failed_scans() -> None:
+    """Issue 11: the scans kiosks refused, for the fleet page."""
+    from sync.server.models import FailedScan
+    db.create_tables([FailedScan], safe=True)
+def _m0015_reports_covering_index() -> None:
+    """Issue 9: the reports read per (station, volunteer, activity) from one index that
+    holds every column they need (services.reports.REPORT_INDEX; bench/bench_reports.py)."""
+    from sync.server.models import HoursSession
+    db.create_tables([HoursSession], safe=True)                  # creates the models' missing indexes
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_trusted_hours", _m0002_trusted_hours),
@@ -372,6 +383,8 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0011_service_request_states", _m0011_service_request_states),
     ("0012_center_scale_indexes", _m0012_center_scale_indexes),
     ("0013_reports_certificates", _m0013_reports_certificates),
+    ("0014_failed_scans", _m0014_failed_scans),
+    ("0015_reports_covering_index", _m0015_reports_covering_index),
 ]
 
 

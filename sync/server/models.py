@@ -173,6 +173,24 @@ class Refusal(BaseModel):
         indexes = ((("device_id", "seq"), False),)
 
 
+class FailedScan(BaseModel):
+    """A scan a kiosk refused (issue 11): when, why, and the badge's number and serial when
+    it was one of ours. The fleet page lists them, so a revoked badge tried three times this
+    morning, or a poster's QR code the camera keeps reading, is seen at the center."""
+    id = CharField(primary_key=True, max_length=36)    # the kiosk's id for it (its event's payload)
+    device_id = CharField(max_length=64)
+    station = CharField()
+    at = BigIntegerField()                             # on the server's clock
+    code = CharField(max_length=32)
+    vid = CharField(max_length=32, null=True)
+    serial = BigIntegerField(null=True)
+    received_at = BigIntegerField()
+
+    class Meta:
+        table_name = "failed_scans"
+        indexes = ((("station", "at"), False), (("device_id", "at"), False))
+
+
 class ChangeRow(BaseModel):
     """The change log kiosks pull; `version` is the cursor. station NULL: for every kiosk."""
     version = BigAutoField()
@@ -281,7 +299,9 @@ class HoursSession(BaseModel):
         # 0012_center_scale_indexes): the network's by (state, check_in_at, id), a
         # station's or a district's by (station, state, check_in_at, id).
         indexes = ((("vid", "check_in_at"), False), (("state", "check_in_at", "id"), False),
-                   (("station", "state", "check_in_at", "id"), False))
+                   (("station", "state", "check_in_at", "id"), False),
+                   # The reports' one pass (services.reports; migration 0015_reports_covering_index).
+                   (("station", "vid", "activity_id", "check_in_at", "state", "minutes"), False))
 
 
 class ServiceRequest(BaseModel):
@@ -390,4 +410,4 @@ class Certificate(BaseModel):
 
 MODELS = [Migration, User, ApiToken, AuditEntry, Site, Team, Badge, Device, EnrollCode, StoredEvent, Refusal,
           ChangeRow, Activity, Volunteer, Revocation, RuleSet, PublishedKey, HoursSession, ServiceRequest,
-          CoordinatorPin, ActivitySignup, RequestTransition, ServiceMenu, Certificate]
+          CoordinatorPin, ActivitySignup, RequestTransition, ServiceMenu, Certificate, FailedScan]

@@ -133,10 +133,13 @@ def test_revoked_badge_from_the_store_is_refused(desk, badge):
     ("https://mp.weixin.qq.com/s/abc", "foreign"), ("", "foreign"), ("WG1:" + "7" * 3000, "malformed"),
     ("WG1:\x00\x1b[2J", "malformed"),
 ])
-def test_refusals_record_nothing(desk, text, code):
+def test_refusals_record_nothing_but_a_failed_scan(desk, text, code):
     decision = desk.scan(text, at=at("2026-11-30 09:00"))
     assert (decision.result, decision.code) == ("refused", code)
-    assert Session.select().count() == 0 and events() == []
+    assert Session.select().count() == 0
+    [(kind, payload)] = events()          # the failed-scan log (kiosk.failed_scans): never the text
+    assert kind == "failed_scan" and payload["code"] == code and payload["vid"] is None
+    assert not text or text[4:12] not in json.dumps(payload)
 
 
 def test_unknown_key_and_expired_and_bad_signature(desk, badge):

@@ -99,6 +99,6 @@ def test_the_migration_adds_the_columns_to_an_older_kiosk(tmp_path):
     db.execute_sql("DROP TABLE volunteer")
     db.execute_sql("ALTER TABLE v2 RENAME TO volunteer")
     db.execute_sql("DELETE FROM migration WHERE name = '0004_city_totals'")
-    assert migrate(db) == ["0004_city_totals"] and MIGRATIONS[-1][0] == "0004_city_totals"
+    assert migrate(db) == ["0004_city_totals"] and "0004_city_totals" in dict(MIGRATIONS)
     assert {"year", "total_minutes"} <= {c.name for c in db.get_columns("volunteer")}
     assert store is not None

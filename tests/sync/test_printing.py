@@ -19,7 +19,7 @@ zxingcpp = pytest.importorskip("zxingcpp")
 
 NAMES = ["林建国", "王秀英", "欧阳娜娜", "张伟", "李娜", "刘洋", "陈静", "杨帆",
          "赵敏", "黄磊", "司马相如", "吴镕喆"]
-TEAMS = ["桃园社区志愿服务队", "迎泽区文明实践中心", ""]
+TEAMS = ["桃园社区志愿服务队", "平城区新时代文明实践中心", ""]
 
 
 def fake_token(vid: str, seed: int = 0) -> str:

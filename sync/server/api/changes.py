@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
 
 from sync import mylink
-from sync.protocol import PAGE_SIZE, PullResponse
+from sync.protocol import PAGE_SIZE, PAYLOAD_MODELS, PullResponse
 from sync.server.api.deps import _bearer, answer
 from sync.server.api.errors import BAD_QUERY, DEVICE_AUTH, now
 from sync.server.models import Device
@@ -15,6 +15,7 @@ from sync.server.services import changes, devices, fleet
 from sync.server.settings import ServerSettings
 
 router = APIRouter(prefix="/changes", tags=["changes"])
+_EVENT_TYPES = sorted(PAYLOAD_MODELS)   # the event types this server stores (a kiosk holds back others)
 
 
 @router.get("", response_model=PullResponse, responses={**BAD_QUERY, **DEVICE_AUTH})
@@ -38,7 +39,8 @@ async def pull(http: Request,
     page = await asyncio.to_thread(_read, device, cursor, min(limit, settings.page_size),
                                    (pending, refused, clock_offset_ms, app_version))
     return answer(PullResponse(changes=page.changes, cursor=page.cursor, more=page.more, server_time=now(),
-                               page_key=_page_key(http.app.state, settings, device.station)))
+                               page_key=_page_key(http.app.state, settings, device.station),
+                               event_types=_EVENT_TYPES))
 
 
 def _read(device: Device, cursor: int, limit: int, report: tuple) -> changes.Page:

@@ -202,6 +202,8 @@ def details(body: Details, request: Request):
 class MenuItem(BaseModel):
     service: str = Field(min_length=1, max_length=100)
     presets: list[str] = Field([], max_length=10)
+    service_en: str = Field("", max_length=100, description="the name in English (optional)")
+    presets_en: list[str] = Field([], max_length=10, description="the presets in English, one for each (optional)")
 
 
 class Menu(BaseModel):
@@ -222,7 +224,8 @@ def get_menu(site: str | None = Query(None, max_length=32), actor: Actor = Depen
 
 @router.put("/service-menu", response_model=MenuAnswer)
 def put_menu(body: Menu, site: str = Query(..., max_length=32), actor: Actor = Depends(current_actor)):
-    """Set the site's menu; published to the kiosks of its stations in the pull (service_menu)."""
+    """Set the site's menu (center administrators only); published to the kiosks of its
+    stations in the pull (service_menu)."""
     from sync.server.services import service_menu
     done = service_menu.set_menu(actor.scope, site, [i.model_dump() for i in body.items], actor.username)
     return {"items": done["items"], "site": done["site"]}

@@ -32,7 +32,7 @@ from sync import protocol
 from sync.server.db import db, in_list, insert_ignoring_duplicates, select_in, writing
 from sync.server.logs import log
 from sync.server.models import Device, Refusal, StoredEvent
-from sync.server.services import closures, requests
+from sync.server.services import closures, failed_scans, requests
 from sync.server.services.sessions import Accepted, apply_events, server_time
 from sync.server.settings import ServerSettings
 
@@ -138,7 +138,9 @@ def _validate(event: protocol.Event, device: Device) -> Accepted | str:
     refusal = _scan(event.payload)    # (the device id is this device's own: nothing to check)
     if refusal:
         return refusal
-    model = protocol.PAYLOAD_MODELS[event.type]
+    model = protocol.PAYLOAD_MODELS.get(event.type)
+    if model is None:
+        return "unknown_type"
     try:
         payload = model.model_validate(event.payload)
     except ValidationError:
@@ -229,6 +231,7 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
     closures.apply_closures(applied, device)
     requests.store_requests(applied, device)
     requests.apply_ratings(applied, device)
+    failed_scans.store_failed_scans(applied, device)
 
     # 4. One answer per event, in order; an id repeated within the batch is a duplicate.
     results, answered = [], set()

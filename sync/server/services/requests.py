@@ -80,12 +80,26 @@ def store_requests(items: list[Accepted], device: Device) -> None:
 def refuse_ratings(keys: list[str], checked: list) -> None:
     """Ratings (``service_rating`` events) the center cannot take: unknown_request (no such
     number, or the last four digits do not match), illegal_transition (not completed, or
-    rated already, earlier in this push too). Marks `checked` in place, before the insert."""
+    rated already, earlier in this push too). Marks `checked` in place, before the insert.
+    A rating event sent again (its answer lost on the way) is not judged again: the
+    insert answers it duplicate (or conflict, with other content), as any event."""
+    from sync.server.models import StoredEvent
     from sync.server.services import service_requests as sr
-    seen = set()
+    ratings = {keys[i] for i, c in enumerate(checked) if isinstance(c, Accepted) and c.event.type == RATING}
+    if not ratings:
+        return
+    seen, judged = set(), {}
+    stored = {r for (r,) in StoredEvent.select(StoredEvent.id).where(in_list(StoredEvent.id, ratings)).tuples()}
     for i, c in enumerate(checked):
         if not (isinstance(c, Accepted) and c.event.type == RATING):
             continue
+        if keys[i] in stored:
+            continue
+        if keys[i] in judged:             # the same id twice in this push: as the first was
+            if isinstance(checked[judged[keys[i]]], str):
+                checked[i] = checked[judged[keys[i]]]
+            continue
+        judged[keys[i]] = i
         try:
             row = sr.find(c.payload.number, c.payload.last4)
         except Exception:   # not_found

@@ -45,8 +45,9 @@ def get_menu(scope: Scope, site: str | None = None) -> dict:
 
 
 def set_menu(scope: Scope, site: str, items, actor: str = "") -> dict:
-    """Set `site`'s menu (a coordinator of the site or above); refuses bad_menu."""
-    scope.require("manage")
+    """Set `site`'s menu (a center administrator of the site or above: the menu is what the
+    center's teams offer, not a station's choice); refuses forbidden, bad_menu."""
+    scope.require("admin")
     scope.require_site(site, "site")
     try:
         items = service_menu.clean_menu(items)

@@ -12,6 +12,7 @@
     >>> act(lead_scope, request_id, "complete", actor="wang", report="修好了", minutes=60, volunteers=["1402…"])
     >>> rate(number, last4, rating=5, comments=["准时"])              # the resident, by number + 4 digits
     >>> expire_dispatches(now)                                       # time-out: back to dispatch
+    >>> close_stale(now)                # completed or rated, untouched 14 days: closed ("system")
 
 Every transition is one conditional UPDATE (``WHERE id = ? AND state IN (…)``): of two
 teams grabbing an open request at once exactly one changes a row, the other is refused
@@ -65,6 +66,7 @@ ACTIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 DISPATCH_TIMEOUT_SECONDS = 4 * 3600       # a dispatched request nobody accepted goes back
 PHONE_RETENTION_SECONDS = 30 * 86400      # the phone number is erased this long after closing
+AUTO_CLOSE_SECONDS = 14 * 86400           # completed or rated, untouched this long: closed by the system
 MAX_TEXT = 500
 MAX_MINUTES = 24 * 60
 COMMENTS = service_menu.RATING_COMMENTS
@@ -161,6 +163,8 @@ def queue(scope: Scope, state: str | None = None, site: str | None = None, limit
     A team leader sees their team's requests and the open ones of their area."""
     scope.require("read")
     expire_dispatches(now)
+    close_stale(now)
+    erase_phones(now)
     if state is not None and state not in STATES:
         raise ServiceError("bad_state", f"state must be one of {', '.join(STATES)}")
     limit = max(1, min(int(limit), 500))
@@ -387,6 +391,28 @@ def expire_dispatches(now: int | None = None, limit_seconds: int | None = None) 
     return expired
 
 
+def close_stale(now: int | None = None, after_seconds: int | None = None) -> list[str]:
+    """Requests completed or rated and left untouched longer than AUTO_CLOSE_SECONDS are
+    closed as actor "system" (a resident who never rates, a coordinator who never closes
+    would otherwise keep the phone number at the center for ever: it is erased a set time
+    after closing). Called on every read of a queue, as `expire_dispatches`."""
+    at = now_s() if now is None else now
+    limit = AUTO_CLOSE_SECONDS if after_seconds is None else after_seconds
+    where = ServiceRequest.state.in_(list(ACTIONS["close"][0])) & (ServiceRequest.updated_at < at - limit)
+    with reading():
+        due = list(ServiceRequest.select().where(where))
+    closed = []
+    for row in due:
+        try:
+            with writing():
+                _move(row, "close", "system", {"closed_at": at}, f"closed after {limit // 86400} days",
+                      ServiceRequest.updated_at < at - limit, at)
+            closed.append(row.id)
+        except ServiceError:
+            continue            # rated or closed by someone meanwhile
+    return closed
+
+
 # --- the resident ---------------------------------------------------------------------------
 
 def find(number: str, last4: str) -> ServiceRequest:
@@ -443,13 +469,20 @@ def add_details(number: str, last4: str, details: str) -> dict:
 
 def erase_phones(now: int | None = None, after_seconds: int | None = None) -> list[str]:
     """Delete the phone number of every request closed (or rejected) longer ago than
-    `after_seconds` (PHONE_RETENTION_SECONDS); returns their ids."""
+    `after_seconds` (PHONE_RETENTION_SECONDS); returns their ids. Called on every read of a
+    queue (as `expire_dispatches`), so no timer is needed; it writes only when one is due."""
     at = now_s() if now is None else now
     keep = PHONE_RETENTION_SECONDS if after_seconds is None else after_seconds
-    with writing():
-        due = [r for (r,) in ServiceRequest.select(ServiceRequest.id).where(
+
+    def due_ids() -> list[str]:
+        return [r for (r,) in ServiceRequest.select(ServiceRequest.id).where(
             ServiceRequest.state.in_(list(FINAL)) & (ServiceRequest.closed_at < at - keep)
             & (ServiceRequest.phone != "")).tuples()]
+    with reading():
+        if not due_ids():
+            return []
+    with writing():
+        due = due_ids()
         if due:
             ServiceRequest.update(phone="", phone_erased_at=at).where(ServiceRequest.id.in_(due)).execute()
             for rid in due:

@@ -260,6 +260,7 @@ def _publish_stations(codes, sites: dict[str, Site]) -> None:
 def _save(rows: list[dict]) -> list[str]:
     """Insert or update `rows` (checked) and tell the stations below them; call in writing()."""
     changed = []
+    before = {s.code: s for s in Site.select()}
     for row in rows:
         fields = {k: row[k] for k in ("name", "tier", "parent", "timezone")}
         if not Site.update(**fields).where(Site.code == row["code"]).execute():
@@ -272,6 +273,10 @@ def _save(rows: list[dict]) -> list[str]:
             if below not in affected:
                 affected.append(below)
     _publish_stations(affected, sites)
+    # New or moved sites: their stations get the menu and PINs of the sites now above them.
+    from sync.server.services import placed_stations
+    moved = [r["code"] for r in rows if r["code"] not in before or before[r["code"]].parent != r["parent"]]
+    placed_stations.publish([below for code in moved for below in subtree(code, sites)], before, sites)
     from sync.server.services.sessions import forget_network
     forget_network()   # the push path's cache of which sites are above a station
     return changed

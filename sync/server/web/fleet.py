@@ -3,19 +3,27 @@ JSON twin: `api.activities` (/api/v1/kiosks)."""
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from sync.server.api.auth import Actor, current_actor
-from sync.server.services import fleet, volunteers
+from sync.server.services import failed_scans, fleet, volunteers
 from sync.server.web.pages import render
 
 router = APIRouter(include_in_schema=False)
 
 
 def _page(request, actor, site, **extra):
-    return render(request, "fleet.html", actor, kiosks=fleet.kiosks(actor.scope, site=site or None), site=site or "",
-                  stations=volunteers.stations_in_scope(actor.scope), **extra)
+    since = int(time.time()) - failed_scans.RECENT_SECONDS
+    kiosks = fleet.kiosks(actor.scope, site=site or None)
+    failed_counts = failed_scans.counts_by_device(actor.scope, since, site=site or None)
+    for kiosk in kiosks:
+        kiosk["failed_scans"] = failed_counts.get(kiosk["id"], 0)
+    return render(request, "fleet.html", actor, kiosks=kiosks, site=site or "",
+                  stations=volunteers.stations_in_scope(actor.scope),
+                  failed=failed_scans.recent(actor.scope, since, site=site or None), **extra)
 
 
 @router.get("/fleet", response_class=HTMLResponse)

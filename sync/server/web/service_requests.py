@@ -152,3 +152,8 @@ async def resident_post(request: Request, number: str, last4: str = Form("", max
             raise
     return render(request, "resident.html", None, status_code=200 if error is None else 422, number=number,
                   last4=last4 if view else "", view=view, comments=sr.COMMENTS, error=error, done=done)
+
+
+from sync.server.web import service_menu as _menu_page  # noqa: E402 - the menu page, beside the requests
+
+router.include_router(_menu_page.router)

@@ -55,11 +55,13 @@ def labels(root) -> list[str]:
 
 
 def find_button(root, text_part: str):
-    from kivy.uix.button import Button
+    """A button (or a card that is one: ButtonBehavior, its `title`) showing `text_part`."""
+    from kivy.uix.behaviors import ButtonBehavior
     found = []
 
     def walk(w):
-        if isinstance(w, Button) and text_part in w.text and not w.disabled:
+        text = getattr(w, "text", None) or getattr(w, "title", None) or ""
+        if isinstance(w, ButtonBehavior) and isinstance(text, str) and text_part in text and not w.disabled:
             found.append(w)
         for child in w.children:
             walk(child)

@@ -130,7 +130,7 @@ two_open.activities = "two"
 def _press(screen, button):
     """Scroll `button` into view (a finger would), then tap it."""
     screen.ids.scroll.scroll_to(button, padding=20, animate=False)
-    yield 0.05
+    yield 0.2         # a loaded machine lays the scrolled view out a few frames later
     tap(button)
 
 
@@ -206,7 +206,7 @@ def browse(ctx):
     yield until(_home(ctx), 5, "home")
     yield _settled(ctx)
     yield 0.1
-    tap(ctx.app.screen("home").ids.btn_language)
+    tap(ctx.app.screen("home").ids.lang_switch.ids.lang_en)
     yield 0.3
     ctx.note("english_home")
 
@@ -258,7 +258,8 @@ def coordinator_unlock(ctx):
     yield until(lambda: unlock.stage == "pin", 5, "pin stage")
     yield from _pin(ctx, "2468")
     yield until(lambda: ctx.app.sm.current == "coordinator", 10, "coordinator mode")
-    yield 0.3
+    yield _settled(ctx)
+    yield 0.5
     ctx.note("coordinator_labels")
     tap(ctx.app.screen("coordinator").ids.btn_exit)
     yield until(_home(ctx), 5, "home")
@@ -296,14 +297,35 @@ def correct_time(ctx):
     yield until(lambda: "已签退" in coord.message, 5, "checked out message")
     ctx.note("checkout_message", coord.message)
     yield until(lambda: len(coord.here) == 1, 5, "one left")
+    # the correction panel before a record is picked: no time chosen, the prompt points up
+    tap(coord.ids.tab_correct)
+    yield until(lambda: coord.panel == "correct" and coord.recent, 5, "correct panel")
+    yield _settled(ctx)
+    yield 0.3
+    ctx.note("before_pick", {"field": coord.field, "in": coord.ids.field_in.state, "out": coord.ids.field_out.state,
+                             "prompt": coord.ids.editing.text, "save_disabled": coord.ids.btn_save.disabled,
+                             "picker_disabled": coord.ids.picker.disabled,
+                             "prompt_y": coord.ids.editing.to_window(0, coord.ids.editing.y)[1],
+                             "records_y": coord.ids.recent_list.to_window(0, coord.ids.recent_list.top)[1]})
+    ctx.note("recent_labels", labels(coord.ids.recent_list))
+    tap(coord.ids.tab_here)
+    yield until(lambda: coord.panel == "here", 5, "here panel")
+    yield _settled(ctx)
+    yield 0.2
     tap(find_button(coord.ids.here_list, "更正"))
     yield until(lambda: coord.panel == "correct", 5, "correct panel")
-    yield 0.2
+    yield 0.3
     tap(coord.ids.field_in)
-    from kiosk.ui.services import hhmm
-    new_in = coord.here[0]["check_in_at"] - 1800
-    ctx.note("new_check_in", new_in)
-    coord.ids.time_input.text = hhmm(new_in)
+    yield 0.2
+    picker = coord.ids.picker
+    start = picker.value
+    ctx.note("picker_start", start)
+    # -1 h, +10 min, +10 min, +1 min, -1 min: 40 minutes earlier, on the picker's big buttons
+    for label in ("-1 小时", "+10 分", "+10 分", "+1 分", "-1 分"):
+        tap(find_button(picker, label))
+        yield 0.1
+    ctx.note("picker_shown", coord.ids.time_shown.text)
+    ctx.note("new_check_in", picker.value)
     coord.ids.reason_input.text = "忘记扫码，按签到表更正"
     tap(coord.ids.btn_save)
     yield until(lambda: coord.message.startswith("已更正"), 5, "corrected")
@@ -431,11 +453,16 @@ def status_and_rating(ctx):
     screen.message = ""
     yield from _press(screen, screen.ids.btn_look)
     yield until(lambda: screen.state, 5, "found")
-    yield 0.3
+    # the rating part joins the layout now: let a loaded machine lay it out before a finger goes there
+    yield until(lambda: screen._rating.parent is not None and screen.ids.stars.height > 0, 5, "rating shown")
+    yield _settled(ctx)
+    yield 0.8
     ctx.note("found_message", screen.message)
     ctx.note("found_labels")
     yield from _press(screen, find_button(screen.ids.stars, "4"))
+    yield until(lambda: screen.stars == 4, 5, "four stars")
     yield from _press(screen, find_button(screen.ids.comments, "态度很好"))
+    yield until(lambda: screen.chosen, 5, "a comment")
     yield 0.2
     screen.export_to_png(str(ctx.folder / "status-rating.png"))
     yield from _press(screen, screen.ids.btn_rate)
@@ -465,6 +492,7 @@ def star_checkout(ctx):
     yield _settled(ctx)
     ctx.note("checkout_labels")
     ctx.note("qr_shown", ctx.app.screen("feedback").qr is not None and ctx.app.screen("feedback").ids.own_page.opacity == 1)
+    ctx.note("qr_drawn_by_worker", getattr(ctx.app.screen("feedback")._decision, "page_qr", None) is not None)
     ctx.note("seconds_left", ctx.app.screen("feedback").seconds_left)
     ctx.app.sm.current_screen.export_to_png(str(ctx.folder / "star.png"))
     yield 0.2
@@ -485,3 +513,489 @@ def _setup_city_figures(store, services, folder):
 
 
 star_checkout.setup = _setup_city_figures
+
+
+def store_full(ctx):
+    """The disk fills while the kiosk runs (ctx.folder is a small tmpfs, see test_field.py): a
+    badge shown then cannot be recorded, and a full-screen notice tells the coordinator why; it
+    goes by itself once space is freed, and the next badge is recorded."""
+    import os
+    from kivy.core.window import Window
+    yield 0.3
+    fd = os.open(ctx.folder / "filler", os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600)
+    try:
+        while True:
+            os.write(fd, b"\0" * 4096)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.5)
+
+    def shown():
+        notice = getattr(ctx.app, "store_notice", None)
+        return notice is not None and notice.parent is not None
+    yield until(shown, 20, "the full-screen notice")
+    yield 0.3
+    notice = ctx.app.store_notice
+    ctx.note("notice_labels", labels(notice))
+    ctx.note("notice_size", [list(notice.size), list(Window.size)])
+    os.unlink(ctx.folder / "filler")
+    yield until(lambda: notice.parent is None, 30, "the notice gone once space is back")
+    ctx.note("notice_gone", True)
+    yield 2.5   # the app's de-duplication forgets the first showing
+    play(ctx.app, ctx.badge("14020200002"), hold_seconds=1.5)
+    yield until(_feedback(ctx, "checked_in"), 15, "a check-in once space is back")
+    ctx.note("after_labels")
+
+
+def failed_scans_today(ctx):
+    """A lost badge held up for 6 s, then a payment code: each one failed scan; the coordinator
+    (badge, PIN) opens 数据同步 and sees today's, with the badge's number and serial."""
+    yield 0.3
+    play(ctx.app, ctx.badge("14020200002"), hold_seconds=6)
+    yield until(_feedback(ctx, "refused"), 10, "revoked feedback")
+    yield from _done_and_home(ctx)
+    play(ctx.app, ctx.badge("foreign"), hold_seconds=1.5)
+    yield until(_feedback(ctx, "refused"), 10, "foreign feedback")
+    yield from _done_and_home(ctx)
+    yield from _coordinator_badge(ctx, wait_dedupe=False)
+    unlock = ctx.app.screen("unlock")
+    tap(unlock.ids.btn_manage)
+    yield until(lambda: unlock.stage == "pin", 5, "pin stage")
+    yield from _pin(ctx, "2468")
+    yield until(lambda: ctx.app.sm.current == "coordinator", 10, "coordinator mode")
+    yield _settled(ctx)
+    tap(ctx.app.screen("coordinator").ids.tab_sync)
+    yield until(lambda: any("扫码失败" in t for t in ctx.texts()), 10, "today's failed scans listed")
+    yield 0.3
+    ctx.note("sync_labels")
+
+
+def _setup_failed_scans(store, services, folder):
+    _setup_revoked(store, services, folder)
+    _center_sends_pin(store)
+
+
+failed_scans_today.setup = _setup_failed_scans
+
+
+# --- a backlog syncing while badges are scanned: nothing on the UI thread touches SQLite ----
+
+def _setup_backlog(store, services, folder):
+    """A real server, the kiosk enrolled with it, 600 events waiting in the outbox."""
+    import atexit
+    import json
+    from kiosk.attendance import Attendance
+    from kiosk.demo import LocalServer
+    from kiosk.store import Activity
+    from sync.client import enroll
+    Activity.delete().execute()         # the server knows none of the sample activities: station duty
+    server = LocalServer(folder / "server").init()
+    server.start()
+    atexit.register(server.stop)
+    enroll(store, server.url, server.code("WBY"))
+    desk, tokens = Attendance(store), json.loads((folder / "tokens.json").read_text())
+    clock = store.clock
+    while store.count_pending() < 600:
+        clock.advance(180)
+        for vid in ("14020200002", "14020200003"):
+            desk.scan(tokens[vid])
+    clock.advance(180)
+    sync_backlog.server = server
+
+
+def sync_backlog(ctx):
+    """The agent pushes 600 events in batches of 10 while a badge is scanned; the status line
+    follows the worker's counters; the UI thread runs no SQL meanwhile (the store's thread check)."""
+    import threading
+    from kiosk.store import db
+    from sync.client import SyncAgent
+    app, svc = ctx.app, ctx.app.services
+    yield 0.5
+    ui_sql: list[str] = []
+    ui = threading.get_ident()
+    def on_ui_thread(sql):
+        import traceback
+        where = " < ".join(f"{f.name}:{f.lineno}" for f in reversed(traceback.extract_stack()[-16:-1]))
+        ui_sql.append(f"{sql[:40]} @ {where}")
+    seen = {"net_texts": [], "pending": []}
+
+    def look():
+        if app.net_text not in seen["net_texts"]:
+            seen["net_texts"].append(app.net_text)
+        pending = app.sync.get("pending")
+        if pending is not None and (not seen["pending"] or seen["pending"][-1] != pending):
+            seen["pending"].append(pending)
+        return True
+    from kivy.clock import Clock
+    watcher = Clock.schedule_interval(lambda dt: look(), 0)
+    import requests
+
+    class SlowNetwork(requests.Session):   # a mobile network: the round lasts seconds, the line follows it
+        def request(self, *args, **kwargs):
+            time.sleep(0.1)
+            return super().request(*args, **kwargs)
+    # made as the app makes it, before the loop runs (it reads the store once)
+    svc.sync_agent = SyncAgent(svc.store, batch_size=10, interval=3600, http=SlowNetwork())
+    db.watch_thread(ui, on_ui_thread)
+    svc.start_sync_agent()
+    yield until(lambda: app.net_state == "syncing", 20, "syncing shown")
+    play(app, ctx.badge("14020200001"), hold_seconds=1.0)
+    yield until(_feedback(ctx, "checked_in"), 20, "check-in during the sync")
+    ctx.note("checkin_labels")
+    yield from _done_and_home(ctx)
+    yield until(lambda: not app.sync.get("running") and app.sync.get("ok") and app.sync.get("pending") == 0
+                and app.net_state == "online", 90, "backlog synced")
+    yield 1.2   # the status line's next refresh
+    look()
+    watcher.cancel()
+    db.unwatch_thread(ui)
+    ctx.note("ui_thread_sql", ui_sql)
+    ctx.note("net_texts", seen["net_texts"])
+    ctx.note("pending_seen", seen["pending"])
+    ctx.note("net_text", app.net_text)
+    svc.sync_agent.stop(5)
+    sync_backlog.server.stop()
+    ctx.note("stats", sync_backlog.server.stats())
+
+
+sync_backlog.setup = _setup_backlog
+
+
+# --- the live camera's path: a recorded video read by OpenCV on the capture thread ----------
+
+def _setup_camera_video(store, services, folder):
+    import cv2
+    import numpy as np
+    badge = cv2.imread(str(folder / "badges" / "14020200001.png"))
+    scale = 400 / max(badge.shape[:2])
+    badge = cv2.resize(badge, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    frame = np.full((480, 640, 3), 128, np.uint8)
+    y, x = (480 - badge.shape[0]) // 2, (640 - badge.shape[1]) // 2
+    frame[y:y + badge.shape[0], x:x + badge.shape[1]] = badge
+    writer = cv2.VideoWriter(str(folder / "camera.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 15, (640, 480))
+    for _ in range(15):
+        writer.write(frame)
+    writer.release()
+
+
+def camera_video(ctx):
+    """A badge in front of the 'camera': the video goes through kiosk.capture (OpenCV, its own
+    thread), the preview, the decoder and the desk: a check-in, as with a webcam."""
+    import threading
+    app = ctx.app
+    yield 0.3
+    ctx.note("started", app.camera.start(video=str(ctx.folder / "camera.avi"), loop=True))
+    ctx.note("source", app.camera.source)
+    yield until(_feedback(ctx, "checked_in"), 20, "check-in from the camera video")
+    ctx.note("checkin_labels")
+    cam = app.camera._camera
+    ctx.note("capture_thread", cam._thread.name if cam and cam._thread else None)
+    ctx.note("capture_not_ui", bool(cam and cam._thread is not threading.main_thread()))
+    ctx.note("frames_read", cam.frames_read if cam else 0)
+    ctx.note("preview", list(app.camera.texture.size) if app.camera.texture else None)
+    app.camera._stop_sources()
+    ctx.note("stopped", not app.camera.running and (cam is None or not cam.alive))
+
+
+camera_video.setup = _setup_camera_video
+
+from tests.kiosk.ui.journeys_android import camera4kivy_preview  # noqa: E402,F401  (issue 13)
+def my_hours(ctx):
+    """我的时长: the button asks for a badge; the badge shows the volunteer's hours and the QR code
+    of their own page, and checks nobody in; Done goes home. Then the button and Cancel: home,
+    and the next badge is a check-in again."""
+    yield until(_home(ctx), 10, "home")
+    yield 0.3
+    tap(ctx.app.screen("home").ids.btn_my_hours)
+    yield until(_on(ctx, "my_hours"), 5, "my hours prompt")
+    ctx.note("prompt_labels")
+    ctx.note("prompt_seconds", ctx.app.screen("my_hours").seconds_left)
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.5)
+    screen = ctx.app.screen("my_hours")
+    yield until(lambda: screen.state == "shown", 10, "my hours shown")
+    yield 0.3
+    ctx.note("shown_labels")
+    ctx.note("qr_shown", screen.qr is not None and screen.ids.own_page.opacity == 1)
+    ctx.note("shown_seconds", screen.seconds_left)
+    ctx.note("screen_while_shown", ctx.app.sm.current)
+    screen.export_to_png(str(ctx.folder / "my_hours.png"))
+    yield until(lambda: not ctx.app.camera.running, 10, "badge taken away")
+    yield 0.5
+    ctx.note("screen_after_badge", ctx.app.sm.current)
+    ctx.app.services.wait_idle()
+    import sqlite3
+    with sqlite3.connect(ctx.folder / "kiosk.db") as con:
+        ctx.note("rows_while_shown", [con.execute("SELECT COUNT(*) FROM attendance").fetchone()[0],
+                                      con.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]])
+    tap(screen.ids.btn_done)
+    yield until(_home(ctx), 5, "home after done")
+    ctx.note("armed_after_done", ctx.app.services.my_hours.armed(time.monotonic()))
+    # The button again, then Cancel: home, and the desk no longer takes badges.
+    tap(ctx.app.screen("home").ids.btn_my_hours)
+    yield until(_on(ctx, "my_hours"), 5, "my hours prompt again")
+    ctx.note("armed_at_prompt", ctx.app.services.my_hours.armed(time.monotonic()))
+    tap(screen.ids.btn_done)
+    yield until(_home(ctx), 5, "home after cancel")
+    ctx.note("armed_after_cancel", ctx.app.services.my_hours.armed(time.monotonic()))
+    yield 2.2     # the sliding de-dupe lapses: the same badge again is a new scan
+    play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.0)
+    yield until(_feedback(ctx, "checked_in"), 10, "a check-in after my hours")
+    ctx.note("after_labels")
+
+
+my_hours.setup = _setup_city_figures
+
+
+# --- the audit: every screen's words, targets and emptiness, measured in the real window ------
+
+def measure_window() -> dict:
+    """Every visible label (font px, its lines), every touch target (dp), and how much of the
+    window's height and width the visible content covers (text as drawn, buttons, images)."""
+    import re
+
+    from kivy.core.window import Window
+    from kivy.metrics import dp
+    from kivy.uix.behaviors import ButtonBehavior
+    from kivy.uix.image import Image
+    from kivy.uix.label import Label
+    from kivy.uix.textinput import TextInput
+
+    from kiosk.ui.widgets import OutcomeIcon, WrapLabel
+    W, H = Window.size
+    labels, targets, rects = [], [], []
+
+    def clip(x0, y0, x1, y1):
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(W, x1), min(H, y1)
+        if x1 > x0 and y1 > y0:
+            rects.append((x0, y0, x1, y1))
+
+    def visible_window_rect(w):
+        x0, y0 = w.to_window(w.x, w.y)
+        return x0, y0, x0 + w.width, y0 + w.height
+
+    def walk(w, visible=True):
+        visible = visible and w.opacity > 0.05 and not (w.width <= 1 or w.height <= 1) \
+            if hasattr(w, "opacity") else visible
+        if not visible:
+            return
+        x0, y0, x1, y1 = visible_window_rect(w)
+        on_screen = x1 > 0 and y1 > 0 and x0 < W and y0 < H
+        if isinstance(w, Label) and w.text.strip() and on_screen:
+            sizes = [float(w.font_size)]
+            if w.markup:
+                sizes += [float(v) for v in re.findall(r"\[size=(\d+(?:\.\d+)?)\]", w.text)]
+            labels.append({"text": re.sub(r"\[/?[a-z]+(=[^\]]*)?\]", "", w.text), "px": min(sizes),
+                           "wrap": isinstance(w, WrapLabel), "button": isinstance(w, ButtonBehavior),
+                           "cls": type(w).__name__})
+            if not isinstance(w, ButtonBehavior):     # the words as drawn: centred in the widget
+                tw, th = w.texture_size
+                cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+                tw = min(tw, w.width)
+                if w.halign == "left" and w.text_size[0]:
+                    clip(x0, cy - th / 2, x0 + tw, cy + th / 2)
+                else:
+                    clip(cx - tw / 2, cy - th / 2, cx + tw / 2, cy + th / 2)
+        if isinstance(w, ButtonBehavior) and on_screen:
+            targets.append({"text": getattr(w, "text", "") or getattr(w, "title", ""),
+                            "w_dp": w.width / dp(1), "h_dp": w.height / dp(1)})
+            clip(x0, y0, x1, y1)
+        elif isinstance(w, (TextInput, OutcomeIcon)) and on_screen:
+            clip(x0, y0, x1, y1)
+        elif isinstance(w, Image) and w.texture is not None and on_screen:
+            iw, ih = w.norm_image_size
+            cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+            clip(cx - iw / 2, cy - ih / 2, cx + iw / 2, cy + ih / 2)
+        for child in w.children:
+            walk(child, visible)
+
+    for root in Window.children:
+        walk(root)
+
+    def covered(axis):
+        spans = sorted((r[axis], r[axis + 2]) for r in rects)
+        total, end = 0.0, -1.0
+        for a, b in spans:
+            if b <= end:
+                continue
+            total += b - max(a, end)
+            end = b
+        return total / (H if axis == 1 else W)
+    return {"labels": labels, "targets": targets, "cover_y": covered(1), "cover_x": covered(0),
+            "size": [W, H]}
+
+
+def _audit_step(ctx, name, wait=0.5):
+    yield until(lambda: not ctx.app.sm.transition.is_active, 5, "transition over")
+    yield wait
+    ctx.result.setdefault("audit", {})[name] = measure_window()
+
+
+def audit(ctx):
+    """Every screen and stage, one after another (as kiosk.ui.screenshots shows them)."""
+    app, desk, tokens, clock = ctx.app, ctx.app.services.attendance, ctx.tokens, ctx.clock
+    from kiosk.scanner.replay import ReplaySource
+    from kiosk.ui.services import CoordinatorBadge
+    # the home preview shows what the camera sees (a replayed frame, not decoded)
+    app.camera.play(ReplaySource(ctx.badge("foreign"), fps=5, hold_seconds=3600, loop=True, blank_frames=0),
+                    decode=False)
+    yield until(lambda: app.screen("home").ids.preview.texture is not None, 10, "a camera frame")
+    yield from _audit_step(ctx, "home")
+    app.set_large_text(True)
+    yield from _audit_step(ctx, "home-large")
+    ctx.note("large_prompt_px", app.screen("home").ids.prompt.font_size)
+    app.set_large_text(False)
+    yield 0.3
+    ctx.note("normal_prompt_px", app.screen("home").ids.prompt.font_size)
+    app.on_decision(desk.scan(tokens["14020200001"], activity_id="a1"))
+    yield from _audit_step(ctx, "feedback-checked-in")
+    clock.advance(60)
+    app.on_decision(desk.scan(tokens["14020200001"]))
+    yield from _audit_step(ctx, "feedback-repeat-in")
+    ctx.note("repeat_in_icon", app.screen("feedback").ids.icon.kind)
+    app.on_decision(desk.scan(tokens["14020200003"], activity_id="a1"))
+    yield 0.3
+    clock.advance(5 * 60)
+    app.on_decision(desk.scan(tokens["14020200003"]))                     # out 5 minutes later: 0 h
+    yield from _audit_step(ctx, "feedback-zero")
+    ctx.note("zero_next", app.screen("feedback").next_step)
+    clock.advance(150 * 60 - 360)
+    app.on_decision(desk.scan(tokens["14020200001"]))
+    yield from _audit_step(ctx, "feedback-checked-out")
+    app.on_decision(desk.scan(tokens["14020200001"]))
+    yield from _audit_step(ctx, "feedback-repeat-out")
+    ctx.note("repeat_out_icon", app.screen("feedback").ids.icon.kind)
+    ctx.note("repeat_out_next", app.screen("feedback").next_step)
+    app.on_decision(desk.scan(tokens["14020200002"]))
+    yield from _audit_step(ctx, "feedback-refused")
+    clock.advance(-150 * 60)                 # back to when both activities are open
+    choose = desk.scan(tokens["14020200009"])
+    choose.scanned_text = tokens["14020200009"]
+    app.on_decision(choose)
+    yield from _audit_step(ctx, "feedback-choose")
+    ctx.note("choose_done_text", app.screen("feedback").ids.btn_done.text)
+    app.screen("activities").refresh()
+    app.go("activities")
+    yield until(lambda: app.screen("activities").items, 5, "activities")
+    yield from _audit_step(ctx, "activities")
+    app.screen("activity_detail").show(app.screen("activities").items[0])
+    app.go("activity_detail")
+    yield from _audit_step(ctx, "activity-detail")
+    app.screen("order").reset()
+    app.go("order")
+    yield from _audit_step(ctx, "order")
+    app.screen("request_status").reset()
+    app.go("request_status")
+    yield from _audit_step(ctx, "request-status")
+    unlock = app.screen("unlock")
+    unlock.offer(CoordinatorBadge(tokens["14020200009"], "14020200009", "赵*燕", "赵春燕"))
+    app.go("unlock")
+    yield from _audit_step(ctx, "unlock-choice")
+    unlock.stage = "pin"
+    yield from _audit_step(ctx, "unlock-pin")
+    unlock._pin_state({"has_pin": False, "locked_for": 0, "failures": 0})
+    yield from _audit_step(ctx, "unlock-no-pin")
+    app.coordinator = {"vid": "14020200009", "name": "赵春燕"}
+    coord = app.screen("coordinator")
+    coord.open()
+    app.go("coordinator")
+    yield from _audit_step(ctx, "coordinator-here")
+    coord.show("correct")
+    yield until(lambda: coord.recent, 5, "recent records")
+    coord.edit(coord.recent[0])
+    yield from _audit_step(ctx, "coordinator-correct")
+    coord.show("activities")
+    yield from _audit_step(ctx, "coordinator-activities")
+    coord.show("sync")
+    yield from _audit_step(ctx, "coordinator-sync")
+    coord.show("device")
+    yield from _audit_step(ctx, "coordinator-device")
+    coord.ask_reset()
+    yield from _audit_step(ctx, "coordinator-unenrol")
+    coord._dialog.dismiss()
+    yield 0.2
+
+
+audit.setup = _setup_revoked
+audit.activities = "two"
+
+
+# --- forms for fingers: the language mark, 大字, the device screen, the unenrol dialog ----------
+
+def _dialog():
+    from kivy.core.window import Window
+    from kivy.uix.modalview import ModalView
+    return next((w for w in Window.children if isinstance(w, ModalView)), None)
+
+
+def settings_and_unenrol(ctx):
+    """Home: the active language is marked, 大字 makes the words larger. Coordinator mode: the
+    device screen has no developer address; 解除接入 asks first; 取消 keeps the enrolment."""
+    app, home = ctx.app, ctx.app.screen("home")
+    yield 0.3
+    yield _settled(ctx)
+    switch = home.ids.lang_switch.ids
+
+    def marks():
+        return {"zh": switch.lang_zh.state, "en": switch.lang_en.state, "lang": app.lang,
+                "zh_bg": list(switch.lang_zh.background_color), "en_bg": list(switch.lang_en.background_color)}
+    ctx.note("marks_zh", marks())
+    tap(switch.lang_zh)                 # tapping the active one keeps it marked
+    yield 0.2
+    ctx.note("marks_zh_again", marks())
+    tap(switch.lang_en)
+    yield until(lambda: app.lang == "en", 5, "English")
+    yield 0.2
+    ctx.note("marks_en", marks())
+    ctx.note("prompt_px_normal", home.ids.prompt.font_size)
+    ctx.note("list_px_normal", home.ids.now_list.font_size)
+    tap(home.ids.btn_large)
+    yield until(lambda: app.large_text, 5, "large text")
+    yield 0.3
+    ctx.note("prompt_px_large", home.ids.prompt.font_size)
+    ctx.note("list_px_large", home.ids.now_list.font_size)
+    tap(home.ids.btn_large)
+    yield until(lambda: not app.large_text, 5, "normal text")
+    yield from _unlock(ctx)
+    coord = app.screen("coordinator")
+    tap(coord.ids.tab_device)
+    yield until(lambda: coord.panel == "device", 5, "device panel")
+    yield _settled(ctx)
+    yield 0.5
+    ctx.note("server_input", {"text": coord.ids.server_input.text, "hint": coord.ids.server_input.hint_text})
+    ctx.note("device_marks", {"zh": coord.ids.lang_switch.ids.lang_zh.state,
+                              "en": coord.ids.lang_switch.ids.lang_en.state})
+    ctx.note("reset_below_enroll", coord.ids.btn_reset.to_window(0, coord.ids.btn_reset.top)[1]
+             < coord.ids.btn_leave_kiosk.to_window(0, coord.ids.btn_leave_kiosk.y)[1])
+    coord.ids.btn_reset.parent.parent.parent.scroll_to(coord.ids.btn_reset, animate=False)
+    yield 0.2
+    tap(coord.ids.btn_reset)
+    yield until(lambda: _dialog() is not None, 5, "the dialog")
+    yield 0.4
+    ctx.note("dialog_labels", labels(_dialog()))
+    ctx.note("enrolled_while_asked", app.services.enrolled())
+    tap(_dialog().ids.btn_no)
+    yield until(lambda: _dialog() is None, 5, "dialog closed")
+    yield 0.3
+    done = app.services.run(app.services.enrolled)
+    yield until(done.done, 5, "read")
+    ctx.note("enrolled_after_cancel", done.result())
+    tap(coord.ids.btn_reset)
+    yield until(lambda: _dialog() is not None, 5, "the dialog again")
+    yield 0.4
+    tap(_dialog().ids.btn_yes)
+    yield until(lambda: _dialog() is None and coord.message, 5, "unenrolled")
+    yield 0.3
+    done = app.services.run(app.services.enrolled)
+    yield until(done.done, 5, "read")
+    ctx.note("enrolled_after_yes", done.result())
+    ctx.note("reset_message", coord.message)
+
+
+def _setup_enrolled(store, services, folder):
+    _center_sends_pin(store)
+    store.set_sync_state(server_url="http://center.example:8000", token="wgd_test", cursor=0)
+
+
+settings_and_unenrol.setup = _setup_enrolled

@@ -72,10 +72,12 @@ def test_menu_state_and_an_offline_rating_at_a_kiosk(center, proxy, tmp_path):
     for user, role in (("wby", "coordinator"), ("lead", "team_leader")):
         weiguang("server", "user", "add", "--data", data, "--username", user, "--site", "WBY", "--role", role,
                  "--password", "correct horse battery")
+    weiguang("server", "user", "add", "--data", data, "--username", "boss", "--site", "PC", "--role", "center_admin",
+             "--password", "correct horse battery")
     team = weiguang_json("server", "team", "--data", data, "--site", "WBY", "--name", "党员服务队", "--leader", "lead",
                          "--json")
     tokens = {u: {"Authorization": "Bearer " + weiguang_json("server", "token", "--data", data, "--username", u,
-                                                             "--json")["token"]} for u in ("wby", "lead")}
+                                                             "--json")["token"]} for u in ("wby", "lead", "boss")}
 
     def call(user, method, path, **kw):
         answer = requests.request(method, center.url + path, headers=tokens[user], timeout=30, **kw)
@@ -83,7 +85,7 @@ def test_menu_state_and_an_offline_rating_at_a_kiosk(center, proxy, tmp_path):
         return answer.json()
 
     menu = [{"service": "理发", "presets": ["行动不便，请上门"]}, {"service": "磨刀", "presets": ["菜刀两把"]}]
-    assert call("wby", "PUT", "/api/v1/service-menu?site=WBY", json={"items": menu})["site"] == "WBY"
+    assert call("boss", "PUT", "/api/v1/service-menu?site=WBY", json={"items": menu})["site"] == "WBY"
     kiosk = tmp_path / "k.db"
     weiguang("kiosk", "init", "--db", kiosk, "--station", "文博苑社区", "--keys", data / "keys")
     assert weiguang_json("kiosk", "enroll", "--db", kiosk, "--server", proxy.url, center.code())["enrolled"]

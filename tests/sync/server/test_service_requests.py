@@ -262,11 +262,17 @@ def test_ratings_pushed_by_kiosks_are_checked(center):
     sr.act(wby, rid, "dispatch", team=center["teams"]["lead_wby"])
     sr.act(lead, rid, "accept")
     sr.act(lead, rid, "complete", report="好", minutes=30)
-    assert kiosk.statuses([rating("1111"), rating(comments=["随便写的"]), rating(stars=4, comments=["态度很好"]),
-                           rating(stars=1)]) == [
-        ("refused", "unknown_request"), ("refused", "bad_rating"), ("stored", None), ("refused", "illegal_transition")]
+    good = rating(stars=4, comments=["态度很好"])
+    assert kiosk.statuses([rating("1111"), rating(comments=["随便写的"]), good, good, rating(stars=1)]) == [
+        ("refused", "unknown_request"), ("refused", "bad_rating"), ("stored", None), ("duplicate", None),
+        ("refused", "illegal_transition")]
+    # Sent again in a later push (the answer was lost on the way): a duplicate, rated once.
+    assert kiosk.statuses([good]) == [("duplicate", None)]
+    late = rating(last4="1111")
+    assert kiosk.statuses([late, late]) == [("refused", "unknown_request")] * 2
     got = sr.get(wby, rid)
     assert (got["state"], got["rating"], got["comments"]) == ("rated", 4, ["态度很好"])
+    assert [t["action"] for t in got["transitions"]].count("rate") == 1
     # The kiosks of the station heard each state (for the resident's lookup there).
     states = [c["data"]["state"] for c in kiosk.pull().json()["changes"] if c["kind"] == "request_state"]
     assert states == ["submitted", "reviewed", "dispatched", "accepted", "completed", "rated"]
@@ -275,11 +281,107 @@ def test_ratings_pushed_by_kiosks_are_checked(center):
 def test_a_menu_reaches_the_kiosks_below_it(center, api):
     from sync.server.services import service_menu
     other = enrol(api, "YGZ")
-    refused("bad_menu", service_menu.set_menu, scope("pc"), "PC", [{"service": "", "presets": []}])
-    refused("not_found", service_menu.set_menu, scope("wby"), "PC", [{"service": "理发", "presets": []}])
-    service_menu.set_menu(scope("pc"), "PC", [{"service": "理发", "presets": ["上门"]}])
+    add("pc_admin", "PC", "center_admin")
+    add("yg_admin", "YG", "center_admin")
+    refused("bad_menu", service_menu.set_menu, scope("pc_admin"), "PC", [{"service": "", "presets": []}])
+    refused("not_found", service_menu.set_menu, scope("yg_admin"), "PC", [{"service": "理发", "presets": []}])
+    refused("forbidden", service_menu.set_menu, scope("pc"), "PC", [{"service": "理发", "presets": []}])
+    refused("forbidden", service_menu.set_menu, scope("wby"), "WBY", [{"service": "理发", "presets": []}])
+    refused("bad_menu", service_menu.set_menu, scope("pc_admin"), "PC",
+            [{"service": "理发", "presets": ["上门", "儿童"], "presets_en": ["At home"]}])   # one each
+    service_menu.set_menu(scope("pc_admin"), "PC", [{"service": "理发", "presets": ["上门"]}])
     assert service_menu.menu_for("WBY")["items"] == [{"service": "理发", "presets": ["上门"]}]
     assert service_menu.menu_for("YGZ")["site"] is None                          # another center: the default
     mine = [c["data"] for c in center["kiosk"].pull().json()["changes"] if c["kind"] == "service_menu"]
     assert mine == [{"items": [{"service": "理发", "presets": ["上门"]}], "site": "PC"}]
     assert not [c for c in other.pull().json()["changes"] if c["kind"] == "service_menu"]
+
+
+def test_the_center_erases_a_closed_requests_phone_on_its_own(center):
+    """No one calls erase_phones by hand: reading any queue after the retention period does
+    it (as the time-out of dispatches), for a request rated and closed as for a rejected one."""
+    rid, kept = order(center, 1), order(center, 2)
+    wby, lead = scope("wby"), scope("lead_wby")
+    sr.act(wby, rid, "review", now=T0)
+    sr.act(wby, rid, "dispatch", team=center["teams"]["lead_wby"], now=T0)
+    sr.act(lead, rid, "accept", now=T0)
+    sr.act(lead, rid, "complete", report="好", minutes=30, now=T0)
+    sr.rate(sr.get(wby, rid)["number"], "8000", 5, now=T0)
+    sr.act(wby, rid, "close", now=T0)
+    assert sr.queue(wby, now=T0 + sr.PHONE_RETENTION_SECONDS - 10)["items"][0]["phone"] == PHONE
+    with reading():
+        assert ServiceRequest.get_by_id(rid).phone == PHONE
+    seen = {i["id"]: i["phone"] for i in sr.queue(lead, now=T0 + sr.PHONE_RETENTION_SECONDS + 10)["items"]}
+    assert seen == {rid: ""}                               # the team leader's page read it: gone
+    with reading():
+        assert ServiceRequest.get_by_id(rid).phone == "" and ServiceRequest.get_by_id(kept).phone == PHONE
+        erased = AuditEntry.select().where((AuditEntry.object_id == rid)
+                                           & (AuditEntry.action == "request.erase_phone")).count()
+    assert erased == 1
+    assert sr.queue(wby, now=T0 + 2 * sr.PHONE_RETENTION_SECONDS)["total"] == 2    # nothing else changes
+    with reading():
+        assert AuditEntry.select().where(AuditEntry.action == "request.erase_phone").count() == 1
+
+
+def test_the_phone_is_whole_only_to_the_holding_team_and_the_stations_coordinators(center):
+    """Masked (138****8000) to the teams of the area while the request is open to them, to
+    the coordinators above the station, to the resident's own page; whole to the station's
+    coordinators and to the team that holds it while it works on it; masked to that team
+    again once the work is done and rated."""
+    rid = order(center)
+    wby, pc, lead_wby, lead_pc = scope("wby"), scope("pc"), scope("lead_wby"), scope("lead_pc")
+    masked = "138****8000"
+
+    def phone(s):
+        return sr.get(s, rid)["phone"]
+
+    sr.act(wby, rid, "review")
+    sr.act(wby, rid, "open")
+    assert (phone(wby), phone(pc), phone(lead_wby), phone(lead_pc)) == (PHONE, masked, masked, masked)
+    assert {i["phone"] for i in sr.queue(lead_pc, state="open")["items"]} == {masked}
+    sr.act(lead_pc, rid, "grab")
+    assert (phone(lead_pc), phone(pc)) == (PHONE, masked)
+    refused("not_found", sr.get, lead_wby, rid)                    # the team that lost: gone from view
+    sr.act(lead_pc, rid, "complete", report="好", minutes=30)
+    assert phone(lead_pc) == PHONE
+    number = sr.get(wby, rid)["number"]
+    assert sr.status_for_resident(number, "8000")["phone"] == masked
+    sr.rate(number, "8000", 5)
+    assert (phone(lead_pc), phone(wby)) == (masked, PHONE)
+    # Nothing else the center keeps about the request holds the number in clear.
+    from sync.server.models import ChangeRow
+    with reading():
+        logged = [str(a.before) + str(a.after) + str(a.reason) for a in
+                  AuditEntry.select().where(AuditEntry.object_id == rid)]
+        changes = [str(c.data) for c in ChangeRow.select().where(ChangeRow.kind == "request_state")]
+        steps = [str(t.note) for t in RequestTransition.select().where(RequestTransition.request_id == rid)]
+    assert logged and changes and not any(PHONE in text for text in logged + changes + steps)
+
+
+def test_done_requests_left_alone_are_closed_then_their_phones_erased(center):
+    """Completed but never rated, or rated but never closed: closed by the system 14 days
+    after the last step (on any queue read), so the phone number goes a set time later."""
+    team = center["teams"]["lead_wby"]
+    wby, lead = scope("wby"), scope("lead_wby")
+    done, rated, busy = order(center, 1), order(center, 2), order(center, 3)
+    for rid in (done, rated, busy):
+        sr.act(wby, rid, "review", now=T0)
+        sr.act(wby, rid, "dispatch", team=team, now=T0)
+        sr.act(lead, rid, "accept", now=T0)
+    for rid in (done, rated):
+        sr.act(lead, rid, "complete", report="好", minutes=30, now=T0)
+    sr.rate(sr.get(wby, rated)["number"], "8000", 5, now=T0 + 86400)
+    sr.queue(wby, now=T0 + sr.AUTO_CLOSE_SECONDS - 10)
+    assert [state_of(r) for r in (done, rated, busy)] == ["completed", "rated", "accepted"]
+    sr.queue(lead, now=T0 + sr.AUTO_CLOSE_SECONDS + 10)
+    assert [state_of(r) for r in (done, rated, busy)] == ["closed", "rated", "accepted"]   # rated a day later
+    sr.queue(wby, now=T0 + 86400 + sr.AUTO_CLOSE_SECONDS + 10)
+    assert [state_of(r) for r in (done, rated, busy)] == ["closed", "closed", "accepted"]
+    last = sr.get(wby, rated)["transitions"][-1]
+    assert (last["action"], last["actor"], last["from"]) == ("close", "system", "rated")
+    states = [c["data"]["state"] for c in center["kiosk"].pull().json()["changes"]
+              if c["kind"] == "request_state" and c["data"]["number"] == sr.get(wby, done)["number"]]
+    assert states[-1] == "closed"                                   # the kiosks hear it too
+    later = T0 + 86400 + sr.AUTO_CLOSE_SECONDS + sr.PHONE_RETENTION_SECONDS + 20
+    sr.queue(wby, now=later)
+    assert [sr.get(wby, r)["phone"] for r in (done, rated, busy)] == ["", "", PHONE]

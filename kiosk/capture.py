@@ -1,0 +1,128 @@
+"""The live camera, read on its own thread (OpenCV), newest frame wins.
+
+    cap = Capture(0, resolution=(640, 480))          # a camera index, or a recorded video file
+    cap.start()
+    frame_id, frame = cap.latest()                   # from the UI thread: never blocks
+    cap.stop()
+
+Why not Kivy's own OpenCV camera provider: it calls ``VideoCapture.read()`` on the UI thread,
+and a camera's read blocks until its next frame is exposed (up to 1/fps: 33 ms at 30 fps), so the
+screen would stall on the camera; and it does not know OpenCV 5 (it picks its constants by the
+major version and sets up no device for a 5). Here a daemon thread reads, keeps only the newest
+frame (an HxWx3 BGR uint8 array, as OpenCV gives it) and the UI thread takes it when it draws.
+
+A video file (the benchmarks, the demo without a webcam) is read at its own frame rate (or
+`fps`), looping when loop=True, through the same VideoCapture: the code path of a real camera.
+No Kivy here: cv2 is imported only when a capture starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Capture", "CaptureError"]
+
+
+class CaptureError(RuntimeError):
+    """The camera (or video) could not be opened."""
+
+
+class Capture:
+    def __init__(self, source: int | str = 0, resolution: tuple[int, int] = (640, 480),
+                 fps: float | None = None, loop: bool = False):
+        self.source = source
+        self.resolution = resolution
+        self.fps = fps
+        self.loop = loop
+        self.is_file = isinstance(source, str)
+        self._cond = threading.Condition()
+        self._frame: Any = None
+        self._frame_id = 0
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._device = None
+        self.frames_read = 0
+        self.failed_reads = 0
+        self.ended = False
+
+    def start(self) -> "Capture":
+        import cv2   # only a live camera (or a recorded video) needs OpenCV
+        cv2.setNumThreads(1)           # the decoder has its own thread; no OpenCV pool on two cores
+        device = cv2.VideoCapture(self.source)
+        if not device.isOpened():
+            device.release()
+            raise CaptureError(f"cannot open camera {self.source!r}")
+        if not self.is_file:
+            device.set(cv2.CAP_PROP_FRAME_WIDTH, self.resolution[0])
+            device.set(cv2.CAP_PROP_FRAME_HEIGHT, self.resolution[1])
+        if self.fps is None and self.is_file:
+            rate = device.get(cv2.CAP_PROP_FPS)
+            self.fps = rate if 1 < rate < 240 else 30.0
+        self._device = device
+        self._stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="weiguang-camera", daemon=True)
+        self._thread.start()
+        return self
+
+    def latest(self) -> tuple[int, Any]:
+        """(id, frame) of the newest frame read so far; id 0 and None before the first."""
+        with self._cond:
+            return self._frame_id, self._frame
+
+    def wait_frame(self, after: int = 0, timeout: float | None = None) -> tuple[int, Any]:
+        """Block until a frame newer than `after` is read (tests)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._frame_id > after or self.ended or self._stopping.is_set(), timeout)
+            return self._frame_id, self._frame
+
+    def stop(self, timeout: float = 3.0) -> None:
+        self._stopping.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+        self._thread = None
+        if self._device is not None:
+            self._device.release()
+            self._device = None
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        import cv2
+        device = self._device
+        gap = 1.0 / self.fps if self.is_file and self.fps else 0.0
+        due = time.monotonic()
+        while not self._stopping.is_set():
+            ok, frame = device.read()   # a camera blocks here until its next frame: this thread, not the UI
+            if not ok:
+                if self.is_file and self.loop and self.frames_read:
+                    device.set(cv2.CAP_PROP_POS_FRAMES, 0)
+                    continue
+                if self.is_file:
+                    break
+                if not self.failed_reads:
+                    log.warning("camera %r gave no frame; trying again every 0.5 s", self.source)
+                self.failed_reads += 1
+                if self._stopping.wait(0.5):
+                    break
+                continue
+            with self._cond:
+                self.frames_read += 1
+                self._frame, self._frame_id = frame, self._frame_id + 1
+                self._cond.notify_all()
+            if gap:                      # a file is read as fast as the disk goes: pace it like a camera
+                due += gap
+                delay = due - time.monotonic()
+                if delay > 0:
+                    self._stopping.wait(delay)
+                else:
+                    due = time.monotonic()
+        with self._cond:
+            self.ended = True
+            self._cond.notify_all()

@@ -1,0 +1,238 @@
+"""The decoder's second attempt: what to try on a frame where the plain read found nothing.
+
+    texts = second_attempt(gray, read, hints, budget)
+
+`gray` is the frame as an HxW uint8 array; `read(image, **options)` is the backend's raw decode
+call (kiosk.scanner.decoder.read_raw: zxing-cpp's wheel, or another backend behind the same call),
+answering (texts, boxes): the texts of the QR codes it read, and the boxes (x0, y0, x1, y1) of
+symbols it found but could not decode; `hints` are those boxes from the first read.
+
+The steps answer the failures measured on generated camera frames of our badges (bench/camera_frames.py):
+
+1. a symbol was found but not decoded (curved cards, strong tilt, blur): its box, cut out with a
+   margin, contrast stretched, sharpened and upscaled 2x, so the sampling grid lands on modules again.
+   Cheap: the box is a small part of the frame.
+2. nothing decoded anywhere (tiny modules, blur, low contrast, sensor noise): the whole frame through
+   an unsharp mask (sigma 1.5, amount 1.5), which restores edges and raises local contrast; then
+   what that read found but did not decode, cut out and upscaled as in step 1.
+3. washed-out frames: a local contrast equalisation (CLAHE) of the whole frame.
+
+Every step reads with the same backend and the same QR Model 2-only format as the first read, and
+keeps the error correction: a text comes only from a symbol whose Reed-Solomon check passed, so a
+step can fail to read but cannot invent a text (tests/kiosk/scanner/test_second_attempt.py feeds it
+thousands of images without a QR code).
+
+Light-on-dark codes are not searched by default: the first read skips zxing's inverted pass (which
+costs 1.5x to 4x the plain pass on a frame without a code) and so does every step, because our badges
+are printed dark on light and a phone shows the badge image as it is (no corpus photo needs it
+either). The step "inverted" exists for a caller that wants it (steps=ALL_STEPS).
+
+`Budget` keeps the average cost (CPU time of the decoding thread) in bounds: each frame earns what
+is left of 1.3x the raw decoder's time on it once the first read is paid. The raw decoder's time is
+estimated from the first read's by the ratio of their sums over the last 20 of every 12th frame,
+where the raw read is made too (a read paid from the budget; each counted at most 3x its first
+read, against the scheduler's hiccups). A step runs only while the earned time is positive, and each
+step's actual time is paid from it (a step may overdraw; later frames pay the debt). So over any run
+of frames the decoder costs about 1.3x what raw zxing-cpp would have, plus at most one step (1.3,
+not the 1.5 allowed: the estimate misses some of the wrapper's own costs). Savings are capped
+(`max_frames` frames' worth), so a kiosk idling on empty frames does not bank a burst.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+__all__ = ["ALL_STEPS", "Budget", "STEPS", "UNLIMITED", "second_attempt"]
+
+Box = tuple[int, int, int, int]
+Read = Callable[..., tuple[list[str], list[Box]]]
+
+STEPS = ("found_box_upscaled", "sharpened", "contrast_equalised")
+ALL_STEPS = STEPS + ("inverted",)
+
+
+class Budget:
+    """Time the second attempt may spend, earned by the first reads (see module docstring).
+
+    share=None (the kiosk's): each frame earns what is left of `target` times the raw decoder's time
+    on it once the first read is paid, target*k - 1 times the first read's time, where k, the raw
+    read's cost over the first read's, is measured in the same process: every `calibrate_every`th
+    frame the caller also makes the raw read (read_raw with every default) and reports both times to
+    calibrate(), which pays for that read too. Before the first calibration k is taken as 1 (the
+    first read does less than the raw one, so this is the cautious side). A number for share fixes
+    the gain at share times the first read's time, with no calibration (the tests).
+    """
+
+    def __init__(self, share: float | None = None, max_frames: float = 20.0, target: float = 1.3,
+                 calibrate_every: int = 12) -> None:
+        self.share = share
+        self.target = target
+        self.max_frames = max_frames
+        self.calibrate_every = calibrate_every
+        self._credit = 0.0
+        self._avg: float | None = None
+        self._lock = threading.Lock()
+        self._frames = 0
+        self._calibrations = 0
+        self._samples: list[tuple[float, float]] = []
+        self.spent = 0.0
+        self.earned = 0.0
+
+    @property
+    def raw_over_first(self) -> float:
+        """k: the raw read's time over the first read's, measured (1 until measured; 1..3)."""
+        if not self._samples:
+            return 1.0
+        # a ratio of sums (what the budget is about is total time), each raw read counted at
+        # most 3x its first read: one read slowed down by the scheduler must not open the gates
+        first = sum(f for f, _ in self._samples)
+        raw = sum(min(r, 3 * f) for f, r in self._samples)
+        return min(3.0, max(1.0, raw / first))
+
+    def wants_calibration(self) -> str:
+        """On every calibrate_every-th frame (the first included) when share is not fixed: "before"
+        or "after" in turn (when to make the raw read: the one made second finds the frame in the
+        CPU's cache); "" on the others."""
+        with self._lock:
+            self._frames += 1
+            if self.share is not None or self._frames % self.calibrate_every != 1 % self.calibrate_every:
+                return ""
+            self._calibrations += 1
+            return "after" if self._calibrations % 2 else "before"
+
+    def calibrate(self, first_read_seconds: float, raw_read_seconds: float) -> None:
+        with self._lock:
+            # the last 20: the ratio follows the frames (resolution, scene) the kiosk sees
+            if first_read_seconds > 0:
+                self._samples = (self._samples + [(first_read_seconds, raw_read_seconds)])[-20:]
+            self._credit -= raw_read_seconds
+            self.spent += raw_read_seconds
+
+    def earn(self, first_read_seconds: float) -> None:
+        with self._lock:
+            share = self.share if self.share is not None else self.target * self.raw_over_first - 1
+            gain = max(0.0, share) * first_read_seconds
+            self.earned += gain
+            # the cap: max_frames frames' worth at the recent average (not this frame's: one quick
+            # frame must not wipe out what slower ones saved)
+            self._avg = gain if self._avg is None else 0.9 * self._avg + 0.1 * gain
+            self._credit = min(self._credit + gain, self.max_frames * self._avg)
+
+    def available(self) -> bool:
+        with self._lock:
+            return self._credit > 0
+
+    def pay(self, seconds: float) -> None:
+        with self._lock:
+            self._credit -= seconds
+            self.spent += seconds
+
+
+class _Unlimited:
+    def available(self) -> bool:
+        return True
+
+    def pay(self, seconds: float) -> None:
+        pass
+
+
+UNLIMITED = _Unlimited()
+
+
+def _cv2():
+    import cv2  # imported on first use: a frame that reads at once never needs OpenCV
+
+    return cv2
+
+
+def _stretch(img: np.ndarray) -> np.ndarray:
+    """Map the 1st..99th percentile of the grey levels onto 0..255."""
+    cv2 = _cv2()
+    hist = cv2.calcHist([img], [0], None, [256], [0, 256]).ravel()
+    cdf = np.cumsum(hist)
+    total = cdf[-1]
+    lo = int(np.searchsorted(cdf, total * 0.01))
+    hi = int(np.searchsorted(cdf, total * 0.99))
+    if hi - lo < 4:
+        return img
+    scale = 255.0 / (hi - lo)
+    return cv2.convertScaleAbs(img, alpha=scale, beta=-lo * scale)
+
+
+def _sharpen(img: np.ndarray, sigma: float, amount: float) -> np.ndarray:
+    cv2 = _cv2()
+    return cv2.addWeighted(img, 1 + amount, cv2.GaussianBlur(img, (0, 0), sigma), -amount, 0)
+
+
+def _crop(gray: np.ndarray, box: Box, margin: float = 0.15) -> np.ndarray | None:
+    h, w = gray.shape
+    x0, y0, x1, y1 = box
+    mx, my = int((x1 - x0) * margin) + 4, int((y1 - y0) * margin) + 4
+    x0, y0, x1, y1 = max(0, x0 - mx), max(0, y0 - my), min(w, x1 + mx), min(h, y1 + my)
+    if x1 - x0 < 12 or y1 - y0 < 12:
+        return None
+    return gray[y0:y1, x0:x1]
+
+
+def _box_upscaled(crop: np.ndarray, read: Read) -> list[str]:
+    cv2 = _cv2()
+    # Enough pixels per module after the 2x, but never a huge image (a box that fills the frame).
+    f = 2.0 if max(crop.shape) <= 480 else 960.0 / max(crop.shape)
+    img = _sharpen(_stretch(np.ascontiguousarray(crop)), 1.0, 1.0)
+    img = cv2.resize(img, None, fx=f, fy=f, interpolation=cv2.INTER_CUBIC)
+    texts, _ = read(img, try_invert=False)
+    return texts
+
+
+def second_attempt(gray: np.ndarray, read: Read, hints: Sequence[Box] = (), budget=UNLIMITED,
+                   steps: Sequence[str] = STEPS) -> list[str]:
+    """Texts found by the steps above, stopping at the first that reads; [] when none does or the
+    budget runs out. `budget=UNLIMITED` (the default) runs every step (the tests)."""
+    if gray.ndim != 2 or gray.dtype != np.uint8 or min(gray.shape) < 21:
+        return []
+
+    def run(fn) -> list[str]:
+        if not budget.available():
+            return []
+        t0 = time.thread_time()
+        try:
+            return fn()
+        finally:
+            budget.pay(time.thread_time() - t0)
+
+    more_hints: list[Box] = []
+    for step in steps:
+        if step == "found_box_upscaled":
+            for box in list(hints)[:2]:
+                crop = _crop(gray, box)
+                if crop is not None and (texts := run(lambda: _box_upscaled(crop, read))):
+                    return texts
+        elif step == "sharpened":
+            def sharpened() -> list[str]:
+                texts, boxes = read(_sharpen(gray, 1.5, 1.5), try_invert=False)
+                more_hints.extend(boxes)
+                return texts
+
+            if texts := run(sharpened):
+                return texts
+            for box in more_hints[:1]:
+                crop = _crop(gray, box)
+                if crop is not None and (texts := run(lambda: _box_upscaled(crop, read))):
+                    return texts
+        elif step == "contrast_equalised":
+            def equalised() -> list[str]:
+                clahe = _cv2().createCLAHE(clipLimit=2.0, tileGridSize=(8, 8))
+                return read(clahe.apply(np.ascontiguousarray(gray)), try_invert=False)[0]
+
+            if texts := run(equalised):
+                return texts
+        elif step == "inverted":
+            if texts := run(lambda: read(_cv2().bitwise_not(gray), try_invert=False)[0]):
+                return texts
+        else:
+            raise ValueError(f"unknown step {step!r}: expected one of {ALL_STEPS}")
+    return []

@@ -1,0 +1,133 @@
+"""Work that must not run on the kiosk's UI thread: the store's thread check, the page QR drawn
+on the DB worker, the live camera read on its own thread (kiosk.capture)."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk.store import db
+from kiosk.ui.services import KioskServices
+from sync import mylink
+from tests.kiosk.conftest import at
+
+
+def test_thread_check_sees_statements_of_the_watched_thread_only(store):
+    seen = []
+    me = threading.get_ident()
+    db.watch_thread(me, seen.append)
+    try:
+        store.count_pending()
+        other = threading.Thread(target=store.count_refused)
+        other.start()
+        other.join()
+    finally:
+        db.unwatch_thread(me)
+    store.count_pending()
+    assert len(seen) == 1 and "outbox" in seen[0]       # this thread's one statement, not the other's
+
+
+def test_a_check_out_carries_its_page_qr_drawn_off_the_ui_thread(store, badge):
+    """The feedback screen only uploads pixels: the QR of the volunteer's page link is drawn by
+    the DB worker with the decision (it used to be drawn on the UI thread)."""
+    import zxingcpp
+    store.settings.set(server_url="http://center.example:8000",
+                       page_key=base64.urlsafe_b64encode(mylink.station_key("center secret", "WBY")).decode())
+    clock = {"now": at("2026-11-30 09:00")}
+    store.clock = lambda: clock["now"]
+    services = KioskServices(store)
+    token = badge("14020200001")
+    workers = []
+
+    def decide():
+        workers.append(threading.get_ident())
+        return services._decide(token, None, True)
+    try:
+        first = services._db.submit(decide).result(10)
+        clock["now"] = at("2026-11-30 11:30")
+        second = services._db.submit(decide).result(10)
+    finally:
+        services.shutdown()
+    assert first.result == "checked_in" and getattr(first, "page_qr", None) is None
+    assert second.result == "checked_out" and second.page_url.startswith("http://center.example:8000/me/")
+    qr = second.page_qr
+    assert workers and threading.get_ident() not in workers
+    pixels = np.frombuffer(qr.rgb, np.uint8).reshape(qr.height, qr.width, 3)
+    assert [r.text for r in zxingcpp.read_barcodes(pixels)] == [second.page_url]
+
+
+def _video(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
+    cv2 = pytest.importorskip("cv2")
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    for frame in frames:
+        writer.write(frame)
+    writer.release()
+    return path
+
+
+def test_capture_reads_a_recorded_camera_on_its_own_thread_and_loops(tmp_path):
+    from kiosk.capture import Capture
+    frames = [np.full((120, 160, 3), v, np.uint8) for v in (30, 220)]
+    cap = Capture(str(_video(tmp_path / "cam.avi", frames)), fps=200, loop=True).start()
+    try:
+        seen = set()
+        last = 0
+        for _ in range(12):
+            last, frame = cap.wait_frame(last, timeout=5)
+            assert frame.shape == (120, 160, 3)
+            seen.add(int(frame.mean()) // 100)          # dark (0) and light (2): both frames, again and again
+        assert seen == {0, 2} and cap.frames_read >= 12 > len(frames)
+        assert cap._thread.name == "weiguang-camera" and cap._thread is not threading.current_thread()
+    finally:
+        cap.stop()
+    assert not cap.alive
+
+
+def test_capture_of_a_missing_camera_says_so(tmp_path):
+    from kiosk.capture import Capture, CaptureError
+    with pytest.raises(CaptureError):
+        Capture(str(tmp_path / "no-such-video.avi")).start()
+
+
+def test_capture_of_a_file_ends_without_loop(tmp_path):
+    from kiosk.capture import Capture
+    frames = [np.full((64, 64, 3), 128, np.uint8)] * 3
+    cap = Capture(str(_video(tmp_path / "cam.avi", frames)), fps=500, loop=False).start()
+    try:
+        cap._thread.join(5)
+        assert cap.ended and cap.frames_read == 3
+    finally:
+        cap.stop()
+
+
+def test_background_threads_run_below_the_ui_thread():
+    import os
+    import sys
+
+    from kiosk.threads import lower_priority
+    if not sys.platform.startswith("linux"):
+        pytest.skip("per-thread priorities are Linux's")
+    seen = {}
+    started = threading.Event()
+    release = threading.Event()
+
+    def work():
+        seen["ok"] = lower_priority(10)
+        started.set()
+        release.wait(5)
+    t = threading.Thread(target=work)
+    t.start()
+    started.wait(5)
+    try:
+        mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        theirs = os.getpriority(os.PRIO_PROCESS, t.native_id)
+    finally:
+        release.set()
+        t.join()
+    assert seen["ok"] and theirs == min(19, mine + 10)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine   # this thread untouched
