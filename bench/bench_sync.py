@@ -1,21 +1,26 @@
 """Benchmark: sync over loopback against a real `weiguang server run` process.
 
-Run:  python bench/bench_sync.py [--quick] [--postgres]
+Run:  python bench/bench_sync.py [--quick] [--postgres] [--workers 1,2,4] [--batch 200] [--only-steady]
 
 1. backlog  One kiosk (a real kiosk store, the real SyncAgent) pushes a 10,000-event backlog.
             Anchor, same run: the same rows inserted straight into the server's database
             (one transaction per batch, as a push has); the ratio is what HTTP, validation
             and the sessions bookkeeping cost.
-2. steady   200 simulated kiosks (threads in worker processes, each its own HTTP session,
-            speaking the wire protocol through sync.client.Api) push 20-event batches and pull,
-            back to back, for 60 s: events/s, p99 request latency, errors (goal 0), lost (goal 0:
-            every acknowledged event counted on the server).
+2. steady   200 simulated kiosks push batches of the sync agent's size (200 events) and pull,
+            back to back, for 60 s, from a lean load generator (bench/loadgen.py: one process,
+            one asyncio loop, raw HTTP/1.1 keep-alive, no pydantic): events/s; the server's
+            own CPU per event (from /proc/PID/stat of the server and its workers, before and
+            after), the load generator's apart, PostgreSQL's apart; p99 request latency,
+            errors (goal 0), lost (goal 0: every acknowledged event counted on the server).
+            `--workers 1,2,4` repeats it on PostgreSQL with that many server workers, beside
+            SQLite's single writer.
 3. herd     2,000 kiosks reconnect at once after an outage, 500 events each, with the agent's
             own retry policy (tenacity, full jitter; a failed round waits full_jitter(n, 30 s)):
             time until the server holds every event, the slowest kiosk's wait, the latest first
             acknowledgement (a starved kiosk shows there), ingest events/s.
 
-Goals (DESIGN.md scale): >= 5,000 events/s ingested on SQLite; the herd drained in <= 5 min
+Goals (DESIGN.md scale, issue 12): >= 5,000 events/s ingested on SQLite, <= 70 us of server CPU
+per event at the agent's batch size; the herd drained in <= 5 min
 with no kiosk starved. `--postgres` runs the same against a throwaway PostgreSQL cluster
 (fsync on, as SQLite's synchronous=FULL) and prints its column beside. `--quick` is a short
 run. Loopback only; every loop is bounded by a count or a deadline. Client and server share
@@ -50,6 +55,9 @@ import uuid6  # noqa: E402
 from sync.client import MAX_BACKOFF, Api, SyncAgent, SyncError, enroll, full_jitter  # noqa: E402
 
 GOAL_EVENTS_PER_S = 5000
+GOAL_SERVER_US = 70          # server CPU per event at the agent's batch size (issue 12)
+PROFILE = ""                 # --profile OUT: the server runs under yappi, its profile saved to OUT
+AGENT_BATCH = 200            # sync.client.SyncAgent's default batch_size
 GOAL_DRAIN_S = 300
 GIVE_UP_S = 420              # the herd's bound: past it the kiosks stop (and the table says FAIL)
 MAX_SERVER_RSS = 4 * 2**30   # past it the herd is aborted: the bench must not take the machine down
@@ -76,9 +84,9 @@ class Server:
     """`weiguang server init` + `weiguang server run` in a temp dir; the bench process opens
     the same database to enrol devices and to count what arrived."""
 
-    def __init__(self, root: Path, database_url: str | None = None):
+    def __init__(self, root: Path, database_url: str | None = None, workers: int = 1):
         self.data = root / "center"
-        self.database_url = database_url
+        self.database_url, self.workers = database_url, workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -91,7 +99,11 @@ class Server:
         subprocess.run([*cli, "init", "--data", str(self.data), "--admin-password", "bench-admin"],
                        check=True, capture_output=True, env=self.env, timeout=120)
         self.log = open(self.data / "server.log", "ab")
-        self.process = subprocess.Popen([*cli, "run", "--data", str(self.data), "--port", str(self.port)],
+        run = [*cli, "run", "--data", str(self.data), "--port", str(self.port), "--workers", str(self.workers)]
+        if PROFILE:   # the same server under yappi (tools/profile_server.py)
+            run = [sys.executable, str(ROOT / "tools" / "profile_server.py"), "--data", str(self.data),
+                   "--port", str(self.port), "--out", PROFILE]
+        self.process = subprocess.Popen(run,
                                         stdout=self.log, stderr=subprocess.STDOUT, env=self.env)
         deadline = time.time() + 60
         while True:
@@ -112,10 +124,15 @@ class Server:
         close_database()
         self.process.terminate()
         try:
-            self.process.wait(20)
+            self.process.wait(120 if PROFILE else 20)   # a profile takes a while to write
         except subprocess.TimeoutExpired:
             self.process.kill()
         self.log.close()
+
+    def cpu(self) -> float:
+        """CPU seconds (user + system) used so far by the server: its process and every
+        worker process under it."""
+        return tree_cpu(self.process.pid)
 
     def rss(self) -> int:
         """The server process's resident memory, bytes (0 once it is gone)."""
@@ -151,9 +168,11 @@ class Server:
                 total += StoredEvent.select().where(StoredEvent.device_id.in_(chunk)).count()
         return total
 
-    def raw_insert(self, events: list[dict], batch: int) -> float:
-        """Rows/s of inserting these events straight into the server's events table, one
-        transaction per `batch` rows (as one push); the rows are deleted afterwards."""
+    def raw_insert(self, events: list[dict], batch: int) -> tuple[float, float]:
+        """Rows/s (wall clock) of inserting these events straight into the server's events
+        table, one transaction per `batch` rows (as one push), and the CPU microseconds per
+        row it took this process (peewee and SQLite's own work; PostgreSQL's is not in it);
+        the rows are deleted afterwards."""
         from peewee import chunked
         from sync.server.db import writing
         from sync.server.models import StoredEvent
@@ -161,14 +180,48 @@ class Server:
         rows = [dict(id=str(uuid6.uuid7()), device_id="bench-raw", station="bench-station", seq=e["seq"],
                      type=e["type"], device_time=e["device_time"], clock_offset_ms=0,
                      payload=json.dumps(e["payload"], ensure_ascii=False), received_at=now) for e in events]
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for batch_rows in chunked(rows, batch):
             with writing():
                 StoredEvent.insert_many(batch_rows).execute()
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
         with writing():
             StoredEvent.delete().where(StoredEvent.device_id == "bench-raw").execute()
         return len(rows) / elapsed
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float]:
+    """(parent pid, user + system CPU seconds) of a live process, from /proc/PID/stat."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def tree_cpu(root: int) -> float:
+    """CPU seconds used by process `root` and its live descendants (read from /proc, so
+    the load generator's own time is never in it)."""
+    parents, cpu = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents[int(entry)], cpu[int(entry)] = _stat(int(entry))
+            except (OSError, IndexError, ValueError):
+                pass
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(cpu.get(pid, 0.0) for pid in tree)
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def free_port() -> int:
@@ -200,6 +253,7 @@ def postgres_cluster(root: Path):
     def stop():
         subprocess.run([*as_user, pg_ctl, "-D", str(cluster.data), "-m", "immediate", "stop"],
                        capture_output=True, timeout=60)
+    stop.postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
     return cluster.url("bench"), stop
 
 
@@ -224,9 +278,9 @@ def bench_backlog(server: Server, root: Path, n: int) -> dict:
     status = agent.sync_once()
     elapsed = time.perf_counter() - started
     db.close()
-    raw = server.raw_insert(events, agent.batch_size)
+    raw, raw_cpu = server.raw_insert(events, agent.batch_size)
     stored = server.count([device_id])
-    return {"push_eps": n / elapsed, "raw_eps": raw, "ok": status["ok"], "lost": n - stored,
+    return {"push_eps": n / elapsed, "raw_eps": raw, "raw_cpu_us": raw_cpu, "ok": status["ok"], "lost": n - stored,
             "seconds": elapsed}
 
 
@@ -240,40 +294,6 @@ class Tally:
     first_ack: float | None = None
     done: float | None = None
     latencies: list[float] = field(default_factory=list)
-
-
-def timed(tally: Tally, call, *args):
-    started = time.perf_counter()
-    try:
-        return call(*args)
-    finally:
-        tally.latencies.append(time.perf_counter() - started)
-
-
-def steady_kiosk(api: Api, device_id: str, params: dict, stop) -> Tally:
-    """Push 20-event batches and pull, back to back, until stopped; re-send a batch until
-    it is acknowledged (one attempt per request, so every failure counts)."""
-    tally, seq, cursor = Tally(), 1, 0
-    while not stop.is_set():
-        events = wire_events(device_id, seq, 20)
-        for attempt in range(1, 20):
-            try:
-                answer = timed(tally, api.push, events)
-                break
-            except SyncError:
-                tally.errors += 1
-                if stop.wait(full_jitter(attempt, 0.5, 10)):
-                    return tally
-        else:
-            return tally
-        tally.acked += sum(r.status != "refused" for r in answer.results)
-        tally.refused += sum(r.status == "refused" for r in answer.results)
-        seq += len(events)
-        try:
-            cursor = timed(tally, api.pull, cursor).cursor
-        except SyncError:
-            tally.errors += 1
-    return tally
 
 
 def herd_kiosk(api: Api, device_id: str, params: dict, stop) -> Tally:
@@ -298,7 +318,7 @@ def herd_kiosk(api: Api, device_id: str, params: dict, stop) -> Tally:
     return tally
 
 
-KIOSKS = {"steady": (steady_kiosk, dict(retries=1)), "herd": (herd_kiosk, {})}
+KIOSKS = {"herd": (herd_kiosk, {})}
 
 
 def _worker(kind: str, url: str, devices: list, params: dict, ready, go, stop, results) -> None:
@@ -374,47 +394,72 @@ def run_kiosks(kind: str, server: Server, devices: list, params: dict, processes
     return tallies, t0, stopped, aborted, peak
 
 
-def bench_steady(server: Server, kiosks: int, seconds: float) -> dict:
+def bench_steady(server: Server, kiosks: int, seconds: float, batch: int, postmaster: int | None = None) -> dict:
+    """The lean load generator (bench/loadgen.py: one process, one asyncio loop, raw
+    HTTP/1.1) against the server; CPU read from /proc for the server's processes, the
+    load generator (this process) and PostgreSQL's, each apart."""
+    import asyncio
+
+    from bench import loadgen
     devices = server.devices(kiosks)
-    tallies, t0, stopped, aborted, _ = run_kiosks("steady", server, devices, {}, processes=2, seconds=seconds)
-    elapsed = min(stopped, time.time() - t0)
+    server_cpu0, client_cpu0 = server.cpu(), time.process_time()
+    db_cpu0 = tree_cpu(postmaster) if postmaster else 0.0
+    tallies, elapsed = asyncio.run(loadgen.steady(server.url, devices, batch, seconds))
+    server_cpu, client_cpu = server.cpu() - server_cpu0, time.process_time() - client_cpu0
+    db_cpu = tree_cpu(postmaster) - db_cpu0 if postmaster else 0.0
     latencies = sorted(x for t in tallies for x in t.latencies) or [float("nan")]
     acked = sum(t.acked for t in tallies)
+    per_event = 1e6 / max(acked, 1)
+    statuses: dict[str, int] = {}
+    for tally in tallies:
+        for status, n in tally.statuses.items():
+            statuses[str(status)] = statuses.get(str(status), 0) + n
     return {"eps": acked / elapsed, "p99_ms": 1000 * latencies[int(0.99 * (len(latencies) - 1))],
             "p50_ms": 1000 * statistics.median(latencies), "errors": sum(t.errors for t in tallies),
-            "lost": acked - server.count([d for d, _ in devices]), "requests": len(latencies), "aborted": aborted}
+            "error_statuses": statuses,
+            "lost": acked - server.count([d for d, _ in devices]), "requests": len(latencies), "aborted": None,
+            "server_us_per_event": server_cpu * per_event, "client_us_per_event": client_cpu * per_event,
+            "db_us_per_event": db_cpu * per_event, "server_cpu_share": server_cpu / elapsed / (os.cpu_count() or 1),
+            "client_cpu_share": client_cpu / elapsed / (os.cpu_count() or 1), "batch": batch,
+            "workers": server.workers, "load": load_average()}
 
 
 def bench_herd(server: Server, kiosks: int, events: int) -> dict:
     devices = server.devices(kiosks)
+    cpu0 = server.cpu()
     tallies, t0, stopped, aborted, peak = run_kiosks("herd", server, devices, {"events": events}, processes=4,
                                                seconds=GIVE_UP_S)
     done = [t.done if t.done is not None else float("inf") for t in tallies]
+    server_cpu = server.cpu() - cpu0
     expected, stored = kiosks * events, server.count([d for d, _ in devices])
     end = min(max(done), stopped)
     return {"drained_s": max(done) if stored == expected else float("inf"), "slowest_s": max(done),
             "p50_s": statistics.median(done), "eps": stored / end, "errors": sum(t.errors for t in tallies),
             "last_first_ack_s": max(t.first_ack if t.first_ack is not None else float("inf") for t in tallies),
-            "lost": expected - stored, "aborted": aborted, "rss_peak_mb": peak / 2**20}
+            "lost": expected - stored, "aborted": aborted, "rss_peak_mb": peak / 2**20,
+            "server_us_per_event": server_cpu * 1e6 / max(stored, 1)}
 
 
 # --- the table ---------------------------------------------------------------------------
 
-def measure(root: Path, sizes: dict, database_url: str | None) -> dict:
-    """The three benches on one fresh server; each figure also goes to stderr as it comes."""
-    stages = [
-        ("backlog", f"{sizes['backlog']:,} events", lambda s: bench_backlog(s, s.data.parent, sizes["backlog"])),
-        ("steady", f"{sizes['steady_kiosks']} kiosks, {sizes['steady_seconds']} s",
-         lambda s: bench_steady(s, sizes["steady_kiosks"], sizes["steady_seconds"])),
-        ("herd", f"{sizes['herd_kiosks']:,} kiosks x {sizes['herd_events']}",
-         lambda s: bench_herd(s, sizes["herd_kiosks"], sizes["herd_events"])),
-    ]
+def measure(root: Path, sizes: dict, database_url: str | None, batch: int, postmaster: int | None = None,
+            stages: tuple[str, ...] = ("backlog", "steady", "herd"), workers: int = 1) -> dict:
+    """The benches on one fresh server; each figure also goes to stderr as it comes."""
+    every = {
+        "backlog": (f"{sizes['backlog']:,} events", lambda s: bench_backlog(s, s.data.parent, sizes["backlog"])),
+        "steady": (f"{sizes['steady_kiosks']} kiosks, {sizes['steady_seconds']} s, batch {batch}, {workers} worker(s)",
+                   lambda s: bench_steady(s, sizes["steady_kiosks"], sizes["steady_seconds"], batch, postmaster)),
+        "herd": (f"{sizes['herd_kiosks']:,} kiosks x {sizes['herd_events']}",
+                 lambda s: bench_herd(s, sizes["herd_kiosks"], sizes["herd_events"])),
+    }
     figures = {}
-    with Server(root / ("postgresql" if database_url else "sqlite"), database_url) as server:
-        for name, what, run in stages:
-            print(f"  {name} ({what})…", file=sys.stderr, flush=True)
-            figures[name] = run(server)
-            print(f"    {json.dumps(figures[name], default=str)}", file=sys.stderr, flush=True)
+    name = ("postgresql" if database_url else "sqlite") + (f"-w{workers}" if workers > 1 else "")
+    with Server(root / f"{name}-{uuid.uuid4().hex[:6]}", database_url, workers) as server:
+        for stage in stages:
+            what, run = every[stage]
+            print(f"  {stage} ({what}; load {load_average()})…", file=sys.stderr, flush=True)
+            figures[stage] = run(server)
+            print(f"    {json.dumps(figures[stage], default=str)}", file=sys.stderr, flush=True)
     return figures
 
 
@@ -422,14 +467,27 @@ def rows(f: dict, sizes: dict) -> list[tuple[str, str, str, str]]:
     """(figure, measured, anchor/goal, ratio) for one backend."""
     b, s, h = f["backlog"], f["steady"], f["herd"]
     goal = GOAL_EVENTS_PER_S
+    raw_us = b["raw_cpu_us"]
     return [
         (f"backlog {sizes['backlog']:,} ev, 1 kiosk: ev/s", f"{b['push_eps']:,.0f}",
          f"raw insert {b['raw_eps']:,.0f}", f"{b['push_eps'] / b['raw_eps']:.2f}x"),
         ("backlog lost", f"{b['lost']}", "goal 0", "ok" if b["lost"] == 0 and b["ok"] else "FAIL"),
-        (f"steady {sizes['steady_kiosks']} kiosks: ev/s", f"{s['eps']:,.0f}", f"goal >= {goal:,}",
-         f"{s['eps'] / goal:.2f}x"),
+        (f"steady {sizes['steady_kiosks']} kiosks, batch {s['batch']}: ev/s", f"{s['eps']:,.0f}",
+         f"goal >= {goal:,}", f"{s['eps'] / goal:.2f}x"),
+        ("steady server CPU us/event", f"{s['server_us_per_event']:.0f}", f"goal <= {GOAL_SERVER_US}",
+         f"{s['server_us_per_event'] / GOAL_SERVER_US:.2f}x"),
+        ("steady server CPU us/event vs the bare insert", f"{s['server_us_per_event']:.0f}",
+         f"bare insert CPU {raw_us:.0f} us/ev", f"{s['server_us_per_event'] / raw_us:.2f}x"),
+        ("steady load generator CPU us/event", f"{s['client_us_per_event']:.0f}",
+         f"server {s['server_us_per_event']:.0f}", f"{s['client_us_per_event'] / s['server_us_per_event']:.2f}x"),
+        ("steady database CPU us/event (PostgreSQL)", f"{s['db_us_per_event']:.0f}" if s["db_us_per_event"] else "-",
+         "in-process (SQLite)" if not s["db_us_per_event"] else f"server {s['server_us_per_event']:.0f}",
+         f"{s['db_us_per_event'] / s['server_us_per_event']:.2f}x" if s["db_us_per_event"] else ""),
+        ("steady CPU share: server / load gen", f"{s['server_cpu_share']:.0%} / {s['client_cpu_share']:.0%}",
+         f"of {os.cpu_count()} cores", ""),
         ("steady p50 / p99 latency ms", f"{s['p50_ms']:.0f} / {s['p99_ms']:.0f}", f"{s['requests']:,} requests", ""),
-        ("steady errors", f"{s['errors']}", "goal 0", "ok" if s["errors"] == 0 else "FAIL"),
+        ("steady errors (by status; 503 = busy)", f"{s['errors']} {_statuses(s)}", "goal 0",
+         "ok" if s["errors"] == 0 else "FAIL"),
         ("steady lost", f"{s['lost']}", "goal 0", "ok" if s["lost"] == 0 else "FAIL"),
         (f"herd {sizes['herd_kiosks']:,}x{sizes['herd_events']}: drained s", f"{h['drained_s']:.1f}",
          f"goal <= {GOAL_DRAIN_S}", f"{h['drained_s'] / GOAL_DRAIN_S:.2f}x"),
@@ -437,6 +495,8 @@ def rows(f: dict, sizes: dict) -> list[tuple[str, str, str, str]]:
          f"{h['slowest_s'] / GOAL_DRAIN_S:.2f}x"),
         ("herd latest first ack s", f"{h['last_first_ack_s']:.1f}", "starved if ~ drained", ""),
         ("herd ingest ev/s", f"{h['eps']:,.0f}", f"goal >= {goal:,}", f"{h['eps'] / goal:.2f}x"),
+        ("herd server CPU us/event", f"{h['server_us_per_event']:.0f}", f"goal <= {GOAL_SERVER_US}",
+         f"{h['server_us_per_event'] / GOAL_SERVER_US:.2f}x"),
         ("herd failed attempts (retried)", f"{h['errors']:,}", "info", ""),
         ("herd aborted", h["aborted"] or "no", f"server RSS <= {MAX_SERVER_RSS / 2**30:.0f} GiB",
          "FAIL" if h["aborted"] else "ok"),
@@ -444,6 +504,10 @@ def rows(f: dict, sizes: dict) -> list[tuple[str, str, str, str]]:
         ("herd not stored at the end", f"{h['lost']:,}", f"goal 0 (bound {GIVE_UP_S} s)",
          "ok" if h["lost"] == 0 else "FAIL"),
     ]
+
+
+def _statuses(s: dict) -> str:
+    return " ".join(f"{k}:{v}" for k, v in sorted(s.get("error_statuses", {}).items()))
 
 
 def print_table(results: dict[str, dict], sizes: dict) -> None:
@@ -454,34 +518,76 @@ def print_table(results: dict[str, dict], sizes: dict) -> None:
     for i, (label, *_rest) in enumerate(table[backends[0]]):
         cells = [" | ".join(table[name][i][1:]) for name in backends]
         lines.append([label, *cells])
+    _print_rows(header, lines)
+
+
+def _print_rows(header: list[str], lines: list[list[str]]) -> None:
     widths = [max(len(str(row[c])) for row in [header, *lines]) for c in range(len(header))]
     for row in [header, ["-" * w for w in widths], *lines]:
         print("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)))
+
+
+def print_scale_table(anchor: dict, scaled: dict[int, dict]) -> None:
+    """Steady ingest for 1, 2, 4… PostgreSQL workers beside SQLite's single writer."""
+    header = ["server", "ev/s", "vs SQLite", "vs goal 5,000", "server us/ev", "vs goal 70", "PostgreSQL us/ev",
+              "load gen us/ev", "server CPU share", "errors", "lost", "load avg (1/5/15)"]
+    lines = []
+    for name, s in [("SQLite, 1 process (single writer)", anchor), *[(f"PostgreSQL, {n} worker(s)", f)
+                                                                      for n, f in scaled.items()]]:
+        lines.append([name, f"{s['eps']:,.0f}", f"{s['eps'] / anchor['eps']:.2f}x",
+                      f"{s['eps'] / GOAL_EVENTS_PER_S:.2f}x", f"{s['server_us_per_event']:.0f}",
+                      f"{s['server_us_per_event'] / GOAL_SERVER_US:.2f}x",
+                      f"{s['db_us_per_event']:.0f}" if s["db_us_per_event"] else "-",
+                      f"{s['client_us_per_event']:.0f}", f"{s['server_cpu_share']:.0%}", f"{s['errors']} {_statuses(s)}",
+                      str(s["lost"]), s["load"]])
+    print()
+    _print_rows(header, lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, short runs")
     parser.add_argument("--postgres", action="store_true", help="also against a throwaway PostgreSQL cluster")
+    parser.add_argument("--workers", default="",
+                        help="e.g. 1,2,4: the steady ingest again on PostgreSQL with that many server workers each")
+    parser.add_argument("--batch", type=int, default=AGENT_BATCH, help=f"events per push (the agent's: {AGENT_BATCH})")
+    parser.add_argument("--only-steady", action="store_true", help="the steady ingest only (profiling, quick looks)")
+    parser.add_argument("--profile", metavar="OUT", help="run the server under yappi; its profile saved to OUT")
     args = parser.parse_args(argv)
+    if args.profile:
+        global PROFILE
+        PROFILE = str(Path(args.profile).resolve())
     sizes = QUICK if args.quick else FULL
+    stages = ("steady",) if args.only_steady else ("backlog", "steady", "herd")
+    scale = [int(n) for n in args.workers.split(",") if n.strip()]
     root = Path(tempfile.mkdtemp(prefix="wg-bench-sync-"))
-    results = {}
+    results, scaled = {}, {}
+    load_before = load_average()
     try:
         print("sqlite…", file=sys.stderr, flush=True)
-        results["sqlite"] = measure(root, sizes, None)
-        if args.postgres:
+        results["sqlite"] = measure(root, sizes, None, args.batch, stages=stages)
+        if args.postgres or scale:
             print("postgresql…", file=sys.stderr, flush=True)
             url, stop = postgres_cluster(root)
             try:
-                results["postgresql"] = measure(root, sizes, url)
+                if args.postgres:
+                    results["postgresql"] = measure(root, sizes, url, args.batch, stop.postmaster, stages)
+                for n in scale:
+                    print(f"postgresql, {n} worker(s)…", file=sys.stderr, flush=True)
+                    scaled[n] = measure(root, sizes, url, args.batch, stop.postmaster, ("steady",), n)["steady"]
             finally:
                 stop()
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    print(f"\nweiguang sync bench ({'quick' if args.quick else 'full'}; loopback, {os.cpu_count()} cores "
-          "shared by client and server)\n")
-    print_table(results, sizes)
+    print(f"\nweiguang sync bench ({'quick' if args.quick else 'full'}; loopback, {os.cpu_count()} cores shared by "
+          f"the load generator, the server and PostgreSQL; load average before {load_before}, after {load_average()})\n")
+    if args.only_steady:
+        for name, figures in results.items():
+            print(f"{name}: {json.dumps(figures['steady'], default=str)}")
+    else:
+        print_table(results, sizes)
+    if scaled:
+        print_scale_table(results["sqlite"]["steady"], scaled)
     return 0
 
 

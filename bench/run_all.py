@@ -17,7 +17,7 @@ SCRIPTS = [
     ("bench_decode.py", []),
     ("bench_zxing_c.py", []),
     ("bench_store.py", []),
-    ("bench_sync.py", []),
+    ("bench_sync.py", ["--workers", "1,2,4"]),   # + the steady ingest on PostgreSQL, 1, 2 and 4 workers
     ("bench_ui.py", []),
     ("bench_center.py", ["--postgres"]),
     ("bench_reports.py", ["--postgres"]),

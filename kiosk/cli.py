@@ -384,6 +384,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True)
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=1,
+                   help="server processes on this port (PostgreSQL only; SQLite has a single writer)")
+    p.set_defaults(func=cmd_server)
+    p = server.add_parser("migrate", help="apply pending database migrations (DATABASE_URL or the data folder's SQLite)")
+    p.add_argument("--data", required=True)
+    p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_server)
     p = server.add_parser("stats", help="counts of events, sessions, requests, devices")
     p.add_argument("--data", required=True)

@@ -3,8 +3,9 @@ handlers). Each takes the parsed args and returns the exit code::
 
     weiguang server init --data DIR [--admin-password PW] [--json]
     weiguang server code --data DIR --station NAME [--hours H] [--json]   # {"code": "ABCD-EFGH-JKMN", ...}
-    weiguang server run --data DIR [--host H] [--port P]                  # DATABASE_URL overrides SQLite
+    weiguang server run --data DIR [--host H] [--port P] [--workers N]    # DATABASE_URL overrides SQLite
     weiguang server stats --data DIR --json
+    weiguang server migrate --data DIR [--json]                          # {"applied": [...], ...}
     weiguang server sites import --data DIR SITES.csv [--json]        # code,name,tier,parent[,timezone]
     weiguang server user add --data DIR --username U --site CODE [--role R] [--password P] [--json]
     weiguang server team --data DIR --site CODE --name NAME [--leader U] [--json]   # {"id", "site", "name"}
@@ -71,6 +72,18 @@ def _refuse(args, exc, **extra) -> int:
     return 1
 
 
+def migrate(args) -> int:
+    """`server migrate`: apply the pending migrations and say which (the server does it at
+    start too; run it alone before starting several workers or servers after an upgrade)."""
+    from sync.server import db
+    settings = ServerSettings(data_dir=Path(args.data))
+    db.open_database(settings)
+    applied = db.migrate()
+    _emit(args, {"database": db.describe(), "applied": applied, "migrations": db.applied_migrations()},
+          f"{db.describe()}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+    return 0
+
+
 def code(args) -> int:
     from sync.server.services import ServiceError, devices
     _open(args)
@@ -84,15 +97,43 @@ def code(args) -> int:
 
 
 def run(args) -> int:
+    """Serve. --workers N (N > 1): N worker processes on one port (uvicorn's supervisor
+    forks them and restarts one that dies), PostgreSQL only: SQLite has one writer, and
+    its writes are serialised inside one process (db.writing), so a second process would
+    only wait on the file lock. Every worker is stateless apart from brief caches (device
+    tokens, TOKEN_CACHE_SECONDS; the network, a minute); admission limits (PushGate) and
+    enrolment rate limits are counted per worker (see the README, "Several workers")."""
+    import os
+    import sys
+
     import uvicorn
 
     from sync.server.app import create_app
     settings = ServerSettings(data_dir=Path(args.data))
+    workers = getattr(args, "workers", 1)
+    if workers < 1:
+        print("weiguang: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    if workers > 1 and not settings.database.startswith("postgres"):
+        print("weiguang: --workers > 1 needs PostgreSQL (set DATABASE_URL=postgresql://…): SQLite has a single "
+              "writer, and a second server process would only queue behind it. Run one worker on SQLite.",
+              file=sys.stderr)
+        return 2
     # log_config=None: keep the JSON logging that create_app set up. backlog: the morning
     # after an outage every kiosk of the city connects at once (admission is app.PushGate's
     # job; uvicorn's own limit_concurrency would refuse pulls and health alike, without
     # Retry-After). httptools and uvloop (the server extra) are picked up when installed.
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, backlog=4096)
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None, backlog=4096)
+        return 0
+    # Migrate once here, before the workers start (each would take the migration lock in turn).
+    from sync.server import db
+    db.open_database(settings)
+    db.migrate()
+    db.close_database()
+    os.environ["WEIGUANG_DATA_DIR"] = str(settings.data_dir.resolve())   # read by each worker's settings
+    uvicorn.run("sync.server.app:create_app", factory=True, workers=workers, host=args.host, port=args.port,
+                log_config=None, backlog=4096)
     return 0
 
 

@@ -29,7 +29,7 @@ from peewee import DatabaseError
 from pydantic import ValidationError
 
 from sync import protocol
-from sync.server.db import db, in_list, insert_ignoring_duplicates, writing
+from sync.server.db import db, in_list, insert_ignoring_duplicates, select_in, writing
 from sync.server.logs import log
 from sync.server.models import Device, Refusal, StoredEvent
 from sync.server.services import closures, failed_scans, requests
@@ -79,21 +79,65 @@ def _texts_storable(value) -> bool:
     return True
 
 
+def _text_ok(v: str) -> bool:
+    if "\x00" in v:
+        return False
+    if v.isascii():        # no surrogate in ASCII: no encoding needed
+        return True
+    try:
+        v.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _scan(payload: dict) -> str | None:
+    """`_ints_safe` and `_texts_storable` over a payload in one pass: "bad_payload" for an
+    int out of range (that refusal first, as the two checks in turn gave), "bad_text"
+    for a text the database cannot hold, None when both pass. A flat dict of texts and
+    numbers (every kiosk event) is read in one loop; anything nested is walked."""
+    bad_text = False
+    for key, v in payload.items():
+        if not bad_text and not _text_ok(key):
+            bad_text = True
+        kind = type(v)
+        if kind is str:
+            if not bad_text and not _text_ok(v):
+                bad_text = True
+        elif kind is int:
+            if not -_SAFE_INT <= v <= _SAFE_INT:
+                return "bad_payload"
+        elif kind is dict or kind is list:
+            if not _ints_safe(v):
+                return "bad_payload"
+            if not bad_text and not _texts_storable(v):
+                bad_text = True
+    return "bad_text" if bad_text else None
+
+
+# json.dumps with these options, without making an encoder per call (twice per event).
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode
+_PAYLOAD_JSON = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def digest(event: protocol.Event) -> str:
     """What an event says, as one hash: a re-sent id must say the same."""
-    body = json.dumps([event.device_id, event.type, event.payload], sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"))
+    body = _DIGEST_JSON([event.device_id, event.type, event.payload])
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_TIME_FIELDS = ("at", "value")
 
 
 def _validate(event: protocol.Event, device: Device) -> Accepted | str:
     """The parsed event, or the refusal code."""
     if event.device_id != device.id:
         return "wrong_device"
-    if not _ints_safe([event.seq, event.clock_offset_ms, event.payload]):
+    if not (-_SAFE_INT <= event.seq <= _SAFE_INT and -_SAFE_INT <= event.clock_offset_ms <= _SAFE_INT):
         return "bad_payload"
-    if not _texts_storable([event.device_id, event.payload]):
-        return "bad_text"
+    refusal = _scan(event.payload)    # (the device id is this device's own: nothing to check)
+    if refusal:
+        return refusal
     model = protocol.PAYLOAD_MODELS.get(event.type)
     if model is None:
         return "unknown_type"
@@ -102,8 +146,9 @@ def _validate(event: protocol.Event, device: Device) -> Accepted | str:
     except ValidationError:
         return "bad_payload"
     # On our clock too, the time must be one a calendar can show.
-    for name in ("at", "value"):
-        at = getattr(payload, name, None)
+    fields = payload.__dict__
+    for name in _TIME_FIELDS:
+        at = fields.get(name)
         if at is not None and not protocol.EARLIEST <= server_time(event, at) <= protocol.LATEST:
             return "bad_payload"
     return Accepted(event, payload)
@@ -148,7 +193,7 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
     rows = {key: dict(id=key, device_id=device.id, station=device.station, seq=checked[i].event.seq,
                       type=checked[i].event.type, device_time=checked[i].event.device_time.isoformat(),
                       clock_offset_ms=checked[i].event.clock_offset_ms, received_at=received_at,
-                      payload=json.dumps(checked[i].event.payload, ensure_ascii=False), digest=digests[i],
+                      payload=_PAYLOAD_JSON(checked[i].event.payload), digest=digests[i],
                       session_id=_session_id(checked[i]), deferred=0)
             for key, i in first.items()}
     new_ids, failed = _insert(list(rows.values()))
@@ -157,8 +202,8 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
 
     # 2. Ids stored before (or earlier in this transaction): the same content is a
     #    duplicate, other content a conflict.
-    stored_before = {r.id: r.digest for r in StoredEvent.select(StoredEvent.id, StoredEvent.digest)
-                     .where(in_list(StoredEvent.id, {k for k in first if k not in new_ids and k not in failed}))}
+    again = {k for k in first if k not in new_ids and k not in failed}
+    stored_before = {r["id"]: r["digest"] for r in select_in(StoredEvent, "id", again)} if again else {}
     for index, (key, c) in enumerate(zip(keys, checked)):
         if not isinstance(c, Accepted) or answers[index]:
             continue
@@ -182,7 +227,7 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
         StoredEvent.delete().where(in_list(StoredEvent.id, set(refused))).execute()
         for key, code in refused.items():
             answers[first[key]] = code
-    applied = [n for n in new if str(n.event.id) not in refused]
+    applied = [n for n in new if n.key not in refused]
     closures.apply_closures(applied, device)
     requests.store_requests(applied, device)
     requests.apply_ratings(applied, device)
@@ -192,35 +237,41 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
     results, answered = [], set()
     for index, (key, event) in enumerate(zip(keys, events)):
         if answers[index]:
-            results.append(protocol.EventResult(id=event.id, status="refused", code=answers[index]))
+            results.append(_result(id=event.id, status="refused", code=answers[index]))
         else:
-            results.append(protocol.EventResult(
-                id=event.id, status="stored" if key in new_ids and key not in answered else "duplicate"))
+            results.append(_result(
+                id=event.id, status="stored" if key in new_ids and key not in answered else "duplicate", code=None))
             answered.add(key)
     _record_refusals(device, events, [a if a != b else None for a, b in zip(answers, before)], digests, received_at)
     return results
 
 
+_result = protocol.EventResult
+
+
 def _session_id(item: Accepted) -> str | None:
-    session_id = getattr(item.payload, "session_id", None)
-    return str(session_id) if session_id is not None else None
+    return item.sid
 
 
 def _insert(rows: list[dict]) -> tuple[set[str], set[str]]:
     """Insert-or-ignore; (ids inserted, ids the database refused). One statement for the
     batch; should the database refuse it, row by row in savepoints, so one poison event
     is that event's refusal and the others are stored."""
+    rows = sorted(rows, key=lambda row: row["id"])   # one lock order for every process
     try:
         with db.atomic():
             return set(insert_ignoring_duplicates(StoredEvent, rows, returning="id")), set()
-    except (DatabaseError, OverflowError, ValueError):
-        pass
+    except (DatabaseError, OverflowError, ValueError) as error:
+        if is_transient(error):    # a deadlock is the transaction's, not a row's: retried whole
+            raise
     inserted, failed = set(), set()
     for row in rows:
         try:
             with db.atomic():
                 inserted.update(insert_ignoring_duplicates(StoredEvent, [row], returning="id"))
         except (DatabaseError, OverflowError, ValueError) as error:
+            if is_transient(error):
+                raise
             failed.add(row["id"])
             log.warning("event refused by the database", extra={"fields": {"event": row["id"], "error": str(error)}})
     return inserted, failed
@@ -245,6 +296,28 @@ def _record_refusals(device: Device, events: list[protocol.Event], answers: list
 def touch_devices(device_ids: list[str], received_at: int) -> None:
     """Record when these kiosks last pushed (one statement for a whole group)."""
     Device.update(last_seen_at=received_at).where(in_list(Device.id, set(device_ids))).execute()
+
+
+def lock_devices(device_ids: list[str]) -> None:
+    """PostgreSQL: lock these devices' rows, in id order, first thing in a push
+    transaction. Two server processes (workers) storing batches of the same kiosk then take
+    turns instead of inserting the same event ids in opposite orders (a deadlock, which
+    PostgreSQL breaks by failing one of them). SQLite has one writer: nothing to do."""
+    from sync.server.db import is_postgres
+    if is_postgres() and device_ids:
+        list(Device.select(Device.id).where(in_list(Device.id, set(device_ids))).order_by(Device.id).for_update())
+
+
+# PostgreSQL's "try the transaction again" errors: deadlock_detected, serialization_failure,
+# lock_not_available. Never one event's fault: the whole transaction is retried.
+TRANSIENT_CODES = {"40P01", "40001", "55P03"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    for candidate in (exc, *getattr(exc, "args", ())[:1], exc.__cause__, exc.__context__):
+        if getattr(candidate, "pgcode", None) in TRANSIENT_CODES:
+            return True
+    return False
 
 
 def revoked(device_ids: list[str]) -> set[str]:

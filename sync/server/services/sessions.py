@@ -24,8 +24,9 @@ two_stations, unknown_volunteer, revoked_badge (see sync/hours.py for which need
 from __future__ import annotations
 
 import json
+import operator
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 from sync import hours, protocol
 from sync.server.db import in_list, insert_ignoring_duplicates, reading, select_in, update_many, writing
@@ -35,9 +36,17 @@ from sync.server.settings import ServerSettings
 
 @dataclass(frozen=True)
 class Accepted:
-    """An event that passed validation, with its payload parsed."""
+    """An event that passed validation, with its payload parsed; `key` (the event id) and
+    `sid` (its session id, if any) as text, made once: the push path asks for them often."""
     event: protocol.Event
     payload: protocol.Strict
+    key: str = field(init=False, repr=False, compare=False)
+    sid: str | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        session_id = self.payload.__dict__.get("session_id")
+        object.__setattr__(self, "key", str(self.event.id))
+        object.__setattr__(self, "sid", None if session_id is None else str(session_id))
 
 
 def server_time(event: protocol.Event, at: int) -> int:
@@ -67,10 +76,11 @@ class _Session:
     state: str = "open"
 
     def row(self) -> dict:
-        return {c: getattr(self, c) for c in _COLUMNS}
+        return dict(zip(_COLUMNS, _VALUES(self)))
 
 
 _COLUMNS = tuple(f.column_name for f in HoursSession._meta.sorted_fields)
+_VALUES = operator.attrgetter(*_COLUMNS)
 assert set(_COLUMNS) == {f.name for f in fields(_Session)}, "_Session must mirror models.HoursSession"
 
 
@@ -105,6 +115,8 @@ class _Batch:
 
 
 def _add_flags(session: HoursSession, *flags: str) -> None:
+    if not session.flags and not any(flags):
+        return                  # nothing to add to nothing (every check-in comes here)
     session.flags = ",".join(sorted(hours.split_flags(session.flags) | {f for f in flags if f}))
 
 
@@ -144,7 +156,7 @@ class _Apply:
         self.stations_here = _stations_at_or_above(station)
 
     def checkin(self, batch: _Batch, item: Accepted) -> str | None:
-        p, sid = item.payload, str(item.payload.session_id)
+        p, sid = item.payload, item.sid
         if sid in batch.sessions:
             return "conflict"   # a session id is made once, by one check-in
         if p.activity_id is not None:
@@ -242,19 +254,18 @@ def apply_events(items: list[Accepted], device_id: str, station: str, received_a
     relevant = [i for i in items if i.event.type in _SESSION_TYPES]
     if not relevant:
         return {}
-    batch = _Batch({str(i.payload.session_id) for i in relevant})
+    batch = _Batch({i.sid for i in relevant})
     refused = _fold(batch, relevant, _Apply(device_id, station, received_at, settings))
 
     # Deferred events of sessions that exist now: their check-in has arrived.
-    waiting = _deferred_for(batch.sessions.keys() - {str(i.payload.session_id) for i in relevant
-                                                     if str(i.event.id) in refused})
+    waiting = _deferred_for(batch.sessions.keys() - {i.sid for i in relevant if i.key in refused})
     if waiting:
-        undeferred = [w for w, its_station in waiting if str(w.event.id) not in _fold(
+        undeferred = [w for w, its_station in waiting if w.key not in _fold(
             batch, [w], _Apply(w.event.device_id, its_station, received_at, settings))]
         # A deferred event that its check-in's arrival shows to be refused stays stored
         # and deferred: its answer ("stored") was given already; it credits nothing.
         if undeferred:
-            StoredEvent.update(deferred=0).where(in_list(StoredEvent.id, {str(w.event.id) for w in undeferred})).execute()
+            StoredEvent.update(deferred=0).where(in_list(StoredEvent.id, {w.key for w in undeferred})).execute()
 
     _flag_two_stations(batch, settings)
     _flag_roster(batch)
@@ -279,7 +290,7 @@ def _fold(batch: _Batch, items: list[Accepted], apply: _Apply) -> dict[str, str]
     """Apply events in device sequence order; return the refusals."""
     refused: dict[str, str] = {}
     for item in sorted(items, key=lambda i: i.event.seq):
-        key, sid = str(item.event.id), str(item.payload.session_id)
+        key, sid = item.key, item.sid
         if item.event.type == "checkin":
             code = apply.checkin(batch, item)
         elif sid not in batch.sessions:
@@ -303,14 +314,16 @@ def _deferred_for(session_ids) -> list[tuple[Accepted, str]]:
     """Stored events waiting for these sessions, parsed again, with their device's station."""
     if not session_ids:
         return []
-    rows = (StoredEvent.select().where(in_list(StoredEvent.session_id, set(session_ids)) & (StoredEvent.deferred == 1))
-            .order_by(StoredEvent.seq))
+    # Hand-built (select_in): this runs on every push, and mostly finds nothing.
+    rows = sorted(select_in(StoredEvent, "session_id", set(session_ids), f'"deferred" = {db.obj.param}', (1,)),
+                  key=lambda row: row["seq"])
     waiting = []
     for row in rows:
-        event = protocol.Event(id=row.id, device_id=row.device_id, seq=row.seq, type=row.type,
-                               device_time=row.device_time, clock_offset_ms=row.clock_offset_ms,
-                               payload=json.loads(row.payload))
-        waiting.append((Accepted(event, protocol.PAYLOAD_MODELS[row.type].model_validate(event.payload)), row.station))
+        event = protocol.Event(id=row["id"], device_id=row["device_id"], seq=row["seq"], type=row["type"],
+                               device_time=row["device_time"], clock_offset_ms=row["clock_offset_ms"],
+                               payload=json.loads(row["payload"]))
+        waiting.append((Accepted(event, protocol.PAYLOAD_MODELS[row["type"]].model_validate(event.payload)),
+                        row["station"]))
     return waiting
 
 

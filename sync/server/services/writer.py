@@ -24,7 +24,9 @@ The queue is unbounded here on purpose: the HTTP layer admits at most
 from __future__ import annotations
 
 import queue
+import random
 import threading
+import time
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -35,6 +37,9 @@ from sync.server.models import Device
 from sync.server.services import ServiceError, events
 from sync.server.services.sessions import Accepted
 from sync.server.settings import ServerSettings
+
+
+TRANSIENT_ATTEMPTS = 5   # a group that deadlocks with another process is tried this often
 
 
 @dataclass
@@ -89,9 +94,12 @@ class GroupWriter:
                 size += len(item.events)
             self._commit(group)
 
-    def _commit(self, group: list[_Pending]) -> None:
+    def _commit(self, group: list[_Pending], attempt: int = 1) -> None:
+        # Batches in device order: with `lock_devices`, every process takes locks in one order.
+        group = sorted(group, key=lambda p: p.device.id)
         try:
             with db.writing():
+                events.lock_devices([p.device.id for p in group])
                 gone = events.revoked([p.device.id for p in group])
                 answers = [ServiceError("device_revoked", "this kiosk was revoked by the center")
                            if p.device.id in gone else
@@ -100,6 +108,13 @@ class GroupWriter:
                 events.touch_devices([p.device.id for p in group if p.device.id not in gone],
                                      max(p.received_at for p in group))
         except Exception as exc:  # noqa: BLE001 - handed to the waiting request(s)
+            if events.is_transient(exc) and attempt < TRANSIENT_ATTEMPTS:
+                # Another server process held what this group needed (PostgreSQL broke a
+                # deadlock, or a serialization conflict): the same group again, shortly.
+                log.warning("group commit conflicted with another process; retrying",
+                            extra={"fields": {"batches": len(group), "attempt": attempt, "error": str(exc)}})
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
+                return self._commit(group, attempt + 1)
             if len(group) > 1:
                 log.warning("group commit failed; retrying its batches one by one",
                             extra={"fields": {"batches": len(group), "error": str(exc)}})

@@ -87,3 +87,22 @@ def test_the_server_database_is_readable_by_its_owner_only(tmp_path, capsys):
     import stat
     run_cli(capsys, "server", "init", "--data", str(tmp_path / "srv"), "--json")
     assert stat.S_IMODE((tmp_path / "srv" / "weiguang.db").stat().st_mode) == 0o600
+
+
+def test_migrate_applies_what_is_pending_then_nothing(server_settings, capsys, monkeypatch):
+    if server_settings.database_url:
+        monkeypatch.setenv("DATABASE_URL", server_settings.database_url)
+    data = str(server_settings.data_dir)
+    first = run_cli(capsys, "server", "migrate", "--data", data, "--json")
+    assert first["applied"] == [name for name, _ in db.MIGRATIONS] == first["migrations"]
+    assert first["database"] == ("postgresql" if server_settings.database_url else "sqlite")
+    again = run_cli(capsys, "server", "migrate", "--data", data, "--json")
+    assert again["applied"] == [] and again["migrations"] == first["migrations"]
+
+
+@pytest.mark.parametrize("workers", ["2", "0"])
+def test_run_refuses_several_workers_on_sqlite_and_none_at_all(tmp_path, capsys, monkeypatch, workers):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert main(["server", "run", "--data", str(tmp_path / "srv"), "--port", "1", "--workers", workers]) == 2
+    err = capsys.readouterr().err
+    assert ("single writer" in err and "PostgreSQL" in err) if workers == "2" else "1 or more" in err
