@@ -67,7 +67,7 @@ class MyHoursScreen(Screen):
         if not answer.page_url:
             lines.append(i18n._("ui.my_hours.no_link"))
         self.detail = "\n".join(lines)
-        self.qr = _qr(answer.page_url) if answer.page_url else None
+        self.qr = _qr(answer.page_url, getattr(answer, "page_qr", None)) if answer.page_url else None
         self._countdown(SHOW_SECONDS)
 
     def _countdown(self, seconds: int) -> None:

@@ -149,7 +149,10 @@ class KioskServices:
     def _decide(self, text: str, activity_id: str | None, as_coordinator_check: bool):
         self.scans_decided += 1
         if activity_id is None and self.my_hours.take(time.monotonic()):
-            return self.my_hours.answer(text)
+            answer = self.my_hours.answer(text)
+            if answer.page_url:
+                answer.page_qr = self._qr(answer.page_url)     # drawn here, like the check-out's
+            return answer
         if as_coordinator_check and activity_id is None:
             badge = self.coordinator_badge(text)
             if badge is not None:

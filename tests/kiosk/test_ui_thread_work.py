@@ -60,6 +60,31 @@ def test_a_check_out_carries_its_page_qr_drawn_off_the_ui_thread(store, badge):
     assert [r.text for r in zxingcpp.read_barcodes(pixels)] == [second.page_url]
 
 
+
+def test_my_hours_carries_its_page_qr_drawn_off_the_ui_thread(store, badge):
+    """我的时长 shows the same page QR: drawn by the DB worker with the answer, not on the UI thread."""
+    import zxingcpp
+    store.settings.set(server_url="http://center.example:8000",
+                       page_key=base64.urlsafe_b64encode(mylink.station_key("center secret", "WBY")).decode())
+    store.clock = lambda: at("2026-11-30 09:00")
+    services = KioskServices(store)
+    workers = []
+
+    def decide():
+        workers.append(threading.get_ident())
+        return services._decide(badge("14020200001"), None, True)
+    try:
+        services.arm_my_hours(30)
+        answer = services._db.submit(decide).result(10)
+    finally:
+        services.shutdown()
+    assert answer.result == "my_hours" and answer.page_url.startswith("http://center.example:8000/me/")
+    assert workers and threading.get_ident() not in workers
+    qr = answer.page_qr
+    pixels = np.frombuffer(qr.rgb, np.uint8).reshape(qr.height, qr.width, 3)
+    assert [r.text for r in zxingcpp.read_barcodes(pixels)] == [answer.page_url]
+    assert store.count_pending() == 0                     # nothing recorded
+
 def _video(path: Path, frames: list[np.ndarray], fps: int = 30) -> Path:
     cv2 = pytest.importorskip("cv2")
     h, w = frames[0].shape[:2]
