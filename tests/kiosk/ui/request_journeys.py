@@ -110,9 +110,13 @@ def rate_completed(ctx):
     yield 0.3
     ctx.note("found_state", screen.state)
     ctx.note("found_message", screen.message)
+    # the rating panel is laid out a few frames after it appears (a finger waits for it too)
+    yield until(lambda: screen._rating.parent is not None and screen.ids.stars.height > 0, 5, "rating shown")
+    yield 0.3
     yield from _press(screen, find_button(screen.ids.stars, stars))
+    yield until(lambda: screen.stars == int(stars), 5, "the stars taken")
     yield from _press(screen, find_button(screen.ids.comments, comment))
-    yield 0.2
+    yield until(lambda: comment in screen.chosen, 5, "the comment taken")
     ctx.note("chosen", list(screen.chosen))
     ctx.note("stars", screen.stars)
     screen.export_to_png(str(ctx.folder / "rating.png"))
