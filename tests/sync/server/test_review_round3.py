@@ -46,3 +46,49 @@ def test_menu_text_the_database_cannot_hold_is_refused(desk, bad):
         answer = desk.put("/api/v1/service-menu?site=PC", content=raw, headers={
             **desk.tokens["pc_admin"], "content-type": "application/json"})
         assert answer.status_code == 422, (item, answer.status_code, answer.text)
+
+
+# --- failed scans -----------------------------------------------------------------------
+
+def _failed(kiosk, code="foreign", at=None, vid=None, serial=None):
+    import uuid
+    from tests.sync.server.helpers import T0
+    return kiosk.event("failed_scan", {"id": str(uuid.uuid4()), "at": T0 if at is None else at, "code": code,
+                                       "vid": vid, "serial": serial})
+
+
+def test_a_failed_scan_code_or_vid_is_a_word_not_text(api, kiosk):
+    from sync.server.services import failed_scans
+    from sync.server.services.scope import CLI
+    bad = [_failed(kiosk, "<b>x</b>"), _failed(kiosk, "foreign\u202e"), _failed(kiosk, "a b"),
+           _failed(kiosk, "revoked", vid="1402\u2028", serial=1), _failed(kiosk, "revoked", vid="<img>", serial=1)]
+    good = _failed(kiosk, "revoked", vid="14020200006", serial=6)
+    assert kiosk.statuses([*bad, good]) == [("refused", "bad_payload")] * len(bad) + [("stored", None)]
+    assert [(r["code"], r["vid"]) for r in failed_scans.recent(CLI, since=0)] == [("revoked", "14020200006")]
+
+
+def test_failed_scans_kept_per_kiosk_per_day_are_capped(api, kiosk, monkeypatch):
+    from sync.server.db import reading
+    from sync.server.models import FailedScan
+    from sync.server.services import failed_scans
+    from tests.sync.server.conftest import enrol
+    monkeypatch.setattr(failed_scans, "MAX_PER_DEVICE_DAY", 5)
+    first = [_failed(kiosk) for _ in range(3)]
+    more = [_failed(kiosk) for _ in range(4)]
+    assert kiosk.statuses(first) == [("stored", None)] * 3
+    assert kiosk.statuses(more) == [("stored", None)] * 4          # stored: the kiosk must not resend
+    assert kiosk.statuses(more) == [("duplicate", None)] * 4
+    other = enrol(api, station="s2")                                # another kiosk's own allowance
+    assert other.statuses([_failed(other)]) == [("stored", None)]
+    with reading():
+        kept = dict(FailedScan.select(FailedScan.device_id, fn_count()).group_by(FailedScan.device_id).tuples())
+        received = {r.received_at for r in FailedScan.select()}
+    assert kept == {kiosk.device_id: 5, other.device_id: 1}
+    import time
+    assert all(abs(r - time.time()) < 3600 for r in received)     # the server's clock, not the kiosk's
+
+
+def fn_count():
+    from peewee import fn
+    from sync.server.models import FailedScan
+    return fn.COUNT(FailedScan.id)
