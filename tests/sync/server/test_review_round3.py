@@ -92,3 +92,16 @@ def fn_count():
     from peewee import fn
     from sync.server.models import FailedScan
     return fn.COUNT(FailedScan.id)
+
+
+@pytest.mark.parametrize("body", [
+    {"items": "理发"}, {"items": {"service": "理发"}}, {"items": [{"service": "理发", "presets": "上门"}]},
+    {"items": [{"service": "理发", "presets": [1, 2]}]}, {"items": [{"service": 7}]},
+    {"items": [{"service": "理发", "presets": ["x" * 10_000]}]},
+    {"items": [{"service": f"s{i}", "presets": []} for i in range(5000)]},
+    {"items": [{"service": "理发", "presets": ["p"] * 5000}]},
+    {"items": [{"service": "理发"}, {"service": "理发"}]}, [], None, "x"])
+def test_a_malformed_menu_is_422_with_a_stable_code(desk, body):
+    answer = desk.put("/api/v1/service-menu?site=PC", json=body, headers=desk.tokens["pc_admin"])
+    assert answer.status_code == 422 and answer.json()["code"] in ("invalid_request", "bad_menu"), \
+        answer.text[:300]
