@@ -105,3 +105,28 @@ def test_a_malformed_menu_is_422_with_a_stable_code(desk, body):
     answer = desk.put("/api/v1/service-menu?site=PC", json=body, headers=desk.tokens["pc_admin"])
     assert answer.status_code == 422 and answer.json()["code"] in ("invalid_request", "bad_menu"), \
         answer.text[:300]
+
+
+def test_a_disabled_admin_loses_the_menu_at_once_by_token_and_session(desk):
+    from tests.sync.server.center import log_in, page_csrf
+    log_in(desk, "pc_admin")
+    csrf = page_csrf(desk, "/menu?site=PC")
+    assert desk.get("/api/v1/service-menu?site=PC", headers=desk.tokens["pc_admin"]).status_code == 200
+    accounts.disable_user("pc_admin")                   # as the CLI would, another process
+    assert desk.put("/api/v1/service-menu?site=PC", json=ITEM, headers=desk.tokens["pc_admin"]).status_code == 401
+    assert desk.get("/api/v1/service-menu?site=PC", headers=desk.tokens["pc_admin"]).status_code == 401
+    assert desk.get("/menu?site=PC", follow_redirects=False).status_code in (302, 303, 401)
+    saved = desk.post("/menu?site=PC", data={"csrf_token": csrf, "service_0": "理发"}, follow_redirects=False)
+    assert saved.status_code in (302, 303, 401)
+    with reading():
+        assert ServiceMenu.select().count() == 0
+
+
+def test_a_revoked_kiosk_cannot_push_failed_scans_even_from_a_warm_cache(api, kiosk):
+    from sync.server.db import writing
+    from sync.server.models import Device
+    assert kiosk.statuses([_failed(kiosk)]) == [("stored", None)]      # its token is in the cache now
+    with writing():                                                   # revoked by another worker: no cache clear
+        Device.update(revoked_at=1).where(Device.id == kiosk.device_id).execute()
+    answer = kiosk.push([_failed(kiosk)])
+    assert answer.status_code == 403 and answer.json()["code"] == "device_revoked"
