@@ -65,18 +65,20 @@ def recent(scope: Scope, since: int, site: str | None = None, limit: int = 200) 
     """The failed scans of the scope's (or `site`'s) kiosks since `since`, newest first."""
     scope.require("read")
     with reading():
-        query = _in_scope(FailedScan.select().where(FailedScan.at >= since), scope, site)
+        # By when the server got them: `at` is the kiosk's word (any time a calendar can
+        # show), and a scan dated 2099 would head the list, and stay on it, for ever.
+        query = _in_scope(FailedScan.select().where(FailedScan.received_at >= since), scope, site)
         names = dict(Site.select(Site.code, Site.name).tuples())
         devices = dict(Device.select(Device.id, Device.name).tuples())
         return [{"id": r.id, "at": r.at, "code": r.code, "vid": r.vid, "serial": r.serial,
                  "station": r.station, "station_name": names.get(r.station, ""), "device_id": r.device_id,
                  "device_name": devices.get(r.device_id, "")}
-                for r in query.order_by(FailedScan.at.desc(), FailedScan.id).limit(limit)]
+                for r in query.order_by(FailedScan.received_at.desc(), FailedScan.at.desc(), FailedScan.id).limit(limit)]
 
 
 def counts_by_device(scope: Scope, since: int, site: str | None = None) -> dict[str, int]:
     scope.require("read")
     with reading():
         query = _in_scope(FailedScan.select(FailedScan.device_id, fn.COUNT(FailedScan.id))
-                          .where(FailedScan.at >= since), scope, site)
+                          .where(FailedScan.received_at >= since), scope, site)
         return dict(query.group_by(FailedScan.device_id).tuples())

@@ -130,3 +130,21 @@ def test_a_revoked_kiosk_cannot_push_failed_scans_even_from_a_warm_cache(api, ki
         Device.update(revoked_at=1).where(Device.id == kiosk.device_id).execute()
     answer = kiosk.push([_failed(kiosk)])
     assert answer.status_code == 403 and answer.json()["code"] == "device_revoked"
+
+
+def test_a_failed_scan_dated_in_the_future_does_not_head_the_list_for_ever(api, kiosk):
+    import time
+    from sync.server.services import failed_scans
+    from sync.server.services.scope import CLI
+    from tests.sync.server.helpers import T0
+    future = 4_000_000_000                                            # 2096: a calendar can show it
+    from sync.server.db import writing
+    from sync.server.models import FailedScan
+    assert kiosk.statuses([_failed(kiosk, "foreign", at=future)]) == [("stored", None)]
+    now = int(time.time())
+    with writing():                                                   # received an hour ago
+        FailedScan.update(received_at=now - 3600).execute()
+    assert kiosk.statuses([_failed(kiosk, "revoked", at=T0, vid="14020200006", serial=6)]) == [("stored", None)]
+    assert [r["code"] for r in failed_scans.recent(CLI, since=now - 86400)][0] == "revoked"   # the newest received
+    assert failed_scans.recent(CLI, since=now + 2 * 86400) == []       # a day later, off the list
+    assert failed_scans.counts_by_device(CLI, since=now + 2 * 86400) == {}
