@@ -148,3 +148,22 @@ def test_a_failed_scan_dated_in_the_future_does_not_head_the_list_for_ever(api, 
     assert [r["code"] for r in failed_scans.recent(CLI, since=now - 86400)][0] == "revoked"   # the newest received
     assert failed_scans.recent(CLI, since=now + 2 * 86400) == []       # a day later, off the list
     assert failed_scans.counts_by_device(CLI, since=now + 2 * 86400) == {}
+
+
+def test_a_kiosk_cannot_file_failed_scans_for_another_station_or_kiosk(api, kiosk):
+    import uuid
+    from sync.server.services import failed_scans
+    from sync.server.services.scope import CLI
+    from tests.sync.server.conftest import enrol
+    from tests.sync.server.helpers import T0
+    other = enrol(api, station="s2")
+    says_station = kiosk.event("failed_scan", {"id": str(uuid.uuid4()), "at": T0, "code": "foreign", "station": "s2"})
+    as_other = _failed(kiosk)
+    as_other["device_id"] = other.device_id
+    theirs = _failed(other)
+    assert other.statuses([theirs]) == [("stored", None)]
+    reused = kiosk.event("failed_scan", {**theirs["payload"], "code": "revoked"})   # their row's id
+    assert kiosk.statuses([says_station, as_other, reused]) == [
+        ("refused", "bad_payload"), ("refused", "wrong_device"), ("stored", None)]
+    rows = {(r["station"], r["device_id"], r["code"]) for r in failed_scans.recent(CLI, since=0)}
+    assert rows == {("s2", other.device_id, "foreign")}                # theirs untouched, nothing at s2 from s1
