@@ -167,3 +167,15 @@ def test_a_kiosk_cannot_file_failed_scans_for_another_station_or_kiosk(api, kios
         ("refused", "bad_payload"), ("refused", "wrong_device"), ("stored", None)]
     rows = {(r["station"], r["device_id"], r["code"]) for r in failed_scans.recent(CLI, since=0)}
     assert rows == {("s2", other.device_id, "foreign")}                # theirs untouched, nothing at s2 from s1
+
+
+def test_a_kiosk_revoked_by_another_worker_cannot_pull_past_the_cache_bound(api, kiosk, monkeypatch):
+    from sync.server.db import writing
+    from sync.server.models import Device
+    from sync.server.services import devices
+    assert kiosk.pull().status_code == 200                            # its token is in this worker's cache
+    with writing():                                                   # revoked by another worker: no cache clear
+        Device.update(revoked_at=1).where(Device.id == kiosk.device_id).execute()
+    monkeypatch.setattr(devices, "TOKEN_CACHE_SECONDS", 0.0)          # the bound has passed
+    answer = kiosk.pull()
+    assert answer.status_code == 403 and answer.json()["code"] == "device_revoked"
