@@ -1,6 +1,6 @@
 """Scans the kiosks refused (issue 11), as the center keeps and shows them.
 
-    >>> store_failed_scans(applied, device)        # in the push transaction (services.events)
+    >>> store_failed_scans(applied, device, received_at)   # in the push transaction (services.events)
     >>> recent(scope, since=now - 86400)           # [{"at", "code", "vid", "serial", "station", ...}]
     >>> counts_by_device(scope, since)             # {device_id: n}, for the fleet table
 
