@@ -136,8 +136,8 @@ class FailedScanPayload(Strict):
     The same thing read again within seconds is one failed scan (kiosk.failed_scans)."""
     id: UUID
     at: Seconds
-    code: str = Field(min_length=1, max_length=32)
-    vid: str | None = Field(default=None, min_length=1, max_length=32)
+    code: str = Field(min_length=1, max_length=32, pattern=r"^[a-z0-9_]+$")   # the kiosk's stable word
+    vid: str | None = Field(default=None, min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_-]+$")
     serial: StrictInt | None = Field(default=None, ge=0)
 
 

@@ -38,6 +38,17 @@ def check(number: str, last4: str) -> str:
     return hashlib.sha256(f"{number.strip().upper()}:{last4.strip()}".encode()).hexdigest()
 
 
+# What a menu text may not hold: control characters, lone surrogates (not UTF-8: the
+# database refuses them, a 500 before), line and paragraph separators, and the bidi
+# overrides and isolates that make a name read backwards on a page or the kiosk.
+_INVISIBLE = frozenset("\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _unprintable(text: str) -> bool:
+    return any(ord(c) < 32 or 0x7f <= ord(c) < 0xa0 or 0xd800 <= ord(c) < 0xe000 or c in _INVISIBLE
+               for c in text)
+
+
 class MenuError(ValueError):
     """Why a menu is refused: `key` (a stable word for pages: services, item, name, presets,
     preset, name_en, presets_en) and `index` (the service's place, from 0; None for the
@@ -59,12 +70,12 @@ def clean_menu(items) -> list[dict]:
             raise MenuError("item", "each service is {service, presets}", index)
         name = str(item.get("service", "")).strip()
         presets = item.get("presets", [])
-        if not name or len(name) > MAX_TEXT or any(ord(c) < 32 for c in name) or name in seen:
+        if not name or len(name) > MAX_TEXT or _unprintable(name) or name in seen:
             raise MenuError("name", f"a service name is 1 to {MAX_TEXT} characters, each once", index)
         if not isinstance(presets, list) or len(presets) > MAX_PRESETS:
             raise MenuError("presets", f"at most {MAX_PRESETS} preset descriptions per service", index)
         presets = [str(p).strip() for p in presets]
-        if any(not p or len(p) > MAX_TEXT or any(ord(c) < 32 for c in p) for p in presets):
+        if any(not p or len(p) > MAX_TEXT or _unprintable(p) for p in presets):
             raise MenuError("preset", f"a preset description is 1 to {MAX_TEXT} characters", index)
         seen.add(name)
         entry = {"service": name, "presets": presets}
@@ -75,10 +86,10 @@ def clean_menu(items) -> list[dict]:
         if not isinstance(presets_en, list):
             raise MenuError("presets_en", "presets_en is a list", index)
         presets_en = [str(p).strip() for p in presets_en]
-        if len(name_en) > MAX_TEXT or any(ord(c) < 32 for c in name_en):
+        if len(name_en) > MAX_TEXT or _unprintable(name_en):
             raise MenuError("name_en", f"an English name is at most {MAX_TEXT} characters", index)
         if presets_en and (len(presets_en) != len(presets)
-                           or any(not p or len(p) > MAX_TEXT or any(ord(c) < 32 for c in p) for p in presets_en)):
+                           or any(not p or len(p) > MAX_TEXT or _unprintable(p) for p in presets_en)):
             raise MenuError("presets_en", "English presets: one for each Chinese preset, in the same order, "
                                           f"1 to {MAX_TEXT} characters", index)
         if name_en:

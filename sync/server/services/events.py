@@ -231,7 +231,7 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
     closures.apply_closures(applied, device)
     requests.store_requests(applied, device)
     requests.apply_ratings(applied, device)
-    failed_scans.store_failed_scans(applied, device)
+    failed_scans.store_failed_scans(applied, device, received_at)
 
     # 4. One answer per event, in order; an id repeated within the batch is a duplicate.
     results, answered = [], set()

@@ -1,6 +1,6 @@
 """Scans the kiosks refused (issue 11), as the center keeps and shows them.
 
-    >>> store_failed_scans(applied, device)        # in the push transaction (services.events)
+    >>> store_failed_scans(applied, device, received_at)   # in the push transaction (services.events)
     >>> recent(scope, since=now - 86400)           # [{"at", "code", "vid", "serial", "station", ...}]
     >>> counts_by_device(scope, since)             # {device_id: n}, for the fleet table
 
@@ -11,20 +11,31 @@ leaves the kiosk, only its code.
 
 from __future__ import annotations
 
+import time
+
 from peewee import fn
 
 from sync import protocol
 from sync.server.db import insert_ignoring_duplicates, reading
+from sync.server.logs import log
 from sync.server.models import Device, FailedScan, Site
 from sync.server.services.scope import Scope
 from sync.server.services.sessions import Accepted, server_time
 
 EVENT_TYPE = "failed_scan"
 RECENT_SECONDS = 24 * 3600   # the fleet page lists the last day's
+# At most this many kept per kiosk per day (by the server's clock of receipt): a kiosk
+# (or a stolen token) pushing 500 a batch without end would fill the table. Beyond it the
+# events are still stored and answered "stored" (the kiosk must not resend them), only
+# not listed again; the fleet page shows the count at the cap, enough to go and look.
+MAX_PER_DEVICE_DAY = 1000
 
 
-def store_failed_scans(items: list[Accepted], device: Device) -> int:
-    """Keep the failed scans among the events stored now (`items`); returns how many."""
+def store_failed_scans(items: list[Accepted], device: Device, received_at: int | None = None) -> int:
+    """Keep the failed scans among the events stored now (`items`), received at
+    `received_at` (the server's clock; now if None); returns how many, at most what is
+    left of the device's MAX_PER_DEVICE_DAY."""
+    received_at = int(time.time()) if received_at is None else received_at
     rows = []
     for item in items:
         if item.event.type != EVENT_TYPE:
@@ -32,7 +43,14 @@ def store_failed_scans(items: list[Accepted], device: Device) -> int:
         p: protocol.FailedScanPayload = item.payload
         rows.append(dict(id=str(p.id), device_id=device.id, station=device.station,
                          at=server_time(item.event, p.at), code=p.code, vid=p.vid, serial=p.serial,
-                         received_at=int(item.event.device_time.timestamp())))
+                         received_at=received_at))
+    if rows:
+        kept = (FailedScan.select().where((FailedScan.device_id == device.id)
+                                          & (FailedScan.received_at > received_at - RECENT_SECONDS)).count())
+        if kept + len(rows) > MAX_PER_DEVICE_DAY:
+            log.warning("failed scans over the daily cap, not kept", extra={"fields": {
+                "device": device.id, "kept": kept, "dropped": len(rows) - max(0, MAX_PER_DEVICE_DAY - kept)}})
+            rows = rows[:max(0, MAX_PER_DEVICE_DAY - kept)]
     if rows:
         insert_ignoring_duplicates(FailedScan, rows)
     return len(rows)
@@ -47,18 +65,20 @@ def recent(scope: Scope, since: int, site: str | None = None, limit: int = 200) 
     """The failed scans of the scope's (or `site`'s) kiosks since `since`, newest first."""
     scope.require("read")
     with reading():
-        query = _in_scope(FailedScan.select().where(FailedScan.at >= since), scope, site)
+        # By when the server got them: `at` is the kiosk's word (any time a calendar can
+        # show), and a scan dated 2099 would head the list, and stay on it, for ever.
+        query = _in_scope(FailedScan.select().where(FailedScan.received_at >= since), scope, site)
         names = dict(Site.select(Site.code, Site.name).tuples())
         devices = dict(Device.select(Device.id, Device.name).tuples())
         return [{"id": r.id, "at": r.at, "code": r.code, "vid": r.vid, "serial": r.serial,
                  "station": r.station, "station_name": names.get(r.station, ""), "device_id": r.device_id,
                  "device_name": devices.get(r.device_id, "")}
-                for r in query.order_by(FailedScan.at.desc(), FailedScan.id).limit(limit)]
+                for r in query.order_by(FailedScan.received_at.desc(), FailedScan.at.desc(), FailedScan.id).limit(limit)]
 
 
 def counts_by_device(scope: Scope, since: int, site: str | None = None) -> dict[str, int]:
     scope.require("read")
     with reading():
         query = _in_scope(FailedScan.select(FailedScan.device_id, fn.COUNT(FailedScan.id))
-                          .where(FailedScan.at >= since), scope, site)
+                          .where(FailedScan.received_at >= since), scope, site)
         return dict(query.group_by(FailedScan.device_id).tuples())

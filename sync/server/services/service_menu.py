@@ -17,7 +17,7 @@ from sync.server.db import reading, writing
 from sync.server.models import ServiceMenu
 from sync.server.services import ServiceError, audit, sites
 from sync.server.services.changes import append_changes
-from sync.server.services.scope import Scope
+from sync.server.services.scope import Scope, not_found
 
 
 def _menus() -> dict[str, list[dict]]:
@@ -35,12 +35,20 @@ def menu_for(station: str, menus: dict | None = None) -> dict:
     return {"items": service_menu.DEFAULT_MENU, "site": None}
 
 
+def _require_site(scope: Scope, code: str) -> None:
+    """A site in the scope that exists (the root's scope holds every code, known or not:
+    a menu for "NOPE" or "" was stored, and read back as the default)."""
+    scope.require_site(code, "site")
+    if not code or sites.get_site(code) is None:
+        raise not_found("site")
+
+
 def get_menu(scope: Scope, site: str | None = None) -> dict:
     scope.require("read")
     code = site or scope.site
     if code is None:
         return {"items": service_menu.DEFAULT_MENU, "site": None}
-    scope.require_site(code, "site")
+    _require_site(scope, code)
     return menu_for(code)
 
 
@@ -48,7 +56,7 @@ def set_menu(scope: Scope, site: str, items, actor: str = "") -> dict:
     """Set `site`'s menu (a center administrator of the site or above: the menu is what the
     center's teams offer, not a station's choice); refuses forbidden, bad_menu."""
     scope.require("admin")
-    scope.require_site(site, "site")
+    _require_site(scope, site)
     try:
         items = service_menu.clean_menu(items)
     except ValueError as exc:
