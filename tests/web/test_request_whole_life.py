@@ -15,6 +15,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -106,7 +107,7 @@ def proxy(desk):
 
 
 def outbox(db: Path, kind: str) -> list[tuple]:
-    with sqlite3.connect(db) as con:
+    with closing(sqlite3.connect(db)) as con:
         return con.execute("SELECT id, status, code FROM outbox WHERE type = ? ORDER BY seq", (kind,)).fetchall()
 
 
@@ -115,7 +116,8 @@ def test_ordered_offline_at_a_kiosk_rated_back_at_the_kiosk(browser, desk, team,
     weiguang("kiosk", "init", "--db", kiosk, "--station", "文博苑社区", "--code", "WBY", "--keys", desk.data / "keys")
     code = desk.api("wby", "POST", "/api/v1/kiosks/codes", json={"station": "WBY"}).json()["code"]
     assert weiguang_json("kiosk", "enroll", "--db", kiosk, "--server", proxy.url, code)["enrolled"]
-    device = sqlite3.connect(kiosk).execute("SELECT value FROM setting WHERE key = 'device_id'").fetchone()
+    with closing(sqlite3.connect(kiosk)) as con:
+        device = con.execute("SELECT value FROM setting WHERE key = 'device_id'").fetchone()
     proxy.set("refuse")                         # the center cannot be reached
     # 1. 点单 at the kiosk window, offline: the number at once, the order in the outbox.
     window = KioskWindow(xdisplay, kiosk, tmp_path / "order", "order_offline", service="家电维修",
@@ -196,7 +198,9 @@ def test_ordered_offline_at_a_kiosk_rated_back_at_the_kiosk(browser, desk, team,
     (event_id, status, _code), = outbox(kiosk, "service_rating")
     assert status == "stored"                                         # it went as an event of the outbox
     # The same event sent again (an answer lost on the way): a duplicate, the request rated once.
-    with sqlite3.connect(kiosk) as con:
+    # closed before the kiosk's own process runs: a connection left open here, in a process
+    # that also reads the file's bytes (raw), loses its locks and sees a stale WAL index
+    with closing(sqlite3.connect(kiosk)) as con, con:
         con.execute("UPDATE outbox SET status = 'pending', code = NULL WHERE id = ?", (event_id,))
     resent = weiguang_json("sync", "--db", kiosk)
     assert (resent["ok"], resent["pushed"], resent["duplicates"], resent["refused"]) == (True, 1, 1, 0)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import subprocess
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,6 +21,7 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not SERVER_CLI.exists(), reason="the server (sync/server/cli.py) is missing")]
 
 HOUR = 3600
+STATION_TZ = ZoneInfo("Asia/Shanghai")    # the stations' zone: kiosk init's default
 
 
 def make_kiosk(center, url: str, path, station: str) -> str:
@@ -80,6 +83,11 @@ def test_two_kiosks_of_one_station_and_one_of_another(center, proxy, tmp_path, b
         "C": make_kiosk(center, center.url, tmp_path / "c.db", "东关街站"),
     })
     t0 = int(time.time()) - 10 * HOUR
+    # V3's late check-out (t0 + 7 h) must fall on its check-in's local day (the rule is per
+    # local day): run between 03:00 and 10:00 at the station, t0 starts that day's 07:00.
+    day = datetime.fromtimestamp(t0, STATION_TZ).date()
+    if datetime.fromtimestamp(t0 + 7 * HOUR, STATION_TZ).date() != day:
+        t0 = int(datetime(day.year, day.month, day.day, 7, tzinfo=STATION_TZ).timestamp())
     # V0: in and out at A (2 h). V1: in at A, then in at B (B cannot know), out at B (1 h).
     # V2: in at A, and 10 minutes later at C, another station: both flagged two_stations.
     # V3: in at C, scans out hours after the automatic close: the late check-out (review).
