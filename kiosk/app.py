@@ -193,6 +193,8 @@ def make_app_class():
                 started = time.monotonic()
                 self.sm.add_widget(load_screens([name])[0])
                 log.info("screen %s built in %.0f ms", name, (time.monotonic() - started) * 1000)
+                from kiosk.threads import freeze_heap
+                freeze_heap()      # its widgets live as long as the app: never walked by the collector again
             return self.sm.get_screen(name)
 
         def on_start(self):
@@ -229,6 +231,8 @@ def make_app_class():
 
         def _first_frame(self, dt):
             self.first_frame_at = time.monotonic()
+            from kiosk.threads import freeze_heap
+            freeze_heap()          # the start-up's objects: a full collection would walk them all (≈ 40 ms)
 
         def on_stop(self):
             for ev in self._events:

@@ -71,6 +71,9 @@ def _normalise(code: str) -> str:
 
 def catalog(code: str) -> dict[str, str]:
     """msgid -> msgstr of one language (translated, non-fuzzy entries only); cached."""
+    cached = _catalogs.get(code)      # a code already read: no look at the folder (every `_` call, UI thread)
+    if cached is not None:
+        return cached
     code = _normalise(code)
     with _lock:
         cached = _catalogs.get(code)
