@@ -278,9 +278,19 @@ def make_app_class():
                 self.go("unlock")
                 return
             self.screen("feedback").show(result)
-            self.go("feedback")
+            if self.sm.current != "feedback":
+                # The words are laid out and their textures rendered in this frame, behind the
+                # screen still shown; the fade (both screens drawn) starts in the next one: two
+                # halves of the work in two frames, not one long frame (bench_ui's stall).
+                # (a 0-timeout callback scheduled now would still run in this frame's tick: the
+                # hop goes through the before-draw pass, whose 0-timeout callbacks wait a tick)
+                Clock.schedule_once(lambda dt: Clock.schedule_once(self._to_feedback, 0), -1)
             outcome = result.result
             self.sounds.play(outcome if outcome in ("checked_in", "checked_out", "repeat", "refused") else "refused")
+
+        def _to_feedback(self, dt) -> None:
+            if self.sm.current not in ("feedback", "coordinator", "unlock"):   # nothing took the screen meanwhile
+                self.go("feedback")
 
         def choose_activity(self, text_or_badge: str, activity_id: str) -> None:
             self.services.submit_scan(text_or_badge, activity_id=activity_id, dedupe=False)
