@@ -275,7 +275,7 @@ def child_stall(events: int, latency: float, verbose: bool = False, late: float 
             if verbose:
                 marks.append((time.monotonic(), time.thread_time(), what))
 
-        gc_runs: list[tuple[int, float, str]] = []    # (generation, seconds, thread) of each measured collection
+        gc_runs: list[tuple[int, float, str, float]] = []   # (generation, seconds, thread, when) of each one
         gc_started: dict[str, float] = {}
 
         def collected(phase: str, info: dict) -> None:   # gc.callbacks: whichever thread collects
@@ -286,7 +286,7 @@ def child_stall(events: int, latency: float, verbose: bool = False, late: float 
             took = now - gc_started.get("t", now)
             who = threading.current_thread().name
             if state["on"] and (info["generation"] >= 1 or took > 0.005):
-                gc_runs.append((info["generation"], took, who))
+                gc_runs.append((info["generation"], took, who, now - T0))
                 if verbose and state["on"]:
                     marks.append((now - took, None, f"gc{info['generation']} ({who}, {took * 1000:.1f} ms)"))
         import gc
@@ -366,6 +366,7 @@ def child_stall(events: int, latency: float, verbose: bool = False, late: float 
             out["gc"] = {f"gen{g}": [sum(1 for r in gc_runs if r[0] == g),
                                      round(max([r[1] for r in gc_runs if r[0] == g] or [0]) * 1000, 1)]
                          for g in (0, 1, 2)}
+            out["gc_full"] = [(round(at, 2), round(took * 1000, 1), who) for g, took, who, at in gc_runs if g == 2]
             if sampler:
                 sampler.stop()
             print(json.dumps(out), flush=True)
@@ -588,7 +589,8 @@ def main() -> int:
               f"{f['stalls_over_50ms']} loop iterations over 50 ms, request latency {f['latency_s']} s)")
     if f and "cpu" in f:
         if "gc" in f:
-            print(f"(garbage collections [count, longest ms] by generation, any thread: {f['gc']})")
+            print(f"(garbage collections [count, longest ms] by generation, any thread: {f['gc']}; the full ones "
+                  f"[s after start, ms, thread]: {f.get('gc_full')})")
         print(f"(kiosk CPU s by thread, {f['sync_s']:.0f} s of sync: {f['cpu']}; the server process: "
               f"{f['server_cpu_s']} s; 16 s without sync (8 before, 8 after): {f['idle_cpu']})")
     if args.verbose:

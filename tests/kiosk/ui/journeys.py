@@ -44,9 +44,20 @@ def _done_and_home(ctx):
 
 def check_in_out(ctx):
     """Badge 1 in front of the camera: check-in; two and a half hours later: check-out; again: repeat."""
+    import gc
     yield 0.3
+    ctx.note("frozen_at_start", gc.get_freeze_count())    # kiosk.threads.freeze_heap after the first frame
+    shown = []
+    deliver = ctx.app.services.on_decision
+
+    def watch(result):    # the screen in the frame the decision arrives, and the words already laid out
+        deliver(result)
+        shown.append([ctx.app.sm.current, ctx.app.screen("feedback").headline])
+    ctx.app.services.on_decision = watch
     play(ctx.app, ctx.badge("14020200001"), hold_seconds=1.5)
     yield until(_feedback(ctx, "checked_in"), 10, "check-in feedback")
+    ctx.note("decision_frame", shown[0])
+    ctx.app.services.on_decision = deliver
     ctx.note("checkin_labels")
     ctx.note("checkin_background", list(ctx.app.screen("feedback").background))
     yield from _done_and_home(ctx)

@@ -30,6 +30,10 @@ def test_check_in_then_out_then_repeat(journeys):
     assert "感谢您的服务！下次参加活动时再扫码签到" in flat(j["checkout_labels"])     # the next step
     assert "已签退" in j["repeat_labels"]
     assert j["returned_home"] is True
+    # the start-up's objects are out of the collector's walks (a full collection held the GIL ≈ 40 ms)
+    assert j["frozen_at_start"] > 20000
+    # the frame the check-in arrives in lays out its words; the fade to them starts a frame later
+    assert j["decision_frame"][0] == "home" and j["decision_frame"][1].startswith("签到成功 ")
     sessions = j.rows("SELECT vid, activity_id, minutes, closed_by FROM attendance")
     assert sessions == [("14020200001", "a1", 150, "scan")]
     assert j.rows("SELECT type FROM outbox ORDER BY seq") == [("checkin",), ("checkout",)]
