@@ -20,9 +20,18 @@
    pooled: the anchor), and the CPU each drawn frame and each synced event cost, by thread
    (figures the machine's load does not move much). The sync agent talks through a connection with `--latency` seconds
    per request (a kiosk on a mobile network) so that the sync lasts at least 20 s; the figure
-   says how long it lasted. A sampler records what the UI thread was doing during stalls.
-   On a machine loaded by other work the figures say more about the load than about the kiosk:
-   the table gives `uptime` beside them.
+   says how long it lasted. On a machine loaded by other work the wall-clock figures say more
+   about the load than about the kiosk (the renderer's threads wait for a core): the table gives
+   `uptime` beside them, and two figures the load does not move: the UI thread's own CPU in its
+   busiest iteration, and an estimate of the longest iteration on two idle cores (the UI
+   thread's CPU plus the renderer's CPU in that iteration shared by its threads; what it leaves
+   out: the X server's part of the swap, and time the UI thread waits for the GIL, which is why
+   the collections of the oldest generation, on any thread, are counted apart). Last, the
+   kiosk left alone for 5 s on the home screen with a 15 fps preview (no redraw asked for): the
+   frames it draws per second and their CPU, the load it puts on its own machine.
+   --verbose: a sampler (every 2 ms, from `--late` seconds late) records what the UI thread was
+   doing during stalls, and each long or busy loop iteration is printed with its steps (clock,
+   draw, glFinish, decisions, screen changes, fades, collections) in wall and UI-thread CPU time.
 """
 
 from __future__ import annotations
@@ -36,7 +45,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,8 +179,11 @@ class StallSampler:
             for ident, frame in frames.items():
                 if ident == threading.get_ident():
                     continue
-                stack = traceback.extract_stack(frame)[-10:]
-                text = " < ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(stack))
+                steps, f = [], frame      # a bare walk (no source lines read): the GIL is held meanwhile
+                while f is not None and len(steps) < 10:
+                    steps.append(f"{os.path.basename(f.f_code.co_filename)}:{f.f_lineno} {f.f_code.co_name}")
+                    f = f.f_back
+                text = " < ".join(steps)
                 if ident == self.main:
                     self.main_stacks[text] += 1
                     self.samples.append((now, text))
@@ -258,6 +269,8 @@ def child_stall(events: int, latency: float, verbose: bool = False, late: float 
                 gl_ticks.append(renderer_cpu())
                 if verbose:
                     marks.append((now, time.thread_time(), "tick"))
+            if state.get("calm"):
+                return                   # the kiosk left alone: it draws when it has something new
             from kivy.core.window import Window
             Window.canvas.ask_update()   # draw every frame, as during an animation
 
@@ -266,6 +279,7 @@ def child_stall(events: int, latency: float, verbose: bool = False, late: float 
             if verbose:
                 marks.append((time.monotonic(), time.thread_time(), "drawn"))
             glFinish()
+            state["calm_draws"] = state.get("calm_draws", 0) + 1
             if state["on"]:
                 flips.append(time.monotonic())
                 if verbose:
@@ -369,6 +383,26 @@ def child_stall(events: int, latency: float, verbose: bool = False, late: float 
             out["gc_full"] = [(round(at, 2), round(took * 1000, 1), who) for g, took, who, at in gc_runs if g == 2]
             if sampler:
                 sampler.stop()
+            # Then the kiosk as it runs at a station between scans, no redraw asked for: the home
+            # screen with the camera preview (15 fps, shown, not decoded). How often it draws and
+            # what that costs is the load the kiosk puts on its own machine.
+            state["calm"] = True
+            app.camera.play(ReplaySource(folder / "badges", fps=15, hold_seconds=1.0, loop=True, blank_frames=8),
+                            decode=False)
+            app.go_home()
+            Clock.schedule_once(calm_start, 1.0)
+
+        def calm_start(dt):
+            state["calm_t"], state["calm_cpu"], state["calm_draws"] = time.monotonic(), thread_cpu(), 0
+            Clock.schedule_once(calm_done, 5.0)
+
+        def calm_done(dt):
+            seconds = time.monotonic() - state["calm_t"]
+            cpu = cpu_delta(state["calm_cpu"], thread_cpu())
+            drawing = sum(v for k, v in cpu.items() if k == "MainThread" or k.startswith("llvmpipe"))
+            out["calm_draws_per_s"] = state["calm_draws"] / seconds
+            out["calm_cpu_per_s"] = drawing / seconds
+            out["calm_screen"] = app.sm.current
             print(json.dumps(out), flush=True)
             app.allow_quit = True
             app.stop()
@@ -576,6 +610,11 @@ def main() -> int:
                  ("kiosk sync thread CPU per event (µs)", f["sync_thread_us_per_event"], "server CPU per event",
                   f["server_cpu_s"] / f["backlog"] * 1e6, ""),
                  ("seconds the sync lasted", f["sync_s"], "goal", 20.0, "≥ 20 s")]
+    if f and "calm_draws_per_s" in f:
+        rows += [("left alone on the home screen, 15 fps preview: frames drawn per second", f["calm_draws_per_s"],
+                  "preview fps", 15.0, ""),
+                 ("  its UI + renderer CPU (s per s)", f["calm_cpu_per_s"], "forced redraw, no sync",
+                  f["idle_cpu_per_frame_ms"] * f["idle_fps_mean"] / 1000, "")]
     print_table(f"Kiosk UI and memory (load average {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f})", rows)
     if r and "end" in r:
         print(f"\n(memory: {r['decided']:,} decisions from {r['camera_frames']:,} camera frames in "
