@@ -146,6 +146,11 @@ class Budget:
             self._credit -= seconds
             self.spent += seconds
 
+    def savings(self, frames: float) -> float:
+        """`frames` frames' earnings at the recent average, in seconds."""
+        with self._lock:
+            return frames * (self._avg or 0.0)
+
 
 class _Unlimited:
     def available(self, reserve: float = 0.0) -> bool:
@@ -153,6 +158,9 @@ class _Unlimited:
 
     def pay(self, seconds: float) -> None:
         pass
+
+    def savings(self, frames: float) -> float:
+        return 0.0
 
 
 UNLIMITED = _Unlimited()
@@ -251,11 +259,16 @@ def _triage(gray: np.ndarray) -> tuple[float, int]:
     return d / max(hi - lo, 1), hi - lo
 
 
+SHARP_RESERVE = 3.0  # frames' earnings a sharp-looking frame leaves in the budget (second_attempt)
 NARROW_RANGE = 140  # grey range below which a frame is taken for washed out (_triage)
 SOFT_EDGES = 0.2  # sharpness below which another frame is taken for blurred
 
 
 def step_order(gray: np.ndarray, steps: Sequence[str] = STEPS) -> list[str]:
+    return _step_order(gray, steps)[0]
+
+
+def _step_order(gray: np.ndarray, steps: Sequence[str]) -> tuple[list[str], bool]:
     """The whole-frame steps in the order this frame calls for (_triage): a sharp frame (small
     modules, noise, a phone screen, a bent card) is sharpened first; a blurred one deblurred; a
     washed-out one gets the soft deblur (a Wiener filter assuming more noise, which stretches the
@@ -269,7 +282,7 @@ def step_order(gray: np.ndarray, steps: Sequence[str] = STEPS) -> list[str]:
     else:
         wanted = ["sharpened", "denoised_deblurred", "deblurred"]
     order = [s for s in ("found_box_upscaled",) if s in steps] + [s for s in wanted if s in steps]
-    return order + [s for s in steps if s not in order]
+    return order + [s for s in steps if s not in order], wanted[0] != "sharpened"
 
 
 def second_attempt(gray: np.ndarray, read: Read, hints: Sequence[Box] = (), budget=UNLIMITED,
@@ -303,7 +316,7 @@ def second_attempt(gray: np.ndarray, read: Read, hints: Sequence[Box] = (), budg
 
     more_hints: list[Box] = []
     t0 = time.thread_time()
-    order = step_order(gray, steps) if len(steps) > 1 else list(steps)
+    order, soft = _step_order(gray, steps) if len(steps) > 1 else (list(steps), True)
     budget.pay(time.thread_time() - t0)
     for step in order:
         if step == "found_box_upscaled":
@@ -311,7 +324,11 @@ def second_attempt(gray: np.ndarray, read: Read, hints: Sequence[Box] = (), budg
                 crop = _crop(gray, box)
                 if crop is not None and (texts := run(lambda: _box_upscaled(crop, read))):
                     return texts
-            reserve[0] = 0.0  # the found box is cheap: the first whole-frame step runs on any credit
+            # The found box is cheap. The first whole-frame step runs on any credit on a blurred or
+            # washed-out frame, where it reads most often; on a sharp-looking one (small modules,
+            # a bent card, noise, most frames without a code) only while the credit holds
+            # SHARP_RESERVE frames' earnings, so that they cannot starve the others.
+            reserve[0] = 0.0 if soft else budget.savings(SHARP_RESERVE)
         elif step == "sharpened":
             def sharpened() -> list[str]:
                 texts, boxes = read(_sharpen(gray, 1.5, 1.5), try_invert=False)
