@@ -259,7 +259,7 @@ def _triage(gray: np.ndarray) -> tuple[float, int]:
     return d / max(hi - lo, 1), hi - lo
 
 
-SHARP_RESERVE = 3.0  # frames' earnings a sharp-looking frame leaves in the budget (second_attempt)
+SHARP_RESERVE = 2.0  # frames' earnings a sharp-looking frame leaves in the budget (second_attempt)
 NARROW_RANGE = 140  # grey range below which a frame is taken for washed out (_triage)
 SOFT_EDGES = 0.2  # sharpness below which another frame is taken for blurred
 

@@ -395,6 +395,9 @@ def test_later_steps_wait_for_credit_that_covers_them():
         def pay(self, seconds):
             pass
 
+        def savings(self, frames):
+            return 0.0
+
     def read(image, **options):
         x = 0
         for i in range(20000):  # some CPU time, so that a step has a cost
@@ -413,3 +416,22 @@ def test_budget_available_above_a_reserve():
     b = Budget(share=1.0)
     b.earn(0.010)
     assert b.available() and b.available(0.009) and not b.available(0.010)
+    assert b.savings(2) == pytest.approx(0.020)  # what a sharp-looking frame leaves for the others
+
+
+def test_a_sharp_looking_frame_leaves_savings_for_a_blurred_one():
+    from bench.camera_frames import badge_texts
+
+    text = badge_texts(1, 5)[0]
+    blurred = out_of_focus_badge(text)  # read by the deblur step (the test above)
+    sharp = out_of_focus_badge(text, px=2.0, sigma=0.6)
+    calls = []
+
+    def read(image, **options):
+        calls.append(image.shape)
+        return read_raw(image, **options)
+
+    b = Budget(share=1.0)
+    b.earn(0.001)  # savings of one frame: less than the two a sharp-looking frame must leave
+    assert second_attempt(sharp, read, budget=b) == [] and calls == []
+    assert second_attempt(blurred, read, budget=b) == [text] and calls
