@@ -27,7 +27,10 @@ seed 2026; the bench measures on seed 2027):
 Which of 2-4 comes first is decided per frame from two numbers that cost about 1/10 of a read
 (step_order): how steep the frame's steepest edges are against its grey range (a blurred or
 washed-out frame has none as steep as a sharp one, whatever is in it) and the grey range itself.
-Later steps run only while the budget has credit for them (see second_attempt).
+Later steps run only while the budget has credit for them (see second_attempt). A sharp-looking
+frame, where the steps read least often (on the tuning frames about 1 in 3; it is also what most
+frames without a code look like), gets its first step only while the budget holds SHARP_RESERVE
+frames' earnings; a blurred or washed-out one on any credit.
 
 Every step reads with the same backend and the same QR Model 2-only format as the first read, and
 keeps the error correction: a text comes only from a symbol whose Reed-Solomon check passed, so a
