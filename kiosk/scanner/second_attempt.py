@@ -51,8 +51,9 @@ step's actual time is paid from it (a step may overdraw; later frames pay the de
 of frames the decoder costs about 1.5x what raw zxing-cpp would have, plus at most one step. The
 decoder pays its own wrapper's work from the budget as well (decoder.decode), so nothing it does is
 left out of the sum; the raw time is estimated with the light-on-dark pass zxing-cpp makes by
-default, and bench/bench_decode.py measures 1.35-1.45x against raw zxing-cpp in the same run. Savings are capped
-(`max_frames` frames' worth), so a kiosk idling on empty frames does not bank a burst.
+default, and bench/bench_decode.py measures 1.34-1.43x against raw zxing-cpp in the same run.
+Savings are capped (`max_frames` frames' worth), so a kiosk idling on empty frames does not bank a
+burst.
 """
 
 from __future__ import annotations
