@@ -391,6 +391,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_server)
+    p = server.add_parser("copy-to-postgres", help="copy the data folder's SQLite database into an empty PostgreSQL "
+                                                   "database (stop the server first)")
+    p.add_argument("--data", required=True)
+    p.add_argument("--to", required=True, metavar="URL", help="postgresql://user@host/database (empty)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_server)
     p = server.add_parser("stats", help="counts of events, sessions, requests, devices")
     p.add_argument("--data", required=True)
     p.add_argument("--json", action="store_true")

@@ -177,6 +177,10 @@ class CoordinatorScreen(Screen):
         name = r.get("full_name") or r["name"]
         return f"{name}  {day_time(r['check_in_at'])} → {hhmm(r.get('check_out_at'))}"
 
+    def use_reason(self, text: str) -> None:
+        """A reason chip: its words in the reason field, to be saved as they are or added to."""
+        self.ids.reason_input.text = text
+
     def save_correction(self) -> None:
         row = self.editing
         if not row:

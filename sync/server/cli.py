@@ -6,6 +6,7 @@ handlers). Each takes the parsed args and returns the exit code::
     weiguang server run --data DIR [--host H] [--port P] [--workers N]    # DATABASE_URL overrides SQLite
     weiguang server stats --data DIR --json
     weiguang server migrate --data DIR [--json]                          # {"applied": [...], ...}
+    weiguang server copy-to-postgres --data DIR --to URL [--json]        # {"tables": {...}, "rows": N}
     weiguang server sites import --data DIR SITES.csv [--json]        # code,name,tier,parent[,timezone]
     weiguang server user add --data DIR --username U --site CODE [--role R] [--password P] [--json]
     weiguang server team --data DIR --site CODE --name NAME [--leader U] [--json]   # {"id", "site", "name"}
@@ -81,6 +82,27 @@ def migrate(args) -> int:
     applied = db.migrate()
     _emit(args, {"database": db.describe(), "applied": applied, "migrations": db.applied_migrations()},
           f"{db.describe()}: " + (f"applied {', '.join(applied)}" if applied else "up to date"))
+    return 0
+
+
+def copy_to_postgres(args) -> int:
+    """`server copy-to-postgres`: the data folder's SQLite database, every table, into an empty
+    PostgreSQL database (services.move). Stop the server first; then start it with
+    DATABASE_URL set to the target. The SQLite file is left as it was (keep it as a backup)."""
+    import sys
+
+    from sync.server.services import ServiceError, move
+    path = Path(args.data) / "weiguang.db"
+
+    def progress(table: str, rows: int) -> None:
+        if not getattr(args, "json", False):
+            print(f"  {table}: {rows:,} rows", file=sys.stderr, flush=True)
+    try:
+        result = move.copy_to_postgres(path, args.to, progress=progress)
+    except ServiceError as exc:
+        return _refuse(args, exc)
+    _emit(args, result, f"copied {result['rows']:,} rows in {len(result['tables'])} tables from {path} "
+                        f"to PostgreSQL; start the server with DATABASE_URL set to it")
     return 0
 
 

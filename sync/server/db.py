@@ -362,11 +362,19 @@ def _m0014_failed_scans() -> None:
     """Issue 11: the scans kiosks refused, for the fleet page."""
     from sync.server.models import FailedScan
     db.create_tables([FailedScan], safe=True)
+
+
 def _m0015_reports_covering_index() -> None:
     """Issue 9: the reports read per (station, volunteer, activity) from one index that
     holds every column they need (services.reports.REPORT_INDEX; bench/bench_reports.py)."""
     from sync.server.models import HoursSession
     db.create_tables([HoursSession], safe=True)                  # creates the models' missing indexes
+
+
+def _m0016_failed_scans_by_arrival() -> None:
+    """The fleet page lists failed scans by arrival and the daily cap counts them so: index it."""
+    from sync.server.models import FailedScan
+    db.create_tables([FailedScan], safe=True)                    # creates the models' missing indexes
 
 
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
@@ -385,6 +393,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0013_reports_certificates", _m0013_reports_certificates),
     ("0014_failed_scans", _m0014_failed_scans),
     ("0015_reports_covering_index", _m0015_reports_covering_index),
+    ("0016_failed_scans_by_arrival", _m0016_failed_scans_by_arrival),
 ]
 
 

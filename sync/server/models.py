@@ -188,7 +188,10 @@ class FailedScan(BaseModel):
 
     class Meta:
         table_name = "failed_scans"
-        indexes = ((("station", "at"), False), (("device_id", "at"), False))
+        # The fleet page and the daily cap read by arrival (received_at); the old (…, at)
+        # indexes stay for the kiosk's own time order.
+        indexes = ((("station", "at"), False), (("device_id", "at"), False),
+                   (("device_id", "received_at"), False), (("received_at",), False))
 
 
 class ChangeRow(BaseModel):

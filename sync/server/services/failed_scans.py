@@ -3,6 +3,7 @@
     >>> store_failed_scans(applied, device, received_at)   # in the push transaction (services.events)
     >>> recent(scope, since=now - 86400)           # [{"at", "code", "vid", "serial", "station", ...}]
     >>> counts_by_device(scope, since)             # {device_id: n}, for the fleet table
+    >>> prune(now)                                 # older than KEEP_SECONDS: deleted (the push does it hourly)
 
 A kiosk records each refusal once (the same badge read again within seconds is one row,
 kiosk.failed_scans) and pushes it as a ``failed_scan`` event; a foreign code's text never
@@ -29,6 +30,12 @@ RECENT_SECONDS = 24 * 3600   # the fleet page lists the last day's
 # events are still stored and answered "stored" (the kiosk must not resend them), only
 # not listed again; the fleet page shows the count at the cap, enough to go and look.
 MAX_PER_DEVICE_DAY = 1000
+# Kept this long after arrival, then deleted: a failed scan is for seeing what goes wrong at a
+# station this season, not a record (the badge's number is in it). Pruned from the push
+# itself, at most once an hour per server process, so no scheduler is needed.
+KEEP_SECONDS = 90 * 24 * 3600
+PRUNE_EVERY_SECONDS = 3600
+_last_pruned = {"at": 0}
 
 
 def store_failed_scans(items: list[Accepted], device: Device, received_at: int | None = None) -> int:
@@ -53,7 +60,18 @@ def store_failed_scans(items: list[Accepted], device: Device, received_at: int |
             rows = rows[:max(0, MAX_PER_DEVICE_DAY - kept)]
     if rows:
         insert_ignoring_duplicates(FailedScan, rows)
+    if received_at - _last_pruned["at"] >= PRUNE_EVERY_SECONDS:
+        prune(received_at)
     return len(rows)
+
+
+def prune(now: int) -> int:
+    """Delete the failed scans that arrived more than KEEP_SECONDS before `now`; how many."""
+    _last_pruned["at"] = now
+    gone = FailedScan.delete().where(FailedScan.received_at < now - KEEP_SECONDS).execute()
+    if gone:
+        log.info("old failed scans deleted", extra={"fields": {"deleted": gone, "kept_days": KEEP_SECONDS // 86400}})
+    return gone
 
 
 def _in_scope(query, scope: Scope, site: str | None):

@@ -330,3 +330,108 @@ def test_the_camera_path_hands_the_decoder_bgr():
         assert seen == [[BADGE]]
     finally:
         feed.stop()
+
+
+# ----------------------------------------------------------------------- blur and the step order
+
+
+def out_of_focus_badge(text: str, px: float = 3.5, sigma: float = 2.0, contrast: float = 180.0) -> np.ndarray:
+    """A badge QR at `px` pixels per module, out of focus (a Gaussian blur of `sigma` pixels), with
+    mild sensor noise, on a light card: an HxW uint8 grey picture."""
+    from bench.camera_frames import modules
+
+    m = modules(text)
+    size = int(m.shape[0] * px)
+    img = cv2.resize(m.astype(np.float32) * -contrast + 220, (size, size), interpolation=cv2.INTER_AREA)
+    img = cv2.GaussianBlur(np.pad(img, 40, constant_values=220), (0, 0), sigma)
+    img += np.random.default_rng(3).normal(0, 2.5, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_an_out_of_focus_badge_is_read_by_the_deblur_step(decoder, monkeypatch):
+    from bench.camera_frames import badge_texts
+    from kiosk.scanner.second_attempt import step_order
+
+    text = badge_texts(1, 5)[0]
+    g = out_of_focus_badge(text)  # blurred by 0.57 of a module
+    # the controls: the plain read (light-on-dark pass included) and the unsharp mask read nothing
+    assert decoder.read_raw(g)[0] == []
+    assert second_attempt(g, decoder.read_raw, steps=("sharpened",)) == []
+    assert second_attempt(g, decoder.read_raw, steps=("deblurred",)) == [text]
+    # the frame is recognised as blurred: the deblur comes first
+    assert step_order(g)[:2] == ["found_box_upscaled", "deblurred"]
+    # and the kiosk's decode reads it (a budget with credit: the test is not about the budget)
+    monkeypatch.setattr(decoder, "BUDGET", Budget(share=50.0))
+    assert decoder.decode(g) == [text]
+    assert decoder.decode(np.dstack([g] * 3)) == [text]
+
+
+def test_step_order_follows_what_the_frame_looks_like():
+    from bench.camera_frames import badge_texts
+    from kiosk.scanner.second_attempt import STEPS, step_order
+
+    text = badge_texts(1, 5)[0]
+    sharp = out_of_focus_badge(text, px=2.0, sigma=0.6)
+    blurred = out_of_focus_badge(text, px=3.5, sigma=2.0)
+    washed_out = out_of_focus_badge(text, px=3.5, sigma=1.0, contrast=30.0)
+    assert step_order(sharp)[1] == "sharpened"
+    assert step_order(blurred)[1] == "deblurred"
+    assert step_order(washed_out)[1] == "denoised_deblurred"
+    for g in (sharp, blurred, washed_out):
+        assert sorted(step_order(g)) == sorted(STEPS)  # every step, each once
+        assert step_order(g, ("sharpened",)) == ["sharpened"]
+    # tiny and flat pictures: an order all the same, no error
+    assert sorted(step_order(np.full((21, 21), 200, np.uint8))) == sorted(STEPS)
+
+
+def test_later_steps_wait_for_credit_that_covers_them():
+    asked = []
+
+    class Recording:
+        def available(self, reserve=0.0):
+            asked.append(reserve)
+            return True
+
+        def pay(self, seconds):
+            pass
+
+        def savings(self, frames):
+            return 0.0
+
+    def read(image, **options):
+        x = 0
+        for i in range(20000):  # some CPU time, so that a step has a cost
+            x += i
+        return [], []
+
+    g = out_of_focus_badge("WG1:TEST", px=3.0, sigma=1.0)
+    assert second_attempt(g, read, budget=Recording()) == []
+    # the frame's first whole-frame step runs on any credit; each later one asks for its cost
+    assert asked[0] == 0.0 and len(asked) == 3 and all(r > 0 for r in asked[1:]), asked
+    with pytest.raises(ValueError, match="unknown step"):
+        second_attempt(g, read, steps=("sharpen",))
+
+
+def test_budget_available_above_a_reserve():
+    b = Budget(share=1.0)
+    b.earn(0.010)
+    assert b.available() and b.available(0.009) and not b.available(0.010)
+    assert b.savings(2) == pytest.approx(0.020)  # what a sharp-looking frame leaves for the others
+
+
+def test_a_sharp_looking_frame_leaves_savings_for_a_blurred_one():
+    from bench.camera_frames import badge_texts
+
+    text = badge_texts(1, 5)[0]
+    blurred = out_of_focus_badge(text)  # read by the deblur step (the test above)
+    sharp = out_of_focus_badge(text, px=2.0, sigma=0.6)
+    calls = []
+
+    def read(image, **options):
+        calls.append(image.shape)
+        return read_raw(image, **options)
+
+    b = Budget(share=1.0)
+    b.earn(0.001)  # savings of one frame: less than the two a sharp-looking frame must leave
+    assert second_attempt(sharp, read, budget=b) == [] and calls == []
+    assert second_attempt(blurred, read, budget=b) == [text] and calls

@@ -337,7 +337,11 @@ def correct_time(ctx):
         yield 0.1
     ctx.note("picker_shown", coord.ids.time_shown.text)
     ctx.note("new_check_in", picker.value)
-    coord.ids.reason_input.text = "忘记扫码，按签到表更正"
+    # the reason in one tap, no keyboard: the chip's words fill the field
+    ctx.note("reason_before_chip", coord.ids.reason_input.text)
+    tap(coord.ids.reason_forgot)
+    yield 0.2
+    ctx.note("reason_after_chip", coord.ids.reason_input.text)
     tap(coord.ids.btn_save)
     yield until(lambda: coord.message.startswith("已更正"), 5, "corrected")
     ctx.note("corrected_message", coord.message)
@@ -761,6 +765,12 @@ my_hours.setup = _setup_city_figures
 
 # --- the audit: every screen's words, targets and emptiness, measured in the real window ------
 
+def _parents(w):
+    while w.parent is not None and w.parent is not w:
+        w = w.parent
+        yield w
+
+
 def measure_window() -> dict:
     """Every visible label (font px, its lines), every touch target (dp), and how much of the
     window's height and width the visible content covers (text as drawn, buttons, images)."""
@@ -810,7 +820,9 @@ def measure_window() -> dict:
                     clip(cx - tw / 2, cy - th / 2, cx + tw / 2, cy + th / 2)
         if isinstance(w, ButtonBehavior) and on_screen:
             targets.append({"text": getattr(w, "text", "") or getattr(w, "title", ""),
-                            "w_dp": w.width / dp(1), "h_dp": w.height / dp(1)})
+                            "w_dp": w.width / dp(1), "h_dp": w.height / dp(1),
+                            "rect": [round(v, 1) for v in (x0, y0, x1, y1)], "id": id(w),
+                            "inside": [id(p) for p in _parents(w)], "layer": layer[0]})
             clip(x0, y0, x1, y1)
         elif isinstance(w, (TextInput, OutcomeIcon)) and on_screen:
             clip(x0, y0, x1, y1)
@@ -821,7 +833,9 @@ def measure_window() -> dict:
         for child in w.children:
             walk(child, visible)
 
-    for root in Window.children:
+    layer = [0]
+    for root in Window.children:     # a dialog is a layer of its own over the screen
+        layer[0] = id(root)
         walk(root)
 
     def covered(axis):

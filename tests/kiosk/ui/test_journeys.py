@@ -129,7 +129,10 @@ def test_coordinator_corrects_a_time_and_checks_out(journeys):
     events = [t for (t,) in j.rows("SELECT type FROM outbox ORDER BY seq")]
     assert events == ["checkin", "checkin", "checkout", "correction"]
     (payload,) = j.rows("SELECT payload FROM outbox WHERE type = 'correction'")[0]
-    assert "忘记扫码" in payload and "14020200009" in payload
+    assert "14020200009" in payload
+    # the reason came from a chip, one tap, and is what the correction carries
+    assert j["reason_before_chip"] == "" and j["reason_after_chip"] == "忘记扫码"
+    assert json.loads(payload)["reason"] == "忘记扫码"
 
 
 def test_sync_down_then_up(journeys):

@@ -82,6 +82,21 @@ def test_touch_targets_at_least_60_dp(audits):
     assert not tiny, tiny
 
 
+def test_no_touch_target_lies_over_another(audits):
+    """Two buttons drawn over each other: a finger cannot tell which it presses (a row of
+    buttons taller than the row it was given spills onto the next one). A dialog is a layer
+    over the screen: only its own buttons can be pressed while it is open."""
+    def over(a, b):
+        (ax0, ay0, ax1, ay1), (bx0, by0, bx1, by1) = a["rect"], b["rect"]
+        return min(ax1, bx1) - max(ax0, bx0) > 1 and min(ay1, by1) - max(ay0, by0) > 1
+    overlaps = [(run, name, a["text"][:30], b["text"][:30])
+                for run, j in audits.items() for name, screen in j["audit"].items()
+                for i, a in enumerate(screen["targets"]) for b in screen["targets"][i + 1:]
+                if a["layer"] == b["layer"] and a["id"] not in b["inside"] and b["id"] not in a["inside"]
+                and over(a, b)]
+    assert not overlaps, overlaps
+
+
 def test_no_designed_screen_more_than_a_third_empty(audits):
     empty = [(run, name, round(screen["cover_y"], 2), round(screen["cover_x"], 2))
              for run, j in audits.items() for name, screen in j["audit"].items()

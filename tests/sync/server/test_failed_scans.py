@@ -43,3 +43,28 @@ def test_a_bad_failed_scan_and_an_unknown_type_are_refused_alone(api, kiosk):
     assert kiosk.statuses([good, too_long, text_smuggled, newer]) == [
         ("stored", None), ("refused", "bad_payload"), ("refused", "bad_payload"), ("refused", "unknown_type")]
     assert [r["code"] for r in failed_scans.recent(CLI, since=0)] == ["revoked"]
+
+
+def test_failed_scans_older_than_the_keeping_time_are_deleted_by_a_later_push(api, kiosk, monkeypatch):
+    import time
+
+    from sync.server.db import reading, writing
+    from sync.server.models import FailedScan
+    old = [failed(kiosk, "revoked", T0, "14020200006", 6), failed(kiosk, "foreign", T0)]
+    recent = failed(kiosk, "expired", T0, "14020200007", 7)
+    assert kiosk.statuses(old) == [("stored", None)] * 2
+    now = int(time.time())
+    with writing():     # as if they had arrived 91 days ago
+        FailedScan.update(received_at=now - 91 * 86400).execute()
+    monkeypatch.setattr(failed_scans, "_last_pruned", {"at": now - 2 * failed_scans.PRUNE_EVERY_SECONDS})
+    assert kiosk.statuses([recent]) == [("stored", None)]
+    with reading():
+        assert [r.code for r in FailedScan.select()] == ["expired"]
+        assert failed_scans.counts_by_device(CLI, since=0) == {kiosk.device_id: 1}
+
+
+def test_the_fleet_listing_reads_failed_scans_by_arrival_from_an_index(api, kiosk):
+    from sync.server.db import db, reading
+    with reading():
+        indexed = {tuple(ix.columns) for ix in db.get_indexes("failed_scans")}
+    assert ("received_at",) in indexed and ("device_id", "received_at") in indexed
