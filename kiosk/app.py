@@ -284,12 +284,15 @@ def make_app_class():
                 # halves of the work in two frames, not one long frame (bench_ui's stall).
                 # (a 0-timeout callback scheduled now would still run in this frame's tick: the
                 # hop goes through the before-draw pass, whose 0-timeout callbacks wait a tick)
-                Clock.schedule_once(lambda dt: Clock.schedule_once(self._to_feedback, 0), -1)
+                shown = self.sm.current
+                Clock.schedule_once(lambda dt: Clock.schedule_once(lambda dt: self._to_feedback(shown), 0), -1)
             outcome = result.result
             self.sounds.play(outcome if outcome in ("checked_in", "checked_out", "repeat", "refused") else "refused")
 
-        def _to_feedback(self, dt) -> None:
-            if self.sm.current not in ("feedback", "coordinator", "unlock"):   # nothing took the screen meanwhile
+        def _to_feedback(self, shown: str) -> None:
+            now = self.sm.current
+            # as before the hop, unless a coordinator's badge took the screen meanwhile
+            if now != "feedback" and (now == shown or now not in ("coordinator", "unlock")):
                 self.go("feedback")
 
         def choose_activity(self, text_or_badge: str, activity_id: str) -> None:
