@@ -115,15 +115,17 @@ def writing() -> Iterator[None]:
                 yield
 
 
-def insert_ignoring_duplicates(model, rows: list[dict], returning: str | None = None,
-                               chunk: int = 250) -> list:
+def insert_ignoring_duplicates(model, rows: list, returning: str | None = None,
+                               chunk: int = 250, columns: tuple[str, ...] | None = None) -> list:
     """``INSERT … ON CONFLICT DO NOTHING [RETURNING col]`` for many rows; returns the
     `returning` values of the rows actually inserted. Same SQL on SQLite (3.35+) and
     PostgreSQL. Hand-built because it is the hot path of a push, and peewee spends far
-    longer composing a 500-row INSERT than the database spends running it."""
+    longer composing a 500-row INSERT than the database spends running it. Rows are dicts,
+    or with `columns` tuples of values in that order (cheaper on the push path)."""
     if not rows:
         return []
-    columns = list(rows[0])
+    as_tuples = columns is not None
+    columns = list(columns if as_tuples else rows[0])
     table = model._meta.table_name
     one = "(" + ", ".join([db.obj.param] * len(columns)) + ")"
     names = ", ".join(f'"{c}"' for c in columns)
@@ -132,7 +134,8 @@ def insert_ignoring_duplicates(model, rows: list[dict], returning: str | None = 
         part = rows[start:start + chunk]
         sql = (f'INSERT INTO "{table}" ({names}) VALUES {", ".join([one] * len(part))} ON CONFLICT DO NOTHING'
                + (f' RETURNING "{returning}"' if returning else ""))
-        cursor = db.execute_sql(sql, [row[c] for row in part for c in columns])
+        values = [v for row in part for v in row] if as_tuples else [row[c] for row in part for c in columns]
+        cursor = db.execute_sql(sql, values)
         if returning:
             inserted.extend(r[0] for r in cursor.fetchall())
     return inserted

@@ -36,11 +36,12 @@ async def push(http: Request) -> Response:
     holding a thread."""
     device = http.scope["state"]["device"]
     try:
-        body = PushRequest.model_validate_json(await http.body())
+        raw = await http.body()
+        body = PushRequest.model_validate_json(raw)
     except ValidationError as exc:
         raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
                                       for e in exc.errors(include_url=False, include_input=False)]) from None
-    checked = events.check(device, body.events)
+    checked = events.check(device, body.events, clean=events.body_is_clean(raw))
     future = http.app.state.writer.submit(device, body.events, checked, int(time.time()))
     results = await asyncio.wrap_future(future)
     counts: dict[str, int] = {}

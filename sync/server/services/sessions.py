@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import operator
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 from sync import hours, protocol
 from sync.server.db import in_list, insert_ignoring_duplicates, reading, select_in, update_many, writing
@@ -34,19 +34,28 @@ from sync.server.models import Activity, Badge, HoursSession, Revocation, Stored
 from sync.server.services.changes import rules_for
 from sync.server.settings import ServerSettings
 
-@dataclass(frozen=True)
 class Accepted:
     """An event that passed validation, with its payload parsed; `key` (the event id) and
-    `sid` (its session id, if any) as text, made once: the push path asks for them often."""
-    event: protocol.Event
-    payload: protocol.Strict
-    key: str = field(init=False, repr=False, compare=False)
-    sid: str | None = field(init=False, repr=False, compare=False)
+    `sid` (its session id, if any) as text, made once: the push path asks for them often.
+    A plain class with slots (a frozen dataclass cost twice as much to make, per event);
+    treat it as read-only."""
+    __slots__ = ("event", "payload", "key", "sid")
 
-    def __post_init__(self):
-        session_id = self.payload.__dict__.get("session_id")
-        object.__setattr__(self, "key", str(self.event.id))
-        object.__setattr__(self, "sid", None if session_id is None else str(session_id))
+    def __init__(self, event: protocol.Event, payload: protocol.Strict):
+        self.event, self.payload = event, payload
+        self.key = str(event.id)
+        session_id = payload.__dict__.get("session_id")
+        self.sid = None if session_id is None else str(session_id)
+
+    def __eq__(self, other):
+        if not isinstance(other, Accepted):
+            return NotImplemented
+        return self.event == other.event and self.payload == other.payload
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Accepted(event={self.event!r}, payload={self.payload!r})"
 
 
 def server_time(event: protocol.Event, at: int) -> int:
@@ -115,8 +124,12 @@ class _Batch:
 
 
 def _add_flags(session: HoursSession, *flags: str) -> None:
-    if not session.flags and not any(flags):
-        return                  # nothing to add to nothing (every check-in comes here)
+    if not session.flags:
+        if not any(flags):
+            return              # nothing to add to nothing (every check-in comes here)
+        if len(flags) == 1:
+            session.flags = flags[0]   # one flag to none (an unknown volunteer's check-in)
+            return
     session.flags = ",".join(sorted(hours.split_flags(session.flags) | {f for f in flags if f}))
 
 
@@ -140,8 +153,23 @@ def _time_flags(item: Accepted, at: int, received_at: int, settings: ServerSetti
     return flags
 
 
+# An open session's settlement by its flags' text: `hours.settle` of a session without a
+# check-out depends on its flags alone (no credit, no rule applies), and every check-in
+# of a push is settled open. Bounded: flags come in few combinations.
+_SETTLED_OPEN: dict[str, tuple[int | None, str, str]] = {}
+
+
 def _settle(batch: _Batch, session: HoursSession) -> None:
     """Credit, flags and state by the shared rules (sync.hours.settle)."""
+    if session.check_out_at is None:
+        known = _SETTLED_OPEN.get(session.flags)
+        if known is None:
+            settled = hours.settle(session.check_in_at, None, hours.HoursRules(), hours.split_flags(session.flags))
+            known = (settled.minutes, ",".join(settled.flags), settled.state)
+            if len(_SETTLED_OPEN) < 1024:
+                _SETTLED_OPEN[session.flags] = known
+        session.minutes, session.flags, session.state = known
+        return
     settled = hours.settle(session.check_in_at, session.check_out_at, batch.rules(session),
                            hours.split_flags(session.flags))
     session.minutes, session.flags, session.state = settled.minutes, ",".join(settled.flags), settled.state
