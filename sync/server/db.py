@@ -35,6 +35,10 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "busy_timeout": 30000,
     "cache_size": -32000,
+    # Checkpoint the WAL into the database file every 64 MB of WAL, not every 4 MB (the
+    # default): a push dirties index pages at random (session ids), and a page written by
+    # many commits between two checkpoints is copied back once. ≈ 5 µs less per event.
+    "wal_autocheckpoint": 16000,
 }
 
 # Keys of PostgreSQL transaction-level advisory locks.
@@ -372,6 +376,16 @@ def _m0015_reports_covering_index() -> None:
     db.create_tables([HoursSession], safe=True)                  # creates the models' missing indexes
 
 
+def _m0016_deferred_events_index() -> None:
+    """Issue 12: events by session only where deferred (a partial index, models.StoredEvent);
+    the full index on events.session_id, made twice (by 0001 under the model's name and by
+    0002), goes: it cost two inserts at random pages per event stored."""
+    from sync.server.models import StoredEvent
+    db.execute_sql('DROP INDEX IF EXISTS "storedevent_session_id"')
+    db.execute_sql('DROP INDEX IF EXISTS "events_session_id"')
+    db.create_tables([StoredEvent], safe=True)                  # creates the models' missing indexes
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_trusted_hours", _m0002_trusted_hours),
@@ -388,6 +402,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0013_reports_certificates", _m0013_reports_certificates),
     ("0014_failed_scans", _m0014_failed_scans),
     ("0015_reports_covering_index", _m0015_reports_covering_index),
+    ("0016_deferred_events_index", _m0016_deferred_events_index),
 ]
 
 

@@ -343,7 +343,8 @@ def _deferred_for(session_ids) -> list[tuple[Accepted, str]]:
     if not session_ids:
         return []
     # Hand-built (select_in): this runs on every push, and mostly finds nothing.
-    rows = sorted(select_in(StoredEvent, "session_id", set(session_ids), f'"deferred" = {db.obj.param}', (1,)),
+    # "deferred" = 1 as a literal: the partial index (models.StoredEvent) serves that term only.
+    rows = sorted(select_in(StoredEvent, "session_id", set(session_ids), '"deferred" = 1'),
                   key=lambda row: row["seq"])
     waiting = []
     for row in rows:
