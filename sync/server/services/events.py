@@ -135,15 +135,33 @@ def _encoder(**options):
     return encode
 
 
-# json.dumps with these options (twice per event).
+# json.dumps with these options (once per event: `_digests`).
 _DIGEST_JSON = _encoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-_PAYLOAD_JSON = _encoder(ensure_ascii=False)
 
 
 def digest(event: protocol.Event) -> str:
     """What an event says, as one hash: a re-sent id must say the same."""
     body = _DIGEST_JSON([event.device_id, event.type, event.payload])
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _digests(events: list[protocol.Event]) -> tuple[list[str], list[str]]:
+    """(`digest` of each event, each payload as canonical JSON: sorted keys, no spaces).
+    One encoding per event serves both: the digest's body is that JSON inside the list
+    ``[device_id,type,payload]``, byte for byte what `digest` encodes; and it is what the
+    events table keeps (any JSON reads back the same; the push path encoded twice before)."""
+    prefixes: dict[tuple[str, str], str] = {}
+    digests, payloads = [], []
+    sha256 = hashlib.sha256
+    for event in events:
+        prefix = prefixes.get((event.device_id, event.type))
+        if prefix is None:
+            prefix = prefixes[(event.device_id, event.type)] = \
+                f"[{_DIGEST_JSON(event.device_id)},{_DIGEST_JSON(event.type)},"
+        payload = _DIGEST_JSON(event.payload)
+        payloads.append(payload)
+        digests.append(sha256((prefix + payload + "]").encode("utf-8", "surrogatepass")).hexdigest())
+    return digests, payloads
 
 
 _TIME_FIELDS = ("at", "value")
@@ -225,7 +243,7 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
         requests.refuse_numbers(device, keys, checked)
     if requests.RATING in types:
         requests.refuse_ratings(keys, checked)
-    digests = [digest(e) for e in events]
+    digests, payloads = _digests(events)
     answers: list[str | None] = [c if type(c) is str else None for c in checked]
 
     # 1. Insert-or-ignore the accepted events (the first of an id repeated in the batch);
@@ -240,7 +258,7 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
         item = checked[i]
         e = item.event
         rows.append((key, device_id, station, e.seq, e.type, e.device_time.isoformat(), e.clock_offset_ms,
-                     received_at, _PAYLOAD_JSON(e.payload), digests[i], item.sid, 0))
+                     received_at, payloads[i], digests[i], item.sid, 0))
     new_ids, failed = _insert(rows)
     for key in failed:
         answers[first[key]] = "storage_error"

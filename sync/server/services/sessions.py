@@ -301,9 +301,9 @@ def apply_events(items: list[Accepted], device_id: str, station: str, received_a
     # Credit, then write: new sessions in one statement, changed ones in one executemany.
     for sid in batch.touched:
         _settle(batch, batch.sessions[sid])
-    rows = {sid: batch.sessions[sid].row() for sid in batch.touched | batch.new}
-    insert_ignoring_duplicates(HoursSession, [rows[sid] for sid in batch.new])
-    update_many(HoursSession, "id", [c for c in _COLUMNS if c != "id"], [rows[sid] for sid in batch.touched - batch.new])
+    insert_ignoring_duplicates(HoursSession, [_VALUES(batch.sessions[sid]) for sid in batch.new], columns=_COLUMNS)
+    update_many(HoursSession, "id", [c for c in _COLUMNS if c != "id"],
+                [batch.sessions[sid].row() for sid in batch.touched - batch.new])
     # The volunteers whose credit changed: their kiosks get the city's figures (services.totals).
     from sync.server.services import totals
     totals.publish({batch.sessions[sid].vid for sid in batch.touched | batch.new

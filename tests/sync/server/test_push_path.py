@@ -89,3 +89,17 @@ def test_a_deferred_check_out_still_waits_for_its_check_in(kiosk):
     with db.reading():
         assert sorted(db.db.execute_sql('SELECT "deferred" FROM "events"').fetchall()) == [(0,), (0,)]
         assert db.db.execute_sql('SELECT "check_out_at" FROM "sessions"').fetchall() == [(NOW - 600,)]
+
+
+def test_one_encoding_gives_the_digest_of_before_and_a_payload_that_reads_back_the_same():
+    from sync import protocol
+    payloads = [{"vid": "V0001", "at": NOW, "session_id": "0190a0a0-0000-7000-8000-000000000001", "serial": 3},
+                {"note": "理发 \u2028 \"quoted\" \\", "z": [1, 2.5, None, True, {"b": 1, "a": [{}]}], "a": -7},
+                {}, {"x": "\U0001f600", "nested": {"k": {"j": ["é"]}}}]
+    batch = [protocol.Event(id="0190a0a0-0000-7000-8000-00000000000" + str(i), device_id=device, seq=i + 1,
+                            type=kind, device_time="2026-11-30T08:00:00+08:00", payload=payload)
+             for i, (payload, device, kind) in enumerate(zip(payloads, ["k1", "k1", "k2", "设备"],
+                                                             ["checkin", "checkin", "teleport", "checkin"]))]
+    digests, texts = events._digests(batch)
+    assert digests == [events.digest(e) for e in batch]
+    assert [json.loads(t) for t in texts] == payloads
