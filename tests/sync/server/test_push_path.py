@@ -103,3 +103,25 @@ def test_one_encoding_gives_the_digest_of_before_and_a_payload_that_reads_back_t
     digests, texts = events._digests(batch)
     assert digests == [events.digest(e) for e in batch]
     assert [json.loads(t) for t in texts] == payloads
+
+
+def test_the_direct_push_route_answers_as_the_framework_did(api, kiosk):
+    # PushGate calls the push route directly (api.events.direct): the app's error answers,
+    # the page headers and the access-log fields must be those of the routed request.
+    bad = api.post("/api/v1/events", content=b'{"events": [{"id": "x"}]}', headers={
+        **kiosk.headers, "Content-Type": "application/json"})
+    assert bad.status_code == 422
+    body = bad.json()
+    assert body["code"] == "invalid_request" and body["detail"][0]["loc"][:2] == ["body", "events"]
+    assert bad.headers["x-frame-options"] == "DENY" and bad.headers["x-content-type-options"] == "nosniff"
+    ok = kiosk.push([kiosk.checkin("V0001", NOW - 600)])
+    assert ok.status_code == 200 and ok.headers["referrer-policy"] == "same-origin"
+    assert [r["status"] for r in ok.json()["results"]] == ["stored"]
+    # Revoked in the database behind the token cache: the group writer refuses, and the
+    # app's handler for ServiceError answers 403 device_revoked.
+    from sync.server.models import Device
+    with db.writing():
+        Device.update(revoked_at=NOW).where(Device.id == kiosk.device_id).execute()
+    revoked = kiosk.push([kiosk.checkin("V0002", NOW - 600)])
+    assert (revoked.status_code, revoked.json()["code"]) == (403, "device_revoked")
+    assert revoked.headers["content-security-policy"] == "frame-ancestors 'none'"
