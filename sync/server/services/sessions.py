@@ -41,11 +41,16 @@ class Accepted:
     treat it as read-only."""
     __slots__ = ("event", "payload", "key", "sid")
 
-    def __init__(self, event: protocol.Event, payload: protocol.Strict):
+    def __init__(self, event: protocol.Event, payload: protocol.Strict, key: str | None = None,
+                 sid: str | None = None):
+        """`key`, `sid`: the texts, when the caller made them already (`events.check`, for a
+        whole push at once); else made here."""
         self.event, self.payload = event, payload
-        self.key = str(event.id)
-        session_id = payload.__dict__.get("session_id")
-        self.sid = None if session_id is None else str(session_id)
+        self.key = str(event.id) if key is None else key
+        if sid is None:
+            session_id = payload.__dict__.get("session_id")
+            sid = None if session_id is None else str(session_id)
+        self.sid = sid
 
     def __eq__(self, other):
         if not isinstance(other, Accepted):
@@ -365,6 +370,8 @@ def _flag_two_stations(batch: _Batch, settings: ServerSettings) -> None:
     others = [_Session(**r) for r in select_in(
         HoursSession, "vid", {s.vid for s in checkins}, f'"check_in_at" BETWEEN {db.obj.param} AND {db.obj.param}',
         (min(s.check_in_at for s in checkins) - window, max(s.check_in_at for s in checkins) + window))]
+    if not others and len({s.station for s in checkins}) == 1:
+        return      # no session at another station to pair with (a push's usual case)
     by_vid: dict[str, dict[str, _Session]] = {}
     for candidate in [*(batch.sessions.get(o.id, o) for o in others), *checkins]:
         by_vid.setdefault(candidate.vid, {}).setdefault(candidate.id, candidate)
