@@ -11,7 +11,9 @@ The layers a request goes through, outermost first: `AccessLog`; for a push `Pus
 many pushes in flight, 503 busy with Retry-After; all before the body is read); for an
 enrolment `EnrolLimit` (429 per client address); `BodyLimit` (413, and 408 when the
 body does not arrive in time); the route (parse, validate), then the group writer
-(`services.writer`: many pushes, one commit).
+(`services.writer`: many pushes, one commit). An admitted push skips the layers between
+`PushGate` and its route: the gate calls the route directly (`api.events.direct`, under a
+`BodyLimit` of its own).
 """
 
 from __future__ import annotations

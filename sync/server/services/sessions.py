@@ -169,7 +169,7 @@ def _settle(batch: _Batch, session: HoursSession) -> None:
     if session.check_out_at is None:
         known = _SETTLED_OPEN.get(session.flags)
         if known is None:
-            settled = hours.settle(session.check_in_at, None, hours.HoursRules(), hours.split_flags(session.flags))
+            settled = hours.settle(session.check_in_at, None, batch.rules(session), hours.split_flags(session.flags))
             known = (settled.minutes, ",".join(settled.flags), settled.state)
             if len(_SETTLED_OPEN) < 1024:
                 _SETTLED_OPEN[session.flags] = known
