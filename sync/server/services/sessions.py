@@ -65,7 +65,8 @@ class Accepted:
 
 def server_time(event: protocol.Event, at: int) -> int:
     """A kiosk-clock time moved onto the server clock."""
-    return at + round(event.clock_offset_ms / 1000)
+    offset_ms = event.clock_offset_ms
+    return at + round(offset_ms / 1000) if offset_ms else at    # (no float for a synced clock)
 
 
 @dataclass(slots=True)
