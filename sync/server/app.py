@@ -11,7 +11,9 @@ The layers a request goes through, outermost first: `AccessLog`; for a push `Pus
 many pushes in flight, 503 busy with Retry-After; all before the body is read); for an
 enrolment `EnrolLimit` (429 per client address); `BodyLimit` (413, and 408 when the
 body does not arrive in time); the route (parse, validate), then the group writer
-(`services.writer`: many pushes, one commit).
+(`services.writer`: many pushes, one commit). An admitted push skips the layers between
+`PushGate` and its route: the gate calls the route directly (`api.events.direct`, under a
+`BodyLimit` of its own).
 """
 
 from __future__ import annotations
@@ -214,8 +216,11 @@ class PushGate:
     RATE_WINDOW = 10.0     # seconds of completions the rate is measured over
     FORGET_AFTER = 600.0   # admission counts start over this often (and stay bounded)
 
-    def __init__(self, app, path: str, concurrency: int, queue: int, wait_seconds: float, per_device: int):
-        self.app, self.path = app, path
+    def __init__(self, app, path: str, concurrency: int, queue: int, wait_seconds: float, per_device: int,
+                 direct=None):
+        # direct: the push route as an ASGI app, called for an admitted push instead of the
+        # layers below (`api.events.direct`); None: through them.
+        self.app, self.path, self.direct = app, path, direct or app
         self.concurrency, self.queue, self.wait_seconds = concurrency, queue, wait_seconds
         self.per_device = per_device
         self.active = self.waiting = 0
@@ -259,7 +264,7 @@ class PushGate:
                 if not await self._admit(key, deadline):
                     return await self._busy(scope, receive, send)
                 try:
-                    await self.app(scope, receive, send)
+                    await self.direct(scope, receive, send)
                 finally:
                     self._release()
                     self._finished.append(time.monotonic())
@@ -432,6 +437,8 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.add_middleware(EnrolLimit, path=API_PREFIX + "/devices/enroll", rate=settings.enroll_rate_limit)
     app.add_middleware(PushGate, path=API_PREFIX + "/events", concurrency=settings.push_concurrency,
                        queue=settings.push_queue, wait_seconds=settings.push_wait_seconds,
-                       per_device=settings.push_per_device)
+                       per_device=settings.push_per_device,
+                       direct=BodyLimit(events.direct(app), limit=settings.max_body_bytes,
+                                        timeout=settings.body_timeout_seconds))
     app.add_middleware(AccessLog)
     return app

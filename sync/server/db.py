@@ -35,6 +35,10 @@ SQLITE_PRAGMAS = {
     "foreign_keys": 1,
     "busy_timeout": 30000,
     "cache_size": -32000,
+    # Checkpoint the WAL into the database file every 64 MB of WAL, not every 4 MB (the
+    # default): a push dirties index pages at random (session ids), and a page written by
+    # many commits between two checkpoints is copied back once. ≈ 5 µs less per event.
+    "wal_autocheckpoint": 16000,
 }
 
 # Keys of PostgreSQL transaction-level advisory locks.
@@ -115,15 +119,17 @@ def writing() -> Iterator[None]:
                 yield
 
 
-def insert_ignoring_duplicates(model, rows: list[dict], returning: str | None = None,
-                               chunk: int = 250) -> list:
+def insert_ignoring_duplicates(model, rows: list, returning: str | None = None,
+                               chunk: int = 250, columns: tuple[str, ...] | None = None) -> list:
     """``INSERT … ON CONFLICT DO NOTHING [RETURNING col]`` for many rows; returns the
     `returning` values of the rows actually inserted. Same SQL on SQLite (3.35+) and
     PostgreSQL. Hand-built because it is the hot path of a push, and peewee spends far
-    longer composing a 500-row INSERT than the database spends running it."""
+    longer composing a 500-row INSERT than the database spends running it. Rows are dicts,
+    or with `columns` tuples of values in that order (cheaper on the push path)."""
     if not rows:
         return []
-    columns = list(rows[0])
+    as_tuples = columns is not None
+    columns = list(columns if as_tuples else rows[0])
     table = model._meta.table_name
     one = "(" + ", ".join([db.obj.param] * len(columns)) + ")"
     names = ", ".join(f'"{c}"' for c in columns)
@@ -132,7 +138,8 @@ def insert_ignoring_duplicates(model, rows: list[dict], returning: str | None = 
         part = rows[start:start + chunk]
         sql = (f'INSERT INTO "{table}" ({names}) VALUES {", ".join([one] * len(part))} ON CONFLICT DO NOTHING'
                + (f' RETURNING "{returning}"' if returning else ""))
-        cursor = db.execute_sql(sql, [row[c] for row in part for c in columns])
+        values = [v for row in part for v in row] if as_tuples else [row[c] for row in part for c in columns]
+        cursor = db.execute_sql(sql, values)
         if returning:
             inserted.extend(r[0] for r in cursor.fetchall())
     return inserted
@@ -377,6 +384,16 @@ def _m0016_failed_scans_by_arrival() -> None:
     db.create_tables([FailedScan], safe=True)                    # creates the models' missing indexes
 
 
+def _m0017_deferred_events_index() -> None:
+    """Issue 12: events by session only where deferred (a partial index, models.StoredEvent);
+    the full index on events.session_id, made twice (by 0001 under the model's name and by
+    0002), goes: it cost two inserts at random pages per event stored."""
+    from sync.server.models import StoredEvent
+    db.execute_sql('DROP INDEX IF EXISTS "storedevent_session_id"')
+    db.execute_sql('DROP INDEX IF EXISTS "events_session_id"')
+    db.create_tables([StoredEvent], safe=True)                  # creates the models' missing indexes
+
+
 MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0001_initial", _m0001_initial),
     ("0002_trusted_hours", _m0002_trusted_hours),
@@ -394,6 +411,7 @@ MIGRATIONS: list[tuple[str, Callable[[], None]]] = [
     ("0014_failed_scans", _m0014_failed_scans),
     ("0015_reports_covering_index", _m0015_reports_covering_index),
     ("0016_failed_scans_by_arrival", _m0016_failed_scans_by_arrival),
+    ("0017_deferred_events_index", _m0017_deferred_events_index),
 ]
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import operator
 import time
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 
 from sync import hours, protocol
 from sync.server.db import in_list, insert_ignoring_duplicates, reading, select_in, update_many, writing
@@ -34,24 +34,39 @@ from sync.server.models import Activity, Badge, HoursSession, Revocation, Stored
 from sync.server.services.changes import rules_for
 from sync.server.settings import ServerSettings
 
-@dataclass(frozen=True)
 class Accepted:
     """An event that passed validation, with its payload parsed; `key` (the event id) and
-    `sid` (its session id, if any) as text, made once: the push path asks for them often."""
-    event: protocol.Event
-    payload: protocol.Strict
-    key: str = field(init=False, repr=False, compare=False)
-    sid: str | None = field(init=False, repr=False, compare=False)
+    `sid` (its session id, if any) as text, made once: the push path asks for them often.
+    A plain class with slots (a frozen dataclass cost twice as much to make, per event);
+    treat it as read-only."""
+    __slots__ = ("event", "payload", "key", "sid")
 
-    def __post_init__(self):
-        session_id = self.payload.__dict__.get("session_id")
-        object.__setattr__(self, "key", str(self.event.id))
-        object.__setattr__(self, "sid", None if session_id is None else str(session_id))
+    def __init__(self, event: protocol.Event, payload: protocol.Strict, key: str | None = None,
+                 sid: str | None = None):
+        """`key`, `sid`: the texts, when the caller made them already (`events.check`, for a
+        whole push at once); else made here."""
+        self.event, self.payload = event, payload
+        self.key = str(event.id) if key is None else key
+        if sid is None:
+            session_id = payload.__dict__.get("session_id")
+            sid = None if session_id is None else str(session_id)
+        self.sid = sid
+
+    def __eq__(self, other):
+        if not isinstance(other, Accepted):
+            return NotImplemented
+        return self.event == other.event and self.payload == other.payload
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"Accepted(event={self.event!r}, payload={self.payload!r})"
 
 
 def server_time(event: protocol.Event, at: int) -> int:
     """A kiosk-clock time moved onto the server clock."""
-    return at + round(event.clock_offset_ms / 1000)
+    offset_ms = event.clock_offset_ms
+    return at + round(offset_ms / 1000) if offset_ms else at    # (no float for a synced clock)
 
 
 @dataclass(slots=True)
@@ -115,8 +130,12 @@ class _Batch:
 
 
 def _add_flags(session: HoursSession, *flags: str) -> None:
-    if not session.flags and not any(flags):
-        return                  # nothing to add to nothing (every check-in comes here)
+    if not session.flags:
+        if not any(flags):
+            return              # nothing to add to nothing (every check-in comes here)
+        if len(flags) == 1:
+            session.flags = flags[0]   # one flag to none (an unknown volunteer's check-in)
+            return
     session.flags = ",".join(sorted(hours.split_flags(session.flags) | {f for f in flags if f}))
 
 
@@ -140,8 +159,23 @@ def _time_flags(item: Accepted, at: int, received_at: int, settings: ServerSetti
     return flags
 
 
+# An open session's settlement by its flags' text: `hours.settle` of a session without a
+# check-out depends on its flags alone (no credit, no rule applies), and every check-in
+# of a push is settled open. Bounded: flags come in few combinations.
+_SETTLED_OPEN: dict[str, tuple[int | None, str, str]] = {}
+
+
 def _settle(batch: _Batch, session: HoursSession) -> None:
     """Credit, flags and state by the shared rules (sync.hours.settle)."""
+    if session.check_out_at is None:
+        known = _SETTLED_OPEN.get(session.flags)
+        if known is None:
+            settled = hours.settle(session.check_in_at, None, batch.rules(session), hours.split_flags(session.flags))
+            known = (settled.minutes, ",".join(settled.flags), settled.state)
+            if len(_SETTLED_OPEN) < 1024:
+                _SETTLED_OPEN[session.flags] = known
+        session.minutes, session.flags, session.state = known
+        return
     settled = hours.settle(session.check_in_at, session.check_out_at, batch.rules(session),
                            hours.split_flags(session.flags))
     session.minutes, session.flags, session.state = settled.minutes, ",".join(settled.flags), settled.state
@@ -273,9 +307,9 @@ def apply_events(items: list[Accepted], device_id: str, station: str, received_a
     # Credit, then write: new sessions in one statement, changed ones in one executemany.
     for sid in batch.touched:
         _settle(batch, batch.sessions[sid])
-    rows = {sid: batch.sessions[sid].row() for sid in batch.touched | batch.new}
-    insert_ignoring_duplicates(HoursSession, [rows[sid] for sid in batch.new])
-    update_many(HoursSession, "id", [c for c in _COLUMNS if c != "id"], [rows[sid] for sid in batch.touched - batch.new])
+    insert_ignoring_duplicates(HoursSession, [_VALUES(batch.sessions[sid]) for sid in batch.new], columns=_COLUMNS)
+    update_many(HoursSession, "id", [c for c in _COLUMNS if c != "id"],
+                [batch.sessions[sid].row() for sid in batch.touched - batch.new])
     # The volunteers whose credit changed: their kiosks get the city's figures (services.totals).
     from sync.server.services import totals
     totals.publish({batch.sessions[sid].vid for sid in batch.touched | batch.new
@@ -315,7 +349,8 @@ def _deferred_for(session_ids) -> list[tuple[Accepted, str]]:
     if not session_ids:
         return []
     # Hand-built (select_in): this runs on every push, and mostly finds nothing.
-    rows = sorted(select_in(StoredEvent, "session_id", set(session_ids), f'"deferred" = {db.obj.param}', (1,)),
+    # "deferred" = 1 as a literal: the partial index (models.StoredEvent) serves that term only.
+    rows = sorted(select_in(StoredEvent, "session_id", set(session_ids), '"deferred" = 1'),
                   key=lambda row: row["seq"])
     waiting = []
     for row in rows:
@@ -336,6 +371,8 @@ def _flag_two_stations(batch: _Batch, settings: ServerSettings) -> None:
     others = [_Session(**r) for r in select_in(
         HoursSession, "vid", {s.vid for s in checkins}, f'"check_in_at" BETWEEN {db.obj.param} AND {db.obj.param}',
         (min(s.check_in_at for s in checkins) - window, max(s.check_in_at for s in checkins) + window))]
+    if not others and len({s.station for s in checkins}) == 1:
+        return      # no session at another station to pair with (a push's usual case)
     by_vid: dict[str, dict[str, _Session]] = {}
     for candidate in [*(batch.sessions.get(o.id, o) for o in others), *checkins]:
         by_vid.setdefault(candidate.vid, {}).setdefault(candidate.id, candidate)
