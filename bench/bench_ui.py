@@ -413,9 +413,19 @@ def child_memory(scans: int, standalone: bool = False) -> None:
     Clock.schedule_once(start, 0.5)
     try:
         app.run()
+    except BaseException as exc:   # Kivy hides stderr (KIVY_NO_CONSOLELOG): say it on stdout, where the parent looks
+        print(json.dumps({"error": f"{type(exc).__name__}: {exc}", "scans_done": state_n(services),
+                          "traceback": traceback.format_exc()[-4000:]}), flush=True)
+        raise
     finally:
+        if app.camera is not None:
+            app.camera.stop()
         if server is not None:
             server.stop()
+
+
+def state_n(services) -> int:
+    return getattr(services, "scans_decided", 0)
 
 
 def run_child(*args: str) -> dict | None:
@@ -423,9 +433,16 @@ def run_child(*args: str) -> dict | None:
     proc = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True, text=True, cwd=ROOT)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if not lines:
-        print(proc.stderr[-3000:])
+        err = proc.stderr
+        start = err.rfind("Traceback (most recent call last)")
+        print(f"child {args[:2]} exited with {proc.returncode} and no figures:",
+              err[start:][-3000:] if start >= 0 else err[-3000:])
         return None
-    return json.loads(lines[-1])
+    answer = json.loads(lines[-1])
+    if "error" in answer:
+        print(f"child {args[:2]} failed: {answer['error']} (after {answer.get('scans_done')} scans)\n"
+              f"{answer.get('traceback', '')}")
+    return answer
 
 
 def main() -> int:
@@ -481,7 +498,7 @@ def main() -> int:
               f" USS while the server ran beside it {r.get('uss_with_server', 0):.1f} MB;"
               f" at scan {min(500, args.scans // 2)} RSS {r['at_500']['rss']:.1f} MB, USS {r['at_500']['uss']:.1f} MB)")
     elif r:
-        print("memory run failed:", r)
+        print("memory run failed:", r.get("error", r))
     if f and "sync_s" in f:
         print(f"(sync: ok={f['ok']} pending at the end={f['pending_end']}, {f['scans_decided']} scans decided during it, "
               f"{f['stalls_over_50ms']} loop iterations over 50 ms, request latency {f['latency_s']} s)")
