@@ -335,23 +335,44 @@ def child_stall(events: int, latency: float, verbose: bool = False) -> None:
         server.stop()
 
 
+def memory_setup(folder: str, server_url: str = "", code: str = "") -> None:
+    """In its own process (the measured kiosk must not hold what only the bench needs: badge
+    signing, QR drawing, the video writer): a sample kiosk, its badges as a recorded camera
+    video, enrolled with the server when one is given."""
+    from kiosk.ui.sample import make_kiosk
+    path = Path(folder)
+    store, _ = make_kiosk(path)
+    record_video(path / "badges", path / "camera.avi")
+    if server_url:
+        from sync.client import enroll
+        enroll(store, server_url, code)
+
+
 def child_memory(scans: int, standalone: bool = False) -> None:
-    folder, clock, store, tokens = sample_kiosk("wg-bench-mem-")
-    video = record_video(folder / "badges", folder / "camera.avi")
-    from kivy.clock import Clock
-    from kiosk.app import make_app_class
-    from kiosk.ui.services import KioskServices
+    sys.path.insert(0, str(ROOT))
+    os.environ["WEIGUANG_NO_SOUND"] = "1"
+    folder = Path(tempfile.mkdtemp(prefix="wg-bench-mem-"))
     server = None
     setup_started = time.monotonic()
     if not standalone:   # as at a station: enrolled, the sync agent pushing the scans as they come
         from kiosk.demo import LocalServer
-        from sync.client import SyncAgent, enroll
         server = LocalServer(folder / "server", nice=10).init().start()
-        enroll(store, server.url, server.code("WBY"))
+        url, code = server.url, server.code("WBY")
+    else:
+        url = code = ""
+    subprocess.run([sys.executable, "-c", "import sys; from bench.bench_ui import memory_setup; memory_setup(*sys.argv[1:])",
+                    str(folder), url, code], check=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    video = folder / "camera.avi"
     server_setup_s = time.monotonic() - setup_started    # no part of a kiosk's start
-    services = KioskServices(store)
-    if server is not None:
-        services.sync_agent = SyncAgent(store)
+    from kiosk.app import configure_kivy
+    configure_kivy(size=(1280, 800))
+    from kivy.clock import Clock
+    from kiosk.app import build_services, make_app_class
+    from kiosk.ui.sample import FakeClock
+    clock = FakeClock()
+    services = build_services(str(folder / "kiosk.db"), clock=clock)   # as `weiguang kiosk run` builds them
+    store = services.store
+    assert (services.sync_agent is not None) == (server is not None)
     app = make_app_class()(services, start_camera=False, sounds=False)
     out = {"enrolled": server is not None}
 

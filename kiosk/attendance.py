@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 
 from sync import hours, protocol, stars
-from sync.badges import KeyRing, public_key_from_b64, verify
+from sync.badges import KeyRing, verify
+from sync.verify_key import verify_key_from_b64
 from kiosk.store import Activity, KioskStore, Session, db
 
 # Refusal codes beyond the badge's own (keep in sync with kiosk/i18n catalogs).
@@ -104,7 +105,8 @@ class Attendance:
     def keyring(self) -> KeyRing:
         current = self.store.public_keys()
         if current != self._keys_seen:  # rebuilt only when a sync brought new keys
-            self._keyring = KeyRing({kid: public_key_from_b64(b64) for kid, b64 in current.items()})
+            # verify-only keys through the libcrypto Python has loaded (sync.verify_key): no cryptography
+            self._keyring = KeyRing({kid: verify_key_from_b64(b64) for kid, b64 in current.items()})
             self._keys_seen = current
         return self._keyring
 
