@@ -90,7 +90,7 @@ def test_a_malformed_pull_answer_is_refused(body):
         wire.PullResponse.parse(body)
 
 
-def test_a_kiosk_scanning_and_syncing_does_not_load_pydantic(tmp_path):
+def test_a_kiosk_scanning_and_syncing_loads_neither_pydantic_nor_requests(tmp_path):
     from kiosk.ui.sample import make_kiosk
     _, tokens = make_kiosk(tmp_path / "k")
     script = ("import sys, json\n"
@@ -103,7 +103,7 @@ def test_a_kiosk_scanning_and_syncing_does_not_load_pydantic(tmp_path):
               "att.scan('WG1:AAAA')\n"
               "SyncAgent(store).sync_once()\n"
               "print(json.dumps({'result': d.result, 'pending': store.count_pending(),"
-              " 'loaded': sorted(m for m in ('pydantic', 'cryptography') if m in sys.modules)}))\n")
+              " 'loaded': sorted(m for m in ('pydantic', 'cryptography', 'requests', 'urllib3') if m in sys.modules)}))\n")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=60,
                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.returncode == 0, out.stderr[-2000:]
