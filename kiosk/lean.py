@@ -30,6 +30,10 @@ MMAP_THRESHOLD = 128 * 1024        # glibc's default, fixed: no more dynamic rai
 
 
 def lean_process() -> None:
+    import os
+    # numpy and OpenCV each bring an OpenBLAS that starts a thread per core at import; the
+    # kiosk does no linear algebra (the decoder has its own thread).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for name in NOT_IN_A_KIOSK:
         if name not in sys.modules:
             sys.modules[name] = None    # `import psycopg2` now raises ImportError: peewee goes without
