@@ -19,44 +19,6 @@ def test_a_wrap_label_measures_more_texts_than_its_cache_holds():
     assert label._measure("签到成功 00:00") == widths[0]   # the same text, the same width
 
 
-def test_frame_sized_buffers_stay_out_of_the_heap_after_lean_process():
-    """A freed 900 KB buffer (a camera frame) must not raise glibc's mmap threshold: with the
-    threshold fixed, the next frame is again its own mapping, not cut from the heap."""
-    import platform
-    import subprocess
-    import sys
-    from pathlib import Path
-    if platform.libc_ver()[0] != "glibc":
-        import pytest
-        pytest.skip("glibc only")
-    script = """
-import ctypes, sys
-def in_heap(addr):
-    for line in open('/proc/self/maps'):
-        if line.rstrip().endswith('[heap]'):
-            lo, hi = (int(x, 16) for x in line.split()[0].split('-'))
-            if lo <= addr < hi:
-                return True
-    return False
-if sys.argv[1] == 'lean':
-    from kiosk.lean import lean_process
-    lean_process()
-libc = ctypes.CDLL(None)
-libc.malloc.restype = ctypes.c_void_p
-libc.malloc.argtypes = [ctypes.c_size_t]
-libc.free.argtypes = [ctypes.c_void_p]
-first = libc.malloc(921600)        # a 640x480 BGR frame: its own mapping
-libc.free(first)                   # glibc now raises its threshold above 900 KB...
-second = libc.malloc(921600)       # ...and the next frame comes from the heap, unless fixed
-print(in_heap(first), in_heap(second))
-"""
-    root = Path(__file__).resolve().parents[2]
-    run = lambda mode: subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True,
-                                      cwd=root, timeout=60).stdout.split()
-    assert run("plain") == ["False", "True"]       # what glibc does by itself (the bench's lost 10 MB)
-    assert run("lean") == ["False", "False"]
-
-
 def test_the_page_qr_is_qrcodes_own_picture_without_pillow():
     import subprocess
     import sys
