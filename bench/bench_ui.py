@@ -454,6 +454,8 @@ def child_memory(scans: int, standalone: bool = False) -> None:
             app.camera.stop()
         if server is not None:
             server.stop()
+        import shutil
+        shutil.rmtree(folder, ignore_errors=True)   # the kiosk, its badges, the video, the server's data
 
 
 def state_n(services) -> int:
