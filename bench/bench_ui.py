@@ -7,7 +7,7 @@
    server and its sync agent pushing the scans as they come (as at a station; --standalone: not enrolled): a recorded video (badges and empty
    frames, 640x480) read by OpenCV on the capture thread (kiosk.capture, what a webcam goes
    through), shown in the preview, decoded, decided and written; RSS and USS (private memory,
-   psutil) before the first scan, after 500 and at the end (goals RSS <= 200 MB, USS <= 110 MB,
+   /proc/self/smaps_rollup) before the first scan, after 500 and at the end (goals RSS <= 200 MB, USS <= 110 MB,
    no growth), and the largest mappings by private memory. The final figures are taken with the
    server stopped (it maps the same libraries from the same venv). USS counts only pages no other
    process maps: run it with nothing else from this venv running (tests, a demo), or it reads low.
@@ -53,9 +53,16 @@ T0 = time.monotonic()
 
 
 def memory_mb() -> dict:
-    import psutil
-    info = psutil.Process().memory_full_info()
-    return {"rss": info.rss / 2**20, "uss": info.uss / 2**20, "pss": getattr(info, "pss", 0) / 2**20}
+    """RSS, USS (private pages: what psutil's memory_full_info calls uss) and PSS, from
+    /proc/self/smaps_rollup: psutil would add its own 2.6 MB to what it measures."""
+    kb = {}
+    with open("/proc/self/smaps_rollup") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                kb[parts[0][:-1]] = int(parts[1])
+    uss = kb.get("Private_Clean", 0) + kb.get("Private_Dirty", 0) + kb.get("Private_Hugetlb", 0)
+    return {"rss": kb["Rss"] / 1024, "uss": uss / 1024, "pss": kb.get("Pss", 0) / 1024}
 
 
 def mappings(top: int = 14, like: str | None = None) -> list[tuple[str, float, float]]:
@@ -478,23 +485,44 @@ def child_stall(events: int, latency: float, verbose: bool = False, late: float 
         server.stop()
 
 
+def memory_setup(folder: str, server_url: str = "", code: str = "") -> None:
+    """In its own process (the measured kiosk must not hold what only the bench needs: badge
+    signing, QR drawing, the video writer): a sample kiosk, its badges as a recorded camera
+    video, enrolled with the server when one is given."""
+    from kiosk.ui.sample import make_kiosk
+    path = Path(folder)
+    store, _ = make_kiosk(path)
+    record_video(path / "badges", path / "camera.avi")
+    if server_url:
+        from sync.client import enroll
+        enroll(store, server_url, code)
+
+
 def child_memory(scans: int, standalone: bool = False) -> None:
-    folder, clock, store, tokens = sample_kiosk("wg-bench-mem-")
-    video = record_video(folder / "badges", folder / "camera.avi")
-    from kivy.clock import Clock
-    from kiosk.app import make_app_class
-    from kiosk.ui.services import KioskServices
+    sys.path.insert(0, str(ROOT))
+    os.environ["WEIGUANG_NO_SOUND"] = "1"
+    folder = Path(tempfile.mkdtemp(prefix="wg-bench-mem-"))
     server = None
     setup_started = time.monotonic()
     if not standalone:   # as at a station: enrolled, the sync agent pushing the scans as they come
         from kiosk.demo import LocalServer
-        from sync.client import SyncAgent, enroll
         server = LocalServer(folder / "server", nice=10).init().start()
-        enroll(store, server.url, server.code("WBY"))
+        url, code = server.url, server.code("WBY")
+    else:
+        url = code = ""
+    subprocess.run([sys.executable, "-c", "import sys; from bench.bench_ui import memory_setup; memory_setup(*sys.argv[1:])",
+                    str(folder), url, code], check=True, cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    video = folder / "camera.avi"
     server_setup_s = time.monotonic() - setup_started    # no part of a kiosk's start
-    services = KioskServices(store)
-    if server is not None:
-        services.sync_agent = SyncAgent(store)
+    from kiosk.app import configure_kivy
+    configure_kivy(size=(1280, 800))
+    from kivy.clock import Clock
+    from kiosk.app import build_services, make_app_class
+    from kiosk.ui.sample import FakeClock
+    clock = FakeClock()
+    services = build_services(str(folder / "kiosk.db"), clock=clock)   # as `weiguang kiosk run` builds them
+    store = services.store
+    assert (services.sync_agent is not None) == (server is not None)
     app = make_app_class()(services, start_camera=False, sounds=False)
     out = {"enrolled": server is not None}
 
@@ -525,6 +553,10 @@ def child_memory(scans: int, standalone: bool = False) -> None:
                 out["decided"] = services.scans_decided
                 out["camera_frames"] = app.camera._camera.frames_read if app.camera._camera else 0
                 out["maps"] = mappings()
+                # Mesa's software GL (libLLVM, swrast: ≈ 60 MB RSS) counts in USS only for the
+                # pages no other process on the machine maps at that moment: a figure that moves
+                # with the neighbours. What the kiosk holds besides is the stable figure.
+                out["mesa_private"] = sum(p for _, _, p in mappings(50, like=r"LLVM|swrast|gallium|dri\.so"))
                 out["anon_regions"] = anon_regions()
                 out["copies"] = mappings(20, like=r"crypto|ssl|openblas|_rust|LLVM|gallium|dri|GLX|mesa")
                 out["packages"] = sorted({m.split(".")[0] for m, mod in sys.modules.items()
@@ -556,9 +588,21 @@ def child_memory(scans: int, standalone: bool = False) -> None:
     Clock.schedule_once(start, 0.5)
     try:
         app.run()
+    except BaseException as exc:   # Kivy hides stderr (KIVY_NO_CONSOLELOG): say it on stdout, where the parent looks
+        print(json.dumps({"error": f"{type(exc).__name__}: {exc}", "scans_done": state_n(services),
+                          "traceback": traceback.format_exc()[-4000:]}), flush=True)
+        raise
     finally:
+        if app.camera is not None:
+            app.camera.stop()
         if server is not None:
             server.stop()
+        import shutil
+        shutil.rmtree(folder, ignore_errors=True)   # the kiosk, its badges, the video, the server's data
+
+
+def state_n(services) -> int:
+    return getattr(services, "scans_decided", 0)
 
 
 def run_child(*args: str) -> dict | None:
@@ -566,9 +610,16 @@ def run_child(*args: str) -> dict | None:
     proc = subprocess.run([sys.executable, __file__, *args], env=env, capture_output=True, text=True, cwd=ROOT)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if not lines:
-        print(proc.stderr[-3000:])
+        err = proc.stderr
+        start = err.rfind("Traceback (most recent call last)")
+        print(f"child {args[:2]} exited with {proc.returncode} and no figures:",
+              err[start:][-3000:] if start >= 0 else err[-3000:])
         return None
-    return json.loads(lines[-1])
+    answer = json.loads(lines[-1])
+    if "error" in answer:
+        print(f"child {args[:2]} failed: {answer['error']} (after {answer.get('scans_done')} scans)\n"
+              f"{answer.get('traceback', '')}")
+    return answer
 
 
 def main() -> int:
@@ -634,9 +685,11 @@ def main() -> int:
         print(f"\n(memory: {r['decided']:,} decisions from {r['camera_frames']:,} camera frames in "
               f"{r['seconds']:.0f} s, {'enrolled, syncing: ' + str(r.get('sync')) if r.get('enrolled') else 'standalone'};"
               f" USS while the server ran beside it {r.get('uss_with_server', 0):.1f} MB;"
-              f" at scan {min(500, args.scans // 2)} RSS {r['at_500']['rss']:.1f} MB, USS {r['at_500']['uss']:.1f} MB)")
+              f" at scan {min(500, args.scans // 2)} RSS {r['at_500']['rss']:.1f} MB, USS {r['at_500']['uss']:.1f} MB;"
+              f" of the final USS, Mesa's libLLVM and swrast {r.get('mesa_private', 0):.1f} MB (less when other"
+              f" processes map them too), the rest {r['end']['uss'] - r.get('mesa_private', 0):.1f} MB)")
     elif r:
-        print("memory run failed:", r)
+        print("memory run failed:", r.get("error", r))
     if f and "sync_s" in f:
         print(f"(sync: ok={f['ok']} pending at the end={f['pending_end']}, {f['scans_decided']} scans decided during it, "
               f"{f['stalls_over_50ms']} loop iterations over 50 ms, request latency {f['latency_s']} s)")

@@ -67,6 +67,8 @@ def configure_kivy(fullscreen: bool = False, size: tuple[int, int] | None = None
     os.environ.setdefault("KIVY_CAMERA", "opencv")    # (Kivy's own provider is unused: kiosk/capture.py reads the camera)
     import kivy
     kivy.kivy_options["cutbuffer"] = ()               # never ask for xclip or xsel (the X cut buffer)
+    if "KIVY_IMAGE" not in os.environ:                # SDL2_image reads and writes the PNGs a kiosk has;
+        kivy.kivy_options["image"] = ("tex", "dds", "sdl2")   # Kivy would load Pillow's provider too (≈ 3 MB)
     configure_logging(log_level)
     from kivy.config import Config
     Config.set("kivy", "log_level", log_level.lower())

@@ -25,8 +25,9 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 
-from sync import hours, protocol, stars
-from sync.badges import KeyRing, public_key_from_b64, verify
+from sync import hours, stars, wire
+from sync.badges import KeyRing, verify
+from sync.verify_key import verify_key_from_b64
 from kiosk.store import Activity, KioskStore, Session, db
 
 # Refusal codes beyond the badge's own (keep in sync with kiosk/i18n catalogs).
@@ -104,7 +105,8 @@ class Attendance:
     def keyring(self) -> KeyRing:
         current = self.store.public_keys()
         if current != self._keys_seen:  # rebuilt only when a sync brought new keys
-            self._keyring = KeyRing({kid: public_key_from_b64(b64) for kid, b64 in current.items()})
+            # verify-only keys through the libcrypto Python has loaded (sync.verify_key): no cryptography
+            self._keyring = KeyRing({kid: verify_key_from_b64(b64) for kid, b64 in current.items()})
             self._keys_seen = current
         return self._keyring
 
@@ -246,13 +248,13 @@ class Attendance:
         else:
             chosen = open_now[0] if open_now else None
         session_id = str(uuid.uuid4())
-        payload = protocol.CheckinPayload(session_id=session_id, vid=vid, serial=check.serial, role=check.role,
-                                          activity_id=chosen.id if chosen else None, at=at)
-        self.store.record("checkin", _wire(payload), lambda: db.execute_sql(
+        payload = wire.checkin_payload(session_id=session_id, vid=vid, serial=check.serial, role=check.role,
+                                       activity_id=chosen.id if chosen else None, at=at)
+        self.store.record("checkin", payload, lambda: db.execute_sql(
             "INSERT INTO attendance (id, vid, serial, role, activity_id, check_in_at, flags, state) "
             "VALUES (?, ?, ?, ?, ?, ?, '', ?)",
-            (session_id, vid, check.serial, check.role, payload.activity_id, at, hours.STATE_OPEN)))
-        return Decision("checked_in", session_id=session_id, activity_id=payload.activity_id,
+            (session_id, vid, check.serial, check.role, payload["activity_id"], at, hours.STATE_OPEN)))
+        return Decision("checked_in", session_id=session_id, activity_id=payload["activity_id"],
                         activity_title=chosen.title if chosen else None, **base)
 
     def _checked_out(self, session: Session, at: int, closed_by: str, activity: Activity | None,
@@ -302,13 +304,13 @@ class Attendance:
                flags: tuple[str, ...] = (), by_vid: str | None = None) -> hours.Settled:
         """Write the check-out and its event; `flags` are what this close observed."""
         settled = hours.settle(session.check_in_at, at, rules, hours.split_flags(session.flags) | set(flags))
-        payload = protocol.CheckoutPayload(session_id=session.id, vid=session.vid, at=at, minutes=settled.minutes,
-                                           flags=list(settled.flags), closed_by=closed_by, by_vid=by_vid)
+        payload = wire.checkout_payload(session_id=session.id, vid=session.vid, at=at, minutes=settled.minutes,
+                                        flags=list(settled.flags), closed_by=closed_by, by_vid=by_vid)
 
         def write():
             (Session.update(check_out_at=at, minutes=settled.minutes, flags=",".join(settled.flags),
                             closed_by=closed_by, state=settled.state).where(Session.id == session.id).execute())
-        self.store.record("checkout", _wire(payload), write)
+        self.store.record("checkout", payload, write)
         return settled
 
     def close_overdue(self, now: int | None = None) -> int:
@@ -346,8 +348,8 @@ class Attendance:
             raise ValueError("field must be check_in or check_out")
         if not reason.strip():
             raise ValueError("a correction needs a reason")
-        payload = protocol.CorrectionPayload(session_id=session_id, field=field_name, value=int(value),
-                                             reason=reason.strip(), by_vid=by_vid)
+        payload = wire.correction_payload(session_id=session_id, field=field_name, value=int(value),
+                                          reason=reason.strip(), by_vid=by_vid)
         with self.store.writing():
             session = Session.get_by_id(session_id)
             if session.state in hours.DECIDED_STATES:
@@ -363,7 +365,7 @@ class Attendance:
                 Session.update(check_in_at=check_in, check_out_at=check_out, minutes=settled.minutes,
                                flags=",".join(settled.flags), state=settled.state,
                                ).where(Session.id == session_id).execute()
-            self.store.record("correction", _wire(payload), write)
+            self.store.record("correction", payload, write)
         return Session.get_by_id(session_id)
 
     def close_activity(self, activity_id: str, by_vid: str, at: int | None = None) -> int:
@@ -375,12 +377,7 @@ class Attendance:
             open_sessions = [s for s in self.store.open_sessions() if s.activity_id == activity_id]
             for session in open_sessions:
                 self._close(session, max(at, session.check_in_at), "coordinator", rules, by_vid=by_vid)
-            payload = protocol.ActivityClosedPayload(activity_id=activity_id, at=at, by_vid=by_vid)
-            self.store.record("activity_closed", _wire(payload),
+            payload = wire.activity_closed_payload(activity_id=activity_id, at=at, by_vid=by_vid)
+            self.store.record("activity_closed", payload,
                               lambda: Activity.update(closed=True).where(Activity.id == activity_id).execute())
         return len(open_sessions)
-
-
-def _wire(payload: protocol.Strict) -> dict:
-    """An event payload as JSON values, from its wire model (the server parses the same model)."""
-    return payload.model_dump(mode="json", exclude_none=False)

@@ -18,9 +18,11 @@ No Kivy here: cv2 is imported only when a capture starts.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
+import weakref
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,22 @@ __all__ = ["Capture", "CaptureError"]
 
 class CaptureError(RuntimeError):
     """The camera (or video) could not be opened."""
+
+
+_RUNNING: "weakref.WeakSet[Capture]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """At exit, before the interpreter finalizes: stop every capture still reading. A daemon
+    thread inside OpenCV's read when Python finalizes is ended by a forced unwind that OpenCV's
+    C++ swallows, and glibc aborts the process ("FATAL: exception not rethrown"): an app that
+    ends on an exception would end on SIGABRT, its traceback's exit code lost."""
+    for cap in list(_RUNNING):
+        try:
+            cap.stop(timeout=2.0)
+        except Exception:  # noqa: BLE001 - exiting anyway
+            pass
 
 
 class Capture:
@@ -67,6 +85,7 @@ class Capture:
         self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="weiguang-camera", daemon=True)
         self._thread.start()
+        _RUNNING.add(self)
         return self
 
     def latest(self) -> tuple[int, Any]:
@@ -82,8 +101,12 @@ class Capture:
 
     def stop(self, timeout: float = 3.0) -> None:
         self._stopping.set()
+        _RUNNING.discard(self)
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+            if self._thread.is_alive():   # stuck in the driver: releasing the device under it would crash
+                log.warning("the camera thread did not stop within %.1f s", timeout)
+                return
         self._thread = None
         if self._device is not None:
             self._device.release()

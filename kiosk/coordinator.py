@@ -88,7 +88,7 @@ def apply_pin_change(store, vid: str, data: dict | None) -> None:
 def receive_pin_hash(store, vid: str, pin_hash: str | None) -> None:
     """What a pulled "coordinator_pin" change does, for a kiosk without a center (the demo,
     tests, screenshots): the hash goes through the same applier, the cursor stays."""
-    from sync.protocol import Change
+    from sync.wire import Change
     store.apply_changes([Change(kind="coordinator_pin", key=vid, version=0,
                                 data=None if pin_hash is None else {"hash": pin_hash})],
                         cursor=store.settings.get("cursor") or 0)

@@ -22,7 +22,7 @@ import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sync import protocol
+from sync import wire
 from kiosk.store import FailedScan, KioskStore, db
 
 REPEAT_SECONDS = 10
@@ -59,10 +59,10 @@ class FailedScans:
                                    (at, seen[0]))
                 return False
             row_id = str(uuid.uuid4())
-            payload = protocol.FailedScanPayload(id=row_id, at=at, code=code[:32], vid=vid, serial=serial)
-            self.store.record("failed_scan", payload.model_dump(mode="json"), lambda: db.execute_sql(
+            payload = wire.failed_scan_payload(id=row_id, at=at, code=code[:32], vid=vid, serial=serial)
+            self.store.record("failed_scan", payload, lambda: db.execute_sql(
                 "INSERT INTO failed_scans (id, at, last_at, code, vid, serial, reads) VALUES (?, ?, ?, ?, ?, ?, 1)",
-                (row_id, at, at, payload.code, vid, serial)))
+                (row_id, at, at, payload["code"], vid, serial)))
             self._recent[key] = (row_id, at)
             if len(self._recent) > 256:   # forget old reads; the map never grows
                 self._recent = {k: v for k, v in self._recent.items() if at - v[1] < REPEAT_SECONDS}

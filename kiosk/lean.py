@@ -4,9 +4,18 @@
 
 peewee imports psycopg2 when it is installed (a server install has it): with its own copies of
 libpq, libssl and libcrypto, about 5 MB the kiosk never uses. What a kiosk needs is imported
-when it is needed: OpenCV with the camera (kiosk.capture), cryptography at the first badge
-check, qrcode when a QR is drawn, reportlab never. (glibc's malloc_trim after start-up was
-tried: the C heap had nothing free to give back.)
+when it is needed: OpenCV with the camera (kiosk.capture), qrcode when a QR is drawn,
+reportlab never; badges are verified through the libcrypto Python has loaded already
+(sync.verify_key), not the cryptography package.
+
+Tried and left out: glibc raises its mmap threshold to the size of the first large buffer
+freed, so after the first camera frame (900 KB) every frame of the camera, decoder and UI
+threads is cut from the heaps, where the freed space stays (about 10 MB of RSS in the memory
+bench). Fixing the threshold at 128 KiB (mallopt M_MMAP_THRESHOLD) gave the 10 MB back but
+made every frame and every buffer of the decoder's second attempt its own mmap, page faults
+included: a decoded frame took 2.2 instead of 1.2 ms of CPU. A scan must not get slower for
+memory, so the kiosk keeps glibc's default; malloc_trim every 10 s gave back 2 MB for 17 ms
+of the DB worker each time, MALLOC_ARENA_MAX=1 or 2 nothing measurable.
 """
 
 from __future__ import annotations
@@ -17,6 +26,10 @@ NOT_IN_A_KIOSK = ("psycopg2",)
 
 
 def lean_process() -> None:
+    import os
+    # numpy and OpenCV each bring an OpenBLAS that starts a thread per core at import; the
+    # kiosk does no linear algebra (the decoder has its own thread).
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     for name in NOT_IN_A_KIOSK:
         if name not in sys.modules:
             sys.modules[name] = None    # `import psycopg2` now raises ImportError: peewee goes without

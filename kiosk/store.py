@@ -392,7 +392,7 @@ class KioskStore:
         """The next pending events in order; those of a type the center has not said it
         accepts (protocol.HELD_BACK_TYPES: an older center would refuse their whole batch)
         wait until it does."""
-        from sync.protocol import HELD_BACK_TYPES
+        from sync.wire import HELD_BACK_TYPES
         device_id = self.settings.get("device_id")
         accepted = set(self.settings.get("event_types") or ())
         held = sorted(HELD_BACK_TYPES - accepted)

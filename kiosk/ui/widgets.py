@@ -148,13 +148,14 @@ class WrapLabel(Label):
     def _measure(self, text: str) -> float:
         from kiosk.textfit import REF_SIZE
         key = (text, self.bold, self.font_name)
-        if key not in self._widths:
+        width = self._widths.get(key)
+        if width is None:
             from kivy.core.text import Label as CoreLabel
-            self._widths[key] = CoreLabel(font_size=REF_SIZE, bold=self.bold, font_name=self.font_name) \
-                .get_extents(text)[0]
-            if len(self._widths) > 512:
+            width = CoreLabel(font_size=REF_SIZE, bold=self.bold, font_name=self.font_name).get_extents(text)[0]
+            if len(self._widths) >= 512:   # bounded: forget them all, then keep this one (a kiosk runs for months)
                 self._widths.clear()
-        return self._widths[key]
+            self._widths[key] = width
+        return width
 
     def _refit(self, *args) -> None:
         from kiosk.textfit import fit

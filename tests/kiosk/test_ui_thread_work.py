@@ -156,3 +156,23 @@ def test_background_threads_run_below_the_ui_thread():
         t.join()
     assert seen["ok"] and theirs == min(19, mine + 10)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine   # this thread untouched
+
+
+def test_an_app_that_ends_on_an_exception_while_the_camera_reads_exits_with_its_traceback(tmp_path):
+    """Python ending while the camera thread is inside OpenCV's read: without the exit hook
+    glibc aborted the process (SIGABRT, "FATAL: exception not rethrown") and the exit code
+    said a crash in C, not the app's exception."""
+    import subprocess
+    import sys
+    frames = [np.full((240, 320, 3), v, np.uint8) for v in (30, 220)]
+    video = _video(tmp_path / "cam.avi", frames * 20)
+    script = ("import sys\n"
+              "from kiosk.capture import Capture\n"
+              f"cap = Capture({str(video)!r}, fps=100000, loop=True).start()\n"
+              "cap.wait_frame(0, timeout=5)\n"
+              "raise SystemExit(3)\n")
+    for _ in range(3):
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                              cwd=Path(__file__).resolve().parents[2])
+        assert done.returncode == 3, (done.returncode, done.stderr[-2000:])
+        assert "FATAL" not in done.stderr
