@@ -1,6 +1,6 @@
 """UI benchmarks (run by `make bench`, never by the tests); needs a DISPLAY (or Xvfb).
 
-    DISPLAY=:0 .venv/bin/python bench/bench_ui.py [--scans 3000] [--events 10000] [--latency 0.35]
+    DISPLAY=:0 .venv/bin/python bench/bench_ui.py [--scans 3000] [--events 10000] [--latency 0.5]
 
 1. cold start: process start -> first interactive frame (goal <= 3 s).
 2. memory after N scans through the live camera's own path, the kiosk enrolled with a real
@@ -626,7 +626,7 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--scans", type=int, default=3000)
     p.add_argument("--events", type=int, default=10000)
-    p.add_argument("--latency", type=float, default=0.35, help="seconds added to each sync request")
+    p.add_argument("--latency", type=float, default=0.5, help="seconds added to each sync request")
     p.add_argument("--child", choices=["memory", "stall"])
     p.add_argument("--only", choices=["memory", "stall"])
     p.add_argument("--standalone", action="store_true", help="memory: a kiosk not enrolled (no sync agent, no HTTP)")
