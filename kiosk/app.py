@@ -201,6 +201,7 @@ def make_app_class():
 
         def on_start(self):
             from kiosk.camera import CameraFeed
+            from kiosk.heap import TRIM_SECONDS, give_back
             from kiosk.threads import ui_first
             ui_first()
             self._install_stop_signals()
@@ -220,6 +221,8 @@ def make_app_class():
                 Clock.schedule_interval(self._check_idle, 1.0),
                 Clock.schedule_interval(lambda dt: svc.close_overdue(), 60.0),
                 Clock.schedule_interval(lambda dt: self.screen("home").refresh(), 30.0),
+                # the heaps' free pages back to the system (kiosk/heap.py), off the UI thread
+                Clock.schedule_interval(lambda dt: svc.run(give_back), TRIM_SECONDS),
             ]
             self._tick_clock(0)
             self._update_sync(0)

@@ -14,12 +14,19 @@ frame (an HxWx3 BGR uint8 array, as OpenCV gives it) and the UI thread takes it 
 A video file (the benchmarks, the demo without a webcam) is read at its own frame rate (or
 `fps`), looping when loop=True, through the same VideoCapture: the code path of a real camera.
 No Kivy here: cv2 is imported only when a capture starts.
+
+Frames are read into a few buffers the capture keeps and reuses (`read(image=buf)`), a buffer
+only once nothing else holds it: a frame handed out stays as it was for as long as anybody
+(the preview, the decoder, its waiting slot) keeps it. A new 900 KB array for each of 30–60
+frames a second would be cut from the heaps of whichever threads free them, and glibc keeps
+that space: about 10 MB of the kiosk's memory in the memory bench (bench/bench_ui.py).
 """
 
 from __future__ import annotations
 
 import atexit
 import logging
+import sys
 import threading
 import time
 import weakref
@@ -50,6 +57,39 @@ def _stop_all() -> None:
             pass
 
 
+class FramePool:
+    """Output buffers for VideoCapture.read, reused once nobody else references them.
+
+    A buffer is free when only the pool refers to it: numpy views (a reshape, a slice, a
+    Frame wrapping one) hold a reference to the array they view, so a frame still being
+    shown or decoded is never written over. Reference counts are read under the GIL, and a
+    reference can only be copied by somebody who holds one: a buffer seen free stays free.
+    """
+
+    def __init__(self, size: int = 6):
+        self.size = size
+        self._buffers: list[Any] = []
+        self.reused = 0
+
+    def take(self) -> Any:
+        """A free buffer, or None: then read() allocates one (kept while the pool has room)."""
+        for i in range(len(self._buffers)):
+            # references: the list, getrefcount's argument; anybody else's means in use
+            if sys.getrefcount(self._buffers[i]) == 2:
+                self.reused += 1
+                return self._buffers[i]
+        return None
+
+    def keep(self, frame: Any, given: Any) -> None:
+        """After a read: keep the array read() made, when it did not fill the one given."""
+        if frame is given:
+            return
+        if given is not None:       # another size (a camera that changed mode): the old one goes
+            self._buffers = [frame if b is given else b for b in self._buffers]
+        elif len(self._buffers) < self.size:
+            self._buffers.append(frame)
+
+
 class Capture:
     def __init__(self, source: int | str = 0, resolution: tuple[int, int] = (640, 480),
                  fps: float | None = None, loop: bool = False):
@@ -67,11 +107,22 @@ class Capture:
         self.frames_read = 0
         self.failed_reads = 0
         self.ended = False
+        self.pool = FramePool()
+        self.backend = ""
 
     def start(self) -> "Capture":
         import cv2   # only a live camera (or a recorded video) needs OpenCV
         cv2.setNumThreads(1)           # the decoder has its own thread; no OpenCV pool on two cores
-        device = cv2.VideoCapture(self.source)
+        device = None
+        if self.is_file:
+            # OpenCV's own Motion-JPEG reader: frames decoded by its libjpeg, as a USB camera's
+            # MJPEG frames are (V4L2 backend); ffmpeg (≈ 9 MB once touched) only for other files
+            device = cv2.VideoCapture(self.source, cv2.CAP_OPENCV_MJPEG)
+            if not device.isOpened():
+                device.release()
+                device = None
+        if device is None:
+            device = cv2.VideoCapture(self.source)
         if not device.isOpened():
             device.release()
             raise CaptureError(f"cannot open camera {self.source!r}")
@@ -82,6 +133,7 @@ class Capture:
             rate = device.get(cv2.CAP_PROP_FPS)
             self.fps = rate if 1 < rate < 240 else 30.0
         self._device = device
+        self.backend = device.getBackendName()
         self._stopping.clear()
         self._thread = threading.Thread(target=self._run, name="weiguang-camera", daemon=True)
         self._thread.start()
@@ -122,7 +174,12 @@ class Capture:
         gap = 1.0 / self.fps if self.is_file and self.fps else 0.0
         due = time.monotonic()
         while not self._stopping.is_set():
-            ok, frame = device.read()   # a camera blocks here until its next frame: this thread, not the UI
+            buffer = self.pool.take()
+            # a camera blocks here until its next frame: this thread, not the UI
+            ok, frame = device.read(buffer) if buffer is not None else device.read()
+            if ok:
+                self.pool.keep(frame, buffer)
+            buffer = None   # not a reference of ours: the frame is the one handed out
             if not ok:
                 if self.is_file and self.loop and self.frames_read:
                     device.set(cv2.CAP_PROP_POS_FRAMES, 0)

@@ -9,13 +9,13 @@ reportlab never; badges are verified through the libcrypto Python has loaded alr
 (sync.verify_key), not the cryptography package.
 
 Tried and left out: glibc raises its mmap threshold to the size of the first large buffer
-freed, so after the first camera frame (900 KB) every frame of the camera, decoder and UI
-threads is cut from the heaps, where the freed space stays (about 10 MB of RSS in the memory
-bench). Fixing the threshold at 128 KiB (mallopt M_MMAP_THRESHOLD) gave the 10 MB back but
-made every frame and every buffer of the decoder's second attempt its own mmap, page faults
-included: a decoded frame took 2.2 instead of 1.2 ms of CPU. A scan must not get slower for
-memory, so the kiosk keeps glibc's default; malloc_trim every 10 s gave back 2 MB for 17 ms
-of the DB worker each time, MALLOC_ARENA_MAX=1 or 2 nothing measurable.
+freed, so large buffers are cut from the heaps, where the freed space stays resident. Fixing the
+threshold at 128 KiB (mallopt M_MMAP_THRESHOLD) gave ≈ 10 MB back but made every buffer of the
+decoder its own mmap, page faults included: a decoded frame took 2.2 instead of 1.2 ms of CPU
+(at 320 KiB, 1.6 ms for less memory). A scan must not get slower for memory: the camera reads
+into reused buffers instead (kiosk/capture.py) and the free pages are given back now and then
+(kiosk/heap.py: malloc_trim, ≈ 1 ms). MALLOC_ARENA_MAX=1 or 2, jemalloc and mimalloc
+(LD_PRELOAD) gave nothing measurable.
 """
 
 from __future__ import annotations

@@ -113,6 +113,52 @@ def test_capture_reads_a_recorded_camera_on_its_own_thread_and_loops(tmp_path):
     assert not cap.alive
 
 
+def test_capture_reuses_its_frame_buffers_but_never_one_still_held(tmp_path):
+    """Frames are read into buffers the capture reuses (no 900 KB array per frame left in the
+    heaps), and a frame somebody still holds (the preview, the decoder) is never written over."""
+    from kiosk.capture import Capture
+    frames = [np.full((48, 64, 3), 10 * k, np.uint8) for k in range(20)]   # each frame its own grey
+    cap = Capture(str(_video(tmp_path / "cam.avi", frames)), fps=400, loop=True).start()
+    try:
+        held, seen_at_take, last = [], [], 0
+        for _ in range(9):                     # more than the pool keeps: it must read into new arrays then
+            last, frame = cap.wait_frame(last, timeout=5)
+            held.append(frame)
+            seen_at_take.append(frame.copy())
+        for _ in range(25):                    # the camera reads on meanwhile
+            last, _frame = cap.wait_frame(last, timeout=5)
+        _frame = None
+        assert len({id(f) for f in held}) == 9                     # nine frames, nine arrays
+        for frame, copy in zip(held, seen_at_take):
+            assert np.array_equal(frame, copy)                     # none written over while held
+        reused_before = cap.pool.reused
+        held.clear()
+        for _ in range(25):
+            last, frame = cap.wait_frame(last, timeout=5)
+        frame = None
+        assert cap.pool.reused > reused_before                     # let go of: read into again
+        assert len(cap.pool._buffers) <= cap.pool.size
+        assert cap.backend == "CV_MJPEG"                           # OpenCV's own MJPEG reader, not ffmpeg
+    finally:
+        cap.stop()
+
+
+def test_capture_reads_other_recordings_through_ffmpeg(tmp_path):
+    cv2 = pytest.importorskip("cv2")
+    from kiosk.capture import Capture
+    path = tmp_path / "cam.mp4"
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 30, (64, 48))
+    for v in (40, 200, 40):
+        writer.write(np.full((48, 64, 3), v, np.uint8))
+    writer.release()
+    cap = Capture(str(path), fps=500, loop=False).start()
+    try:
+        cap._thread.join(5)
+        assert cap.ended and cap.frames_read == 3 and cap.backend == "FFMPEG"
+    finally:
+        cap.stop()
+
+
 def test_capture_of_a_missing_camera_says_so(tmp_path):
     from kiosk.capture import Capture, CaptureError
     with pytest.raises(CaptureError):
