@@ -1,6 +1,6 @@
 """Benchmark: sync over loopback against a real `weiguang server run` process.
 
-Run:  python bench/bench_sync.py [--quick] [--postgres] [--workers 1,2,4] [--batch 200] [--only-steady]
+Run:  python bench/bench_sync.py [--quick] [--postgres] [--workers 1,2,4] [--batch 200] [--only-steady] [--uuid4-sessions]
 
 1. backlog  One kiosk (a real kiosk store, the real SyncAgent) pushes a 10,000-event backlog.
             Anchor, same run: the same rows inserted straight into the server's database
@@ -73,7 +73,7 @@ def wire_events(device_id: str, first_seq: int, n: int) -> list[dict]:
     stamp = datetime.fromtimestamp(now, timezone.utc).isoformat()
     return [{"id": str(uuid6.uuid7()), "device_id": device_id, "seq": seq, "type": "checkin",
              "device_time": stamp, "clock_offset_ms": 0,
-             "payload": {"session_id": str(uuid.uuid4()), "vid": f"B{device_id[-6:]}{seq:06d}", "serial": seq,
+             "payload": {"session_id": str(uuid6.uuid7()), "vid": f"B{device_id[-6:]}{seq:06d}", "serial": seq,
                          "at": int(now)}}
             for seq in range(first_seq, first_seq + n)]
 
@@ -552,11 +552,16 @@ def main(argv: list[str] | None = None) -> int:
                         help="e.g. 1,2,4: the steady ingest again on PostgreSQL with that many server workers each")
     parser.add_argument("--batch", type=int, default=AGENT_BATCH, help=f"events per push (the agent's: {AGENT_BATCH})")
     parser.add_argument("--only-steady", action="store_true", help="the steady ingest only (profiling, quick looks)")
+    parser.add_argument("--uuid4-sessions", action="store_true",
+                        help="random session ids, as kiosks before issue 12 made them (now UUIDv7)")
     parser.add_argument("--profile", metavar="OUT", help="run the server under yappi; its profile saved to OUT")
     args = parser.parse_args(argv)
     if args.profile:
         global PROFILE
         PROFILE = str(Path(args.profile).resolve())
+    if args.uuid4_sessions:
+        from bench import loadgen
+        loadgen.SESSION_IDS = "uuid4"
     sizes = QUICK if args.quick else FULL
     stages = ("steady",) if args.only_steady else ("backlog", "steady", "herd")
     scale = [int(n) for n in args.workers.split(",") if n.strip()]

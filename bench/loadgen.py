@@ -22,6 +22,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 # One event as the kiosk's agent sends it; ids and session ids are fresh per event.
+# Session ids: time-ordered, as the kiosk makes them (kiosk.attendance, UUIDv7); "uuid4"
+# for kiosks of older versions, whose random ones cost the center more per check-in
+# (`bench_sync.py --uuid4-sessions`).
+SESSION_IDS = "uuid7"
 _EVENT = ('{{"id":"{id}","device_id":"{device}","seq":{seq},"type":"checkin","device_time":"{stamp}",'
           '"clock_offset_ms":0,"payload":{{"session_id":"{session}","vid":"B{tail}{seq:06d}","serial":{seq},'
           '"at":{at}}}}}')
@@ -33,7 +37,8 @@ def push_body(device_id: str, first_seq: int, n: int) -> bytes:
     at, tail = int(now), device_id[-6:]
     # uuid7-like ids (time-ordered, as the kiosk's uuid6.uuid7): 48-bit ms, then random
     ms = int(now * 1000)
-    events = ",".join(_EVENT.format(id=_uuid7(ms), device=device_id, seq=seq, stamp=stamp, session=uuid.uuid4(),
+    session = uuid.uuid4 if SESSION_IDS == "uuid4" else (lambda: _uuid7(ms))
+    events = ",".join(_EVENT.format(id=_uuid7(ms), device=device_id, seq=seq, stamp=stamp, session=session(),
                                     tail=tail, at=at)
                       for seq in range(first_seq, first_seq + n))
     return ('{"events":[' + events + "]}").encode()

@@ -13,7 +13,8 @@ enrolment `EnrolLimit` (429 per client address); `BodyLimit` (413, and 408 when 
 body does not arrive in time); the route (parse, validate), then the group writer
 (`services.writer`: many pushes, one commit). An admitted push skips the layers between
 `PushGate` and its route: the gate calls the route directly (`api.events.direct`, under a
-`BodyLimit` of its own).
+`BodyLimit` of its own); a kiosk's pull with a plain query and a cached token skips them
+too (`PullPath`, `api.changes.lean`).
 """
 
 from __future__ import annotations
@@ -347,6 +348,21 @@ class PushGate:
         return max(1, min(60, round(backlog_seconds * random.uniform(0.5, 1.0))))
 
 
+class PullPath:
+    """A kiosk's pull (GET `path`) straight to its route when `handle` takes it
+    (`api.changes.lean`: a plain query, a cached token); everything else, and every
+    other request, through the layers below as before."""
+
+    def __init__(self, app, path: str, handle):
+        self.app, self.path, self.handle = app, path, handle
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == self.path \
+                and await self.handle(scope, receive, send):
+            return
+        await self.app(scope, receive, send)
+
+
 class AccessLog:
     """One log line per request, with what the route put in ``request.state.log_fields``
     (pure ASGI: `@app.middleware("http")` costs a task and a stream per request)."""
@@ -440,5 +456,6 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
                        per_device=settings.push_per_device,
                        direct=BodyLimit(events.direct(app), limit=settings.max_body_bytes,
                                         timeout=settings.body_timeout_seconds))
+    app.add_middleware(PullPath, path=API_PREFIX + "/changes", handle=changes.lean(app))
     app.add_middleware(AccessLog)
     return app

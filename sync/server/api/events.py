@@ -63,20 +63,12 @@ def direct(app):
     stay: `create_app` wraps this in `BodyLimit`."""
     from sync.server.web import PAGE_HEADERS
 
-    def handler_for(exc: Exception):
-        for cls in type(exc).__mro__:
-            if cls is Exception:
-                return None
-            if cls in app.exception_handlers:
-                return app.exception_handlers[cls]
-        return None
-
     async def asgi(scope, receive, send):
         request = Request(scope, receive, send)
         try:
             response = await push(request)
         except Exception as exc:  # noqa: BLE001 - answered by the app's handler, or raised on
-            handler = handler_for(exc)
+            handler = exception_handler_for(app, exc)
             if handler is None:
                 raise
             response = handler(request, exc)
@@ -89,6 +81,18 @@ def direct(app):
             await send(message)
         await response(scope, receive, sending)
     return asgi
+
+
+def exception_handler_for(app, exc: Exception):
+    """The app's handler for this exception, looked up by its class as Starlette's
+    ExceptionMiddleware does; None for one handled by none (`Exception` included: that
+    one goes up to the server-error layer)."""
+    for cls in type(exc).__mro__:
+        if cls is Exception:
+            return None
+        if cls in app.exception_handlers:
+            return app.exception_handlers[cls]
+    return None
 
 
 def document_push_body(schema: dict) -> dict:

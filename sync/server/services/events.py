@@ -188,6 +188,18 @@ def body_is_clean(body: bytes) -> bool:
 
 def _validate(event: protocol.Event, device: Device, clean: bool = False) -> protocol.Strict | str:
     """The parsed payload, or the refusal code. `clean`: the raw body passed `body_is_clean`."""
+    refusal = _precheck(event, device, clean)
+    if refusal:
+        return refusal
+    try:
+        payload = protocol.PAYLOAD_MODELS[event.type].model_validate(event.payload)
+    except ValidationError:
+        return "bad_payload"
+    return _on_our_clock(event, payload)
+
+
+def _precheck(event: protocol.Event, device: Device, clean: bool) -> str | None:
+    """`_validate`'s refusals before the payload's model: the code, or None."""
     if event.device_id != device.id:
         return "wrong_device"
     if not (-_SAFE_INT <= event.seq <= _SAFE_INT and -_SAFE_INT <= event.clock_offset_ms <= _SAFE_INT):
@@ -196,14 +208,13 @@ def _validate(event: protocol.Event, device: Device, clean: bool = False) -> pro
         refusal = _scan(event.payload)    # (the device id is this device's own: nothing to check)
         if refusal:
             return refusal
-    model = protocol.PAYLOAD_MODELS.get(event.type)
-    if model is None:
+    if event.type not in protocol.PAYLOAD_MODELS:
         return "unknown_type"
-    try:
-        payload = model.model_validate(event.payload)
-    except ValidationError:
-        return "bad_payload"
-    # On our clock too, the time must be one a calendar can show.
+    return None
+
+
+def _on_our_clock(event: protocol.Event, payload: protocol.Strict) -> protocol.Strict | str:
+    """The payload, or bad_payload: on our clock too, the time must be one a calendar can show."""
     fields = payload.__dict__
     for name in _TIME_FIELDS:
         at = fields.get(name)
@@ -222,10 +233,31 @@ def _session_uuid(payload: protocol.Strict) -> UUID | None:
     return session_id if type(session_id) is UUID else None
 
 
+# A list of one payload model, validated in one call: the same schema as the model's own
+# (the same instances, the same refusals), without a call per payload (`check`).
+_PAYLOAD_LISTS = {name: TypeAdapter(list[model]) for name, model in protocol.PAYLOAD_MODELS.items()}
+
+
 def check(device: Device, events: list[protocol.Event], clean: bool = False) -> list[Accepted | str]:
     """Validate each event on its own (no database): the parsed event, or its refusal code.
-    `clean`: the raw body these events were parsed from passed `body_is_clean`."""
-    parsed = [_validate(event, device, clean) for event in events]
+    `clean`: the raw body these events were parsed from passed `body_is_clean`. The
+    payloads of one type are validated together, in one call; when one of them fails its
+    model, each of that type again on its own (`_validate`), so one event's refusal stays
+    its own."""
+    parsed: list = [_precheck(event, device, clean) for event in events]
+    by_type: dict[str, list[int]] = {}
+    for index, refusal in enumerate(parsed):
+        if refusal is None:
+            by_type.setdefault(events[index].type, []).append(index)
+    for type_, indexes in by_type.items():
+        try:
+            payloads = _PAYLOAD_LISTS[type_].validate_python([events[i].payload for i in indexes])
+        except ValidationError:
+            for i in indexes:
+                parsed[i] = _validate(events[i], device, clean=True)   # (prechecked: no second scan)
+            continue
+        for i, payload in zip(indexes, payloads):
+            parsed[i] = _on_our_clock(events[i], payload)
     keys = _UUID_TEXTS([e.id for e in events], mode="json")
     sids = _UUID_TEXTS([None if type(p) is str else _session_uuid(p) for p in parsed], mode="json")
     return [p if type(p) is str else Accepted(e, p, key, sid)
@@ -319,16 +351,18 @@ def store(device: Device, events: list[protocol.Event], checked: list[Accepted |
     results, answered = [], set()
     for index, (key, event) in enumerate(zip(keys, events)):
         if answers[index]:
-            results.append(_result(id=event.id, status="refused", code=answers[index]))
+            results.append({"id": event.id, "status": "refused", "code": answers[index]})
         else:
-            results.append(_result(
-                id=event.id, status="stored" if key in new_ids and key not in answered else "duplicate", code=None))
+            results.append({"id": event.id, "status": "stored" if key in new_ids and key not in answered
+                            else "duplicate", "code": None})
             answered.add(key)
+    results = _results(results)
     _record_refusals(device, events, [a if a != b else None for a, b in zip(answers, before)], digests, received_at)
     return results
 
 
-_result = protocol.EventResult
+# EventResults from dicts, the whole batch in one call (a third cheaper than one by one).
+_results = TypeAdapter(list[protocol.EventResult]).validate_python
 
 
 # The events table's columns, in the order `store` builds its rows (tuples: a dict per row

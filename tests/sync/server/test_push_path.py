@@ -125,3 +125,36 @@ def test_the_direct_push_route_answers_as_the_framework_did(api, kiosk):
     revoked = kiosk.push([kiosk.checkin("V0002", NOW - 600)])
     assert (revoked.status_code, revoked.json()["code"]) == (403, "device_revoked")
     assert revoked.headers["content-security-policy"] == "frame-ancestors 'none'"
+
+
+def test_payloads_validated_together_answer_as_each_one_alone():
+    """`events.check` validates the payloads of one type in one call; a batch with some bad
+    ones gets, per event, what `_validate` gives that event alone (no database needed)."""
+    from datetime import datetime, timezone
+    from uuid import uuid4
+
+    from sync import protocol
+    from sync.server.models import Device
+    device = Device(id="k1", station="s1")
+
+    def event(seq, type_, payload, device_id="k1", offset=0):
+        return protocol.Event(id=uuid4(), device_id=device_id, seq=seq, type=type_, clock_offset_ms=offset,
+                              device_time=datetime.now(timezone.utc), payload=payload)
+    good = {"session_id": str(uuid4()), "vid": "V1", "serial": 1, "at": NOW}
+    batches = [
+        [event(1, "checkin", good), event(2, "checkin", {**good, "session_id": str(uuid4())})],
+        [event(1, "checkin", good), event(2, "checkin", {**good, "serial": "1"}), event(3, "checkin", {**good, "x": 1}),
+         event(4, "checkout", {"session_id": good["session_id"], "vid": "V1", "at": NOW, "minutes": 5}),
+         event(5, "checkout", {"session_id": good["session_id"], "vid": "V1", "at": NOW}),
+         event(6, "teleport", {"at": NOW}), event(7, "checkin", good, device_id="k2"),
+         event(8, "checkin", {**good, "at": protocol.LATEST}, offset=5_000),
+         event(9, "checkin", {**good, "vid": "V\u0000"}), event(10, "checkin", {**good, "serial": 2**60}),
+         event(11, "failed_scan", {"id": str(uuid4()), "at": NOW, "code": "foreign"})],
+    ]
+    for batch in batches:
+        together = events.check(device, batch)
+        alone = [events._validate(e, device) for e in batch]
+        assert [c if type(c) is str else c.payload for c in together] == alone
+    assert [c if type(c) is str else "ok" for c in events.check(device, batches[1])] == [
+        "ok", "bad_payload", "bad_payload", "ok", "bad_payload", "unknown_type", "wrong_device", "bad_payload",
+        "bad_text", "bad_payload", "ok"]
