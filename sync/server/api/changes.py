@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import inspect
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials
@@ -115,8 +114,7 @@ def lean(app):
     another query, no token or one not cached (the database then tells, on a thread), a
     revoked device, a cookie: `pull` answers those as before. The app's exception handlers
     and page headers apply as for a push (`events.direct`)."""
-    from sync.server.api.events import exception_handler_for
-    from sync.server.web import PAGE_HEADERS
+    from sync.server.api.events import answer_directly
 
     async def handle(scope, receive, send) -> bool:
         query = plain_query(scope.get("query_string") or b"")
@@ -138,20 +136,7 @@ def lean(app):
         if device is None:
             return False
         report = tuple(query.get(k) for k in ("pending", "refused", "clock_offset_ms", "app_version"))
-        try:
-            response = await _answer(app, device, query.get("cursor", 0), query.get("limit", PAGE_SIZE), report)
-        except Exception as exc:  # noqa: BLE001 - answered by the app's handler, or raised on
-            handler = exception_handler_for(app, exc)
-            if handler is None:
-                raise
-            response = handler(Request(scope, receive, send), exc)
-            if inspect.isawaitable(response):
-                response = await response
-
-        async def sending(message):
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *PAGE_HEADERS]
-            await send(message)
-        await response(scope, receive, sending)
+        await answer_directly(app, Request(scope, receive, send), send, lambda: _answer(
+            app, device, query.get("cursor", 0), query.get("limit", PAGE_SIZE), report))
         return True
     return handle

@@ -61,26 +61,35 @@ def direct(app):
     by none, `Exception` included, goes up to the server-error layer as before) and the
     page headers every answer carries (`web.PageHeaders`). The body limit and timeout
     stay: `create_app` wraps this in `BodyLimit`."""
-    from sync.server.web import PAGE_HEADERS
 
     async def asgi(scope, receive, send):
         request = Request(scope, receive, send)
-        try:
-            response = await push(request)
-        except Exception as exc:  # noqa: BLE001 - answered by the app's handler, or raised on
-            handler = exception_handler_for(app, exc)
-            if handler is None:
-                raise
-            response = handler(request, exc)
-            if inspect.isawaitable(response):
-                response = await response
-
-        async def sending(message):
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *PAGE_HEADERS]
-            await send(message)
-        await response(scope, receive, sending)
+        await answer_directly(app, request, send, lambda: push(request))
     return asgi
+
+
+async def answer_directly(app, request: Request, send, respond) -> None:
+    """Send what `respond()` (a coroutine giving a Response) answers, as the routed app would:
+    an exception goes to the app's handler for its class (`exception_handler_for`; one handled
+    by none goes up to the server-error layer), and the page headers every answer carries
+    (`web.PageHeaders`) are added. For the routes called past the middleware stack (the push,
+    the kiosk's pull)."""
+    from sync.server.web import PAGE_HEADERS
+    try:
+        response = await respond()
+    except Exception as exc:  # noqa: BLE001 - answered by the app's handler, or raised on
+        handler = exception_handler_for(app, exc)
+        if handler is None:
+            raise
+        response = handler(request, exc)
+        if inspect.isawaitable(response):
+            response = await response
+
+    async def sending(message):
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *PAGE_HEADERS]
+        await send(message)
+    await response(request.scope, request.receive, sending)
 
 
 def exception_handler_for(app, exc: Exception):
